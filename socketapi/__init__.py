@@ -1,0 +1,48 @@
+"""CPython's socket API (and MicroPython's socket/usocket methods) over the stack.
+
+Inside a simulated task, `import socketapi as socket` acts on the task's host, exactly as
+MicroPython code does `import usocket as socket`.  Elsewhere, `socketapi.use(host)` picks
+the host; `host.socket` is a namespace already bound to one.
+"""
+
+from __future__ import annotations
+
+from . import constants as _C
+from . import resolver as _resolver
+from .constants import *  # noqa: F401,F403  the socket module's constants
+from .constants import AddressFamily, AddressInfo, MsgFlag, SocketKind  # noqa: F401
+from .context import current_host as _current_host
+from .context import getdefaulttimeout, setdefaulttimeout, use  # noqa: F401
+from .errors import error, gaierror, herror, timeout  # noqa: F401
+from .namespace import Namespace, _host_functions
+from .resolver import (getprotobyname, getservbyname, getservbyport, htonl, htons, inet_aton,  # noqa: F401
+                       inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs)
+from .sock import socket
+
+SocketType = socket
+has_ipv6 = False
+
+
+def namespace(host) -> Namespace:
+    """The socket namespace bound to `host` (what `host.socket` returns)."""
+    return Namespace(host)
+
+
+def _dispatch(name: str):
+    def fn(*args, **kwargs):
+        return _host_functions(_current_host())[name](*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    return fn
+
+
+getaddrinfo = _dispatch("getaddrinfo")
+gethostname = _dispatch("gethostname")
+sethostname = _dispatch("sethostname")
+gethostbyname = _dispatch("gethostbyname")
+gethostbyname_ex = _dispatch("gethostbyname_ex")
+gethostbyaddr = _dispatch("gethostbyaddr")
+getfqdn = _dispatch("getfqdn")
+
+del _C, _resolver

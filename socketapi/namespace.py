@@ -1,0 +1,89 @@
+"""A host's socket namespace: a module-like object with the socket module's names, bound to one host.
+
+Tasks receive one (`def server(socket): ...`); `host.socket` is the same object.  Every
+name resolves to the host: `ns.socket(...)` creates a socket there, `ns.getaddrinfo`
+asks that host's network, `ns.gethostname()` is its name.  `isinstance(s, socketapi.socket)`
+holds for all of them: each namespace's `socket` is a subclass bound to its host.
+"""
+
+from __future__ import annotations
+
+import types
+
+from . import constants as C
+from . import errors, resolver
+from .context import getdefaulttimeout, setdefaulttimeout
+from .sock import socket as _socket
+
+
+def _host_functions(host) -> dict:
+    def getaddrinfo(host_, port, family=0, type=0, proto=0, flags=0):
+        return resolver.getaddrinfo(host, host_, port, family, type, proto, flags)
+
+    def gethostname():
+        return host.hostname
+
+    def sethostname(name):
+        host.hostname = name.decode() if isinstance(name, (bytes, bytearray)) else str(name)
+
+    def gethostbyname(name):
+        addrs = [a for a in resolver.lookup_name(host, name) if len(a) == 4]
+        if not addrs:
+            raise errors.gai(C.EAI_ADDRFAMILY)
+        return resolver.inet_ntoa(addrs[0])
+
+    def gethostbyname_ex(name):
+        addrs = [resolver.inet_ntoa(a) for a in resolver.lookup_name(host, name) if len(a) == 4]
+        return (name, [], addrs)
+
+    def gethostbyaddr(ip_address):
+        a = resolver._numeric(ip_address)
+        if a is None:
+            a = resolver.lookup_name(host, ip_address)[0]
+        name = resolver.name_for(host, a)
+        if name is None:
+            raise errors.herror(1, "Unknown host")
+        return (name, [], [resolver.inet_ntop(C.AF_INET if len(a) == 4 else C.AF_INET6, a)])
+
+    def getfqdn(name=""):
+        name = name.strip()
+        if not name or name in ("0.0.0.0", "::"):
+            name = host.hostname
+        try:
+            return gethostbyaddr(name)[0]
+        except OSError:
+            return name
+
+    return {fn.__name__: fn for fn in (getaddrinfo, gethostname, sethostname, gethostbyname,
+                                       gethostbyname_ex, gethostbyaddr, getfqdn)}
+
+
+def _plain_names() -> dict:
+    """Host-independent names: constants, exceptions, conversions."""
+    names = {k: v for k, v in vars(C).items() if k.isupper() or k in (
+        "AddressFamily", "SocketKind", "MsgFlag", "AddressInfo")}
+    names.update(
+        error=errors.error, herror=errors.herror, gaierror=errors.gaierror, timeout=errors.timeout,
+        inet_aton=resolver.inet_aton, inet_ntoa=resolver.inet_ntoa, inet_pton=resolver.inet_pton,
+        inet_ntop=resolver.inet_ntop, htons=resolver.htons, ntohs=resolver.ntohs, htonl=resolver.htonl,
+        ntohl=resolver.ntohl, getservbyname=resolver.getservbyname, getservbyport=resolver.getservbyport,
+        getprotobyname=resolver.getprotobyname, getdefaulttimeout=getdefaulttimeout,
+        setdefaulttimeout=setdefaulttimeout, has_ipv6=False,
+    )
+    return names
+
+
+class Namespace(types.ModuleType):
+    """The socket module, as seen from one host."""
+
+    def __init__(self, host) -> None:
+        super().__init__(f"socketapi[{host.name}]")
+        self.__dict__.update(_plain_names())
+        self.__dict__.update(_host_functions(host))
+        bound = type("socket", (_socket,), {"_bound_host": host, "__module__": "socketapi"})
+        self.socket = bound
+        self.SocketType = _socket
+        self.host = host
+
+    def __repr__(self) -> str:
+        return f"<socket namespace of host {self.host.name}>"

@@ -1,0 +1,247 @@
+"""Names and numbers: address tuples, inet_* conversions, getaddrinfo over the network's hosts.
+
+A simulated network resolves its hosts' names (and `localhost`); each host also has its
+own `/etc/hosts`-like table (`host.hosts`).  Unknown names raise gaierror(EAI_NONAME)
+with glibc's message, as CPython does on Linux.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from . import constants as C
+from .errors import gai, oserror
+
+SERVICES = {
+    "echo": 7, "discard": 9, "daytime": 13, "chargen": 19, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25,
+    "domain": 53, "http": 80, "pop3": 110, "ntp": 123, "imap": 143, "snmp": 161, "https": 443, "syslog": 514,
+    "ipp": 631, "http-alt": 8080,
+}
+UDP_ONLY = {"ntp", "snmp", "syslog"}
+TCP_ONLY = {"ftp", "ssh", "telnet", "smtp", "pop3", "imap", "http", "https", "ipp", "http-alt"}
+PROTOCOLS = {"ip": 0, "icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "ipv6": 41, "ipv6-icmp": 58, "raw": 255}
+
+
+# -- numeric conversions -------------------------------------------------------
+
+def inet_aton(text: str) -> bytes:
+    """BSD inet_aton: accepts 'a', 'a.b', 'a.b.c' and 'a.b.c.d' with decimal, octal, hex parts."""
+    if not isinstance(text, str):
+        raise TypeError(f"inet_aton() argument 1 must be str, not {type(text).__name__}")
+    parts = text.split(".")
+    try:
+        if len(parts) > 4 or not text or any(p == "" for p in parts):
+            raise ValueError
+        nums = [int(p, 0) if not (len(p) > 1 and p[0] == "0" and p[1] not in "xX") else int(p, 8) for p in parts]
+        if any(n < 0 for n in nums):
+            raise ValueError
+        last = nums[-1]
+        if any(n > 255 for n in nums[:-1]) or last >= 1 << (8 * (5 - len(nums))):
+            raise ValueError
+        value = 0
+        for n in nums[:-1]:
+            value = value << 8 | n
+        value = (value << (8 * (5 - len(nums)))) | last
+        return value.to_bytes(4, "big")
+    except ValueError:
+        raise OSError("illegal IP address string passed to inet_aton") from None
+
+
+def inet_ntoa(packed) -> str:
+    b = bytes(packed)
+    if len(b) != 4:
+        raise OSError("packed IP wrong length for inet_ntoa")
+    return "%d.%d.%d.%d" % tuple(b)
+
+
+def inet_pton(family: int, text: str) -> bytes:
+    if not isinstance(text, str):
+        raise TypeError(f"inet_pton() argument 2 must be str, not {type(text).__name__}")
+    if family == C.AF_INET:
+        try:
+            return ipaddress.IPv4Address(text).packed
+        except ValueError:
+            raise OSError("illegal IP address string passed to inet_pton") from None
+    if family == C.AF_INET6:
+        try:
+            return ipaddress.IPv6Address(text).packed
+        except ValueError:
+            raise OSError("illegal IP address string passed to inet_pton") from None
+    raise oserror(97)
+
+
+def inet_ntop(family: int, packed) -> str:
+    b = bytes(packed)
+    if family == C.AF_INET:
+        if len(b) != 4:
+            raise ValueError("invalid length of packed IP address string")
+        return "%d.%d.%d.%d" % tuple(b)
+    if family == C.AF_INET6:
+        if len(b) != 16:
+            raise ValueError("invalid length of packed IP address string")
+        return ipaddress.IPv6Address(b).compressed
+    raise ValueError(f"unknown address family {family}")
+
+
+def _uint(name: str, bits: int):
+    def conv(x):
+        if not isinstance(x, int):
+            raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+        if x < 0:
+            raise OverflowError(f"{name}: can't convert negative Python int to C {bits}-bit unsigned integer")
+        if x >> bits:
+            raise OverflowError(f"{name}: Python int too large to convert to C {bits}-bit unsigned integer")
+        return int.from_bytes(x.to_bytes(bits // 8, "big"), "little")
+
+    conv.__name__ = name
+    return conv
+
+
+htons = _uint("htons", 16)
+ntohs = _uint("ntohs", 16)
+htonl = _uint("htonl", 32)
+ntohl = _uint("ntohl", 32)
+
+
+# -- names -----------------------------------------------------------------------
+
+def _numeric(text: str) -> bytes | None:
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0]).packed
+    except ValueError:
+        return None
+
+
+def lookup_name(host, name: str) -> list[bytes]:
+    """Addresses for `name` on `host`'s network: numeric, localhost, host table, network names."""
+    n = _numeric(name)
+    if n is not None:
+        return [n]
+    key = name.lower().rstrip(".")
+    if key in host.hosts:
+        return list(host.hosts[key])
+    if key in ("localhost", "localhost.localdomain"):
+        return [b"\x7f\x00\x00\x01"]
+    if key == host.hostname.lower():
+        own = host.addresses(4)
+        return [a for a in own if a[0] != 127] or [b"\x7f\x00\x00\x01"]
+    net = host.network
+    if net is not None:
+        found = net.resolve(key)
+        if found:
+            return found
+    raise gai(C.EAI_NONAME)
+
+
+def name_for(host, addr: bytes) -> str | None:
+    for name, addrs in host.hosts.items():
+        if addr in addrs:
+            return name
+    if addr[0] == 127 and len(addr) == 4:
+        return "localhost"
+    if addr in host.addresses(4):
+        return host.hostname
+    if host.network is not None:
+        return host.network.name_of(addr)
+    return None
+
+
+def _service(port, socktype: int, flags: int) -> int | None:
+    if port is None:
+        return None
+    if isinstance(port, int):
+        return port
+    if isinstance(port, (bytes, bytearray)):
+        port = port.decode()
+    if isinstance(port, str):
+        if port.isdigit():
+            return int(port)
+        if flags & C.AI_NUMERICSERV:
+            raise gai(C.EAI_NONAME)
+        p = SERVICES.get(port)
+        if p is None or (socktype == C.SOCK_DGRAM and port in TCP_ONLY) or (
+                socktype == C.SOCK_STREAM and port in UDP_ONLY) or socktype == C.SOCK_RAW:
+            raise gai(C.EAI_SERVICE)
+        return p
+    raise OSError("Int or String expected")
+
+
+def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
+    """CPython's getaddrinfo, answered from the simulated network's names."""
+    if host is not None and not isinstance(host, (str, bytes, bytearray)):
+        raise TypeError("getaddrinfo() argument 1 must be string or None")
+    if isinstance(host, (bytes, bytearray)):
+        host = host.decode("idna")
+    if family not in (C.AF_UNSPEC, C.AF_INET, C.AF_INET6):
+        raise gai(C.EAI_FAMILY)
+    if type not in (0, C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_RAW):
+        raise gai(C.EAI_SOCKTYPE)
+    if host is None and port is None:
+        raise gai(C.EAI_NONAME)
+    portnum = _service(port, type, flags)
+    if portnum is not None:
+        portnum &= 0xFFFF  # glibc truncates as htons() does; CPython passes it through
+    if host is None:
+        addrs = [bytes(4) if flags & C.AI_PASSIVE else b"\x7f\x00\x00\x01"]
+        if family == C.AF_INET6:
+            addrs = [bytes(16) if flags & C.AI_PASSIVE else bytes(15) + b"\x01"]
+        canon = ""
+    else:
+        if flags & C.AI_NUMERICHOST:
+            n = _numeric(host)
+            if n is None:
+                raise gai(C.EAI_NONAME)
+            addrs = [n]
+        else:
+            addrs = lookup_name(host_obj, host)
+        canon = host if flags & C.AI_CANONNAME else ""
+    if family == C.AF_INET:
+        addrs = [a for a in addrs if len(a) == 4]
+    elif family == C.AF_INET6:
+        addrs = [a for a in addrs if len(a) == 16]
+    if not addrs:
+        raise gai(C.EAI_ADDRFAMILY)
+    kinds = [(C.SOCK_STREAM, C.IPPROTO_TCP), (C.SOCK_DGRAM, C.IPPROTO_UDP), (C.SOCK_RAW, 0)]
+    if type:
+        kinds = [(t, proto if t == C.SOCK_RAW else p) for t, p in kinds if t == type]
+    if proto and type != C.SOCK_RAW:
+        kinds = [(t, p) for t, p in kinds if p == proto]
+        if not kinds:
+            raise gai(C.EAI_SERVICE)
+    if isinstance(port, str) and not port.isdigit():
+        kinds = [(t, p) for t, p in kinds if t != C.SOCK_RAW]
+    out = []
+    for a in addrs:
+        fam = C.AddressFamily.AF_INET if len(a) == 4 else C.AddressFamily.AF_INET6
+        text = ipaddress.ip_address(a).compressed
+        sa = (text, portnum or 0) if len(a) == 4 else (text, portnum or 0, 0, 0)
+        for t, p in kinds:
+            out.append((fam, C.SocketKind(t), p, canon, sa))
+            canon = ""
+    return out
+
+
+def getservbyname(name: str, proto: str | None = None) -> int:
+    p = SERVICES.get(name)
+    if p is None or (proto == "udp" and name in TCP_ONLY) or (proto == "tcp" and name in UDP_ONLY):
+        raise OSError("service/proto not found")
+    return p
+
+
+def getservbyport(port: int, proto: str | None = None) -> str:
+    if not isinstance(port, int):
+        raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
+    if not 0 <= port <= 65535:
+        raise OverflowError("getservbyport: port must be 0-65535.")
+    for name, p in SERVICES.items():
+        if p == port and not (proto == "udp" and name in TCP_ONLY) and not (proto == "tcp" and name in UDP_ONLY):
+            return name
+    raise OSError("port/proto not found")
+
+
+def getprotobyname(name: str) -> int:
+    p = PROTOCOLS.get(name.lower())
+    if p is None:
+        raise OSError("protocol not found")
+    return p
+

@@ -1,0 +1,658 @@
+"""The socket object: CPython's socket methods over the stack's endpoints.
+
+Argument checking, blocking, timeouts and errno mapping live here and only here; the
+stack endpoints never block.  A call that must wait asks the host's runtime to
+`wait_until` a readiness predicate, registering the endpoint as the thing to watch.
+"""
+
+from __future__ import annotations
+
+import errno
+import struct
+
+from stack.addr import ip_str
+
+from . import constants as C
+from .context import check_timeout, current_host, getdefaulttimeout
+from .errors import oserror, timed_out
+from .resolver import lookup_name
+
+_INT = struct.Struct("@i")
+_LINGER = struct.Struct("@ii")
+_TIMEVAL = struct.Struct("@ll")
+RMEM_MAX = 212_992  # net.core.rmem_max / wmem_max: setsockopt caps here, then doubles
+SOCK_MIN_RCVBUF = 2_304
+SOCK_MIN_SNDBUF = 4_608
+
+_FAMILIES = {C.AF_INET: 4, C.AF_INET6: 16}
+_UNSUPPORTED_FAMILIES = {
+    C.AF_UNIX: "AF_UNIX sockets name files in a kernel; a userspace IP stack has none",
+    C.AF_CAN: "AF_CAN needs a CAN bus driver in a kernel; this is an IP stack",
+    C.AF_PACKET: "AF_PACKET reads a kernel's devices; use a probe node (net.add_probe) instead",
+    C.AF_BLUETOOTH: "AF_BLUETOOTH needs a Bluetooth controller; this is an IP stack",
+    C.AF_NETLINK: "AF_NETLINK talks to a kernel; this is a userspace stack",
+}
+
+
+def _bytes_like(data) -> memoryview:
+    if isinstance(data, str):
+        raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'")
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'") from None
+    return mv.cast("B") if mv.format != "B" or mv.ndim != 1 else mv
+
+
+def _index(x) -> int:
+    if isinstance(x, float) or not hasattr(x, "__index__"):
+        raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+    return x.__index__()
+
+
+class socket:
+    """A socket of the host it was created for (CPython's socket.socket API)."""
+
+    _bound_host = None  # set on the per-host subclasses a namespace makes
+
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if fileno is not None:
+            raise OSError(errno.EBADF, "fileno= needs a descriptor made by this stack: use fromfd() or dup()")
+        family = C.AF_INET if family == -1 else _index(family)
+        type = C.SOCK_STREAM if type == -1 else _index(type)
+        proto = 0 if proto == -1 else _index(proto)
+        if family in _UNSUPPORTED_FAMILIES:
+            raise OSError(errno.EAFNOSUPPORT, f"Address family not supported by protocol: "
+                          f"{_UNSUPPORTED_FAMILIES[family]}")
+        if family not in _FAMILIES:
+            raise oserror(errno.EAFNOSUPPORT)
+        kind = type & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)
+        if kind == C.SOCK_STREAM:
+            if proto not in (0, C.IPPROTO_TCP):
+                raise oserror(errno.EPROTONOSUPPORT)
+            proto = C.IPPROTO_TCP if proto else 0
+        elif kind == C.SOCK_DGRAM:
+            if proto not in (0, C.IPPROTO_UDP):
+                raise oserror(errno.EPROTONOSUPPORT)
+        elif kind == C.SOCK_RAW:
+            if not 0 <= proto <= 255:
+                raise oserror(errno.EINVAL)
+            if proto == 0:
+                raise oserror(errno.EPROTONOSUPPORT)
+        else:
+            raise oserror(errno.EINVAL)
+        host = self._bound_host or current_host()
+        if family == C.AF_INET6:
+            raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol: IPv6 is not implemented yet")
+        self._host = host
+        self._family = family
+        self._kind = kind
+        self._proto = proto
+        self._flen = _FAMILIES[family]
+        self._closed = False
+        self._timeout = getdefaulttimeout()
+        if type & C.SOCK_NONBLOCK:
+            self._timeout = 0.0
+        self._rcvtimeo = None
+        self._sndtimeo = None
+        self._opts: dict = {}
+        self._fileno = host.next_fileno()
+        if kind == C.SOCK_DGRAM:
+            self._ep = host.udp.endpoint(self._flen)
+        elif kind == C.SOCK_RAW:
+            self._ep = host.raw.endpoint(proto, self._flen)
+        else:
+            self._ep = None
+            self._stream_init()
+
+    def _stream_init(self) -> None:
+        raise OSError(errno.ESOCKTNOSUPPORT, "Socket type not supported: TCP sockets are not implemented yet")
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _check(self) -> None:
+        if self._closed:
+            raise oserror(errno.EBADF)
+
+    def _kick(self) -> None:
+        self._host.runtime.kick(self._host)
+
+    def _wait(self, ready, what: str, send: bool = False, nonblock: bool = False) -> None:
+        """Block until `ready()` per this socket's timeout mode, or raise."""
+        t = self._timeout
+        if t == 0.0 or nonblock:
+            raise oserror(errno.EAGAIN)
+        rt = self._host.runtime
+        deadline = None
+        so_timeo = self._sndtimeo if send else self._rcvtimeo
+        if t is not None:
+            deadline = rt.now_us() + int(round(t * 1e6))
+        elif so_timeo:
+            deadline = rt.now_us() + int(round(so_timeo * 1e6))
+        ok = rt.wait_until(ready, deadline, (self._ep,), what)
+        if not ok:
+            if t is None:
+                raise oserror(errno.EAGAIN)  # SO_RCVTIMEO / SO_SNDTIMEO expiry
+            raise timed_out()
+
+    def _sockaddr(self, address, caller: str) -> tuple[bytes, int]:
+        """Parse an AF_INET (host, port) tuple as CPython's getsockaddrarg does."""
+        if self._family == C.AF_INET:
+            if not isinstance(address, tuple):
+                raise TypeError(f"{caller}(): AF_INET address must be tuple, not {type(address).__name__}")
+            if len(address) != 2:
+                raise TypeError("AF_INET address must be a pair (host, port)")
+            h, port = address
+        else:
+            if not isinstance(address, tuple):
+                raise TypeError(f"{caller}(): AF_INET6 address must be tuple, not {type(address).__name__}")
+            if not 2 <= len(address) <= 4:
+                raise TypeError("AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])")
+            h, port = address[0], address[1]
+        if not isinstance(h, (str, bytes, bytearray)):
+            raise TypeError(f"str, bytes or bytearray expected, not {type(h).__name__}")
+        port = _index(port)
+        if not 0 <= port <= 65535:
+            raise OverflowError(f"{caller}(): port must be 0-65535.")
+        if isinstance(h, (bytes, bytearray)):
+            h = bytes(h).decode("idna")
+        if h == "":
+            return bytes(self._flen), port
+        if h == "<broadcast>":
+            return b"\xff\xff\xff\xff", port
+        addrs = [a for a in lookup_name(self._host, h) if len(a) == self._flen]
+        if not addrs:
+            from .errors import gai
+
+            raise gai(C.EAI_NONAME)
+        return addrs[0], port
+
+    def _name(self, ap) -> tuple:
+        if ap is None:
+            return (ip_str(bytes(self._flen)), 0) if self._flen == 4 else ("::", 0, 0, 0)
+        a, p = ap
+        return (ip_str(a), p) if self._flen == 4 else (ip_str(a), p, 0, 0)
+
+    # -- attributes --------------------------------------------------------------
+
+    @property
+    def family(self):
+        return C.AddressFamily(self._family)
+
+    @property
+    def type(self):
+        return C.SocketKind(self._kind)
+
+    @property
+    def proto(self) -> int:
+        return self._proto
+
+    def fileno(self) -> int:
+        return -1 if self._closed else self._fileno
+
+    def __repr__(self) -> str:
+        s = f"<socketapi.socket fd={self.fileno()}, family={self._family}, type={self._kind}, proto={self._proto}"
+        if not self._closed:
+            try:
+                s += f", laddr={self.getsockname()}"
+            except OSError:
+                pass
+            try:
+                s += f", raddr={self.getpeername()}"
+            except OSError:
+                pass
+        else:
+            s = s.replace("<socketapi.socket", "<socketapi.socket [closed]")
+        return s + ">"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getstate__(self):
+        raise TypeError(f"cannot pickle '{type(self).__name__}' object")
+
+    # -- timeouts ---------------------------------------------------------------
+
+    def settimeout(self, value) -> None:
+        self._timeout = check_timeout(value)
+
+    def gettimeout(self):
+        return self._timeout
+
+    def setblocking(self, flag) -> None:
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        return self._timeout != 0.0
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._ep is not None:
+            self._ep.close()
+        self._kick()
+
+    def detach(self) -> int:
+        fd = self.fileno()
+        self._closed = True
+        return fd
+
+    # -- addresses --------------------------------------------------------------
+
+    def bind(self, address) -> None:
+        self._check()
+        addr, port = self._sockaddr(address, "bind")
+        if self._kind == C.SOCK_RAW:
+            if any(addr) and not self._host.is_local(addr):
+                raise oserror(errno.EADDRNOTAVAIL)
+            self._ep.local = addr
+            return
+        self._bind(addr, port)
+
+    def _bind(self, addr: bytes, port: int) -> None:
+        self._ep.bind(addr, port)
+
+    def getsockname(self):
+        self._check()
+        if self._kind == C.SOCK_RAW:
+            return (ip_str(self._ep.local or bytes(self._flen)), 0)
+        return self._name(self._ep.local)
+
+    def getpeername(self):
+        self._check()
+        remote = self._ep.remote
+        if remote is None:
+            raise oserror(errno.ENOTCONN)
+        if self._kind == C.SOCK_RAW:
+            return (ip_str(remote), 0)
+        return self._name(remote)
+
+    def connect(self, address) -> None:
+        self._check()
+        addr, port = self._sockaddr(address, "connect")
+        if self._kind == C.SOCK_RAW:
+            self._ep.remote = addr
+            return
+        self._connect_dgram(addr, port)
+
+    def _connect_dgram(self, addr: bytes, port: int) -> None:
+        ep = self._ep
+        if ep.family_len == 4 and self._host.is_broadcast(addr) and not ep.broadcast:
+            raise oserror(errno.EACCES)
+        ep.connect(addr, port)
+
+    def connect_ex(self, address) -> int:
+        try:
+            self.connect(address)
+        except (TypeError, OverflowError, ValueError):
+            raise
+        except OSError as e:
+            if e.errno is None:
+                raise
+            return e.errno
+        return 0
+
+    # -- datagrams out -------------------------------------------------------------
+
+    def send(self, data, flags=0) -> int:
+        self._check()
+        mv = _bytes_like(data)
+        _index(flags)
+        ep = self._ep
+        if ep.remote is None:
+            raise oserror(errno.EDESTADDRREQ)
+        if self._kind == C.SOCK_RAW:
+            n = ep.sendto(mv, ep.remote, self._host.clock())
+        else:
+            n = ep.sendto(mv, ep.remote, self._host.clock())
+        self._kick()
+        return n
+
+    def sendall(self, data, flags=0) -> None:
+        self.send(data, flags)
+
+    def sendto(self, data, flags_or_addr, *rest) -> int:
+        if len(rest) > 1:
+            raise TypeError(f"sendto() takes 2 or 3 arguments ({2 + len(rest)} given)")
+        if rest:
+            flags, address = flags_or_addr, rest[0]
+            _index(flags)
+        else:
+            flags, address = 0, flags_or_addr
+        self._check()
+        mv = _bytes_like(data)
+        addr, port = self._sockaddr(address, "sendto")
+        ep = self._ep
+        if self._kind == C.SOCK_RAW:
+            n = ep.sendto(mv, addr, self._host.clock())
+        else:
+            if ep.remote is not None:
+                pass  # Linux lets a connected UDP socket sendto() any destination
+            n = ep.sendto(mv, (addr, port), self._host.clock())
+        self._kick()
+        return n
+
+    # -- datagrams in ----------------------------------------------------------------
+
+    def _recv_item(self, flags: int, what: str):
+        ep = self._ep
+        if not ep.readable:
+            self._wait(lambda: ep.readable, what, nonblock=bool(flags & C.MSG_DONTWAIT))
+        item = ep.recv(peek=bool(flags & C.MSG_PEEK))
+        self._kick()
+        return item
+
+    def recv(self, bufsize, flags=0) -> bytes:
+        self._check()
+        bufsize = _index(bufsize)
+        flags = _index(flags)
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recv")
+        item = self._recv_item(flags, "recv")
+        if item is None:
+            return b""
+        return item[0][:bufsize]
+
+    def recvfrom(self, bufsize, flags=0):
+        self._check()
+        bufsize = _index(bufsize)
+        flags = _index(flags)
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recvfrom")
+        item = self._recv_item(flags, "recvfrom")
+        if item is None:
+            return b"", None
+        data, src = item
+        if self._kind == C.SOCK_RAW:
+            return data[:bufsize], (ip_str(src[0]), 0)
+        return data[:bufsize], self._name(src)
+
+    def recv_into(self, buffer, nbytes=0, flags=0) -> int:
+        self._check()
+        mv = _writable(buffer)
+        nbytes = _index(nbytes)
+        flags = _index(flags)
+        if nbytes < 0:
+            raise ValueError("negative buffersize in recv_into")
+        if nbytes > len(mv):
+            raise ValueError("buffer too small for requested bytes")
+        n = nbytes or len(mv)
+        item = self._recv_item(flags, "recv_into")
+        if item is None:
+            return 0
+        data = item[0][:n]
+        mv[:len(data)] = data
+        return len(data)
+
+    def recvfrom_into(self, buffer, nbytes=0, flags=0):
+        self._check()
+        mv = _writable(buffer)
+        nbytes = _index(nbytes)
+        flags = _index(flags)
+        if nbytes < 0:
+            raise ValueError("negative buffersize in recvfrom_into")
+        if nbytes > len(mv):
+            raise ValueError("nbytes is greater than the length of the buffer")
+        n = nbytes or len(mv)
+        item = self._recv_item(flags, "recvfrom_into")
+        if item is None:
+            return 0, None
+        data, src = item
+        data = data[:n]
+        mv[:len(data)] = data
+        return len(data), (self._name(src) if self._kind != C.SOCK_RAW else (ip_str(src[0]), 0))
+
+    def shutdown(self, how) -> None:
+        self._check()
+        how = _index(how)
+        if how not in (C.SHUT_RD, C.SHUT_WR, C.SHUT_RDWR):
+            raise oserror(errno.EINVAL)
+        ep = self._ep
+        if getattr(ep, "remote", None) is None:
+            raise oserror(errno.ENOTCONN)
+        if how in (C.SHUT_RD, C.SHUT_RDWR):
+            ep.shut_rd = True
+        if how in (C.SHUT_WR, C.SHUT_RDWR):
+            ep.shut_wr = True
+        ep._signal()
+
+    # -- options -------------------------------------------------------------------
+
+    def setsockopt(self, level, optname, value, optlen=None) -> None:
+        self._check()
+        level = _index(level)
+        optname = _index(optname)
+        if value is None:
+            if optlen is None:
+                raise TypeError("setsockopt() takes 3 or 4 arguments")
+            raw = bytes(_index(optlen))
+            ival = 0
+        elif optlen is not None:
+            raise TypeError("setsockopt() takes 3 or 4 arguments")
+        elif isinstance(value, int):
+            ival = value
+            raw = None
+        else:
+            raw = bytes(_bytes_like(value))
+            ival = _INT.unpack_from(raw)[0] if len(raw) >= 4 else None
+        self._setopt(level, optname, ival, raw)
+        self._kick()
+
+    def _setopt(self, level: int, name: int, ival, raw) -> None:
+        ep = self._ep
+        if level == C.SOL_SOCKET:
+            if name in (C.SO_RCVTIMEO, C.SO_SNDTIMEO):
+                secs = self._timeo_value(ival, raw)
+                if name == C.SO_RCVTIMEO:
+                    self._rcvtimeo = secs
+                else:
+                    self._sndtimeo = secs
+                return
+            if name == C.SO_LINGER:
+                if raw is None or len(raw) < 8:
+                    raise oserror(errno.EINVAL)
+                self._opts[(level, name)] = _LINGER.unpack_from(raw)
+                self._apply_linger()
+                return
+            if ival is None:
+                raise oserror(errno.EINVAL)
+            if name == C.SO_REUSEADDR:
+                self._set_reuseaddr(bool(ival))
+            elif name == C.SO_REUSEPORT:
+                if hasattr(ep, "reuseport"):
+                    ep.reuseport = bool(ival)
+            elif name == C.SO_BROADCAST:
+                if hasattr(ep, "broadcast"):
+                    ep.broadcast = bool(ival)
+            elif name == C.SO_RCVBUF:
+                self._set_buf("rcvbuf", max(SOCK_MIN_RCVBUF, 2 * min(max(ival, 0), RMEM_MAX)))
+            elif name == C.SO_SNDBUF:
+                self._set_buf("sndbuf", max(SOCK_MIN_SNDBUF, 2 * min(max(ival, 0), RMEM_MAX)))
+            elif name in (C.SO_KEEPALIVE, C.SO_OOBINLINE, C.SO_DONTROUTE, C.SO_DEBUG, C.SO_RCVLOWAT,
+                          C.SO_SNDLOWAT, C.SO_MARK, C.SO_PASSCRED):
+                self._opts[(level, name)] = ival
+                self._apply_sockopt(name, ival)
+            elif name in (C.SO_TYPE, C.SO_ERROR, C.SO_ACCEPTCONN, C.SO_DOMAIN, C.SO_PROTOCOL):
+                raise oserror(errno.ENOPROTOOPT)
+            else:
+                raise oserror(errno.ENOPROTOOPT)
+            self._opts[(level, name)] = ival
+            return
+        if level == C.IPPROTO_IP:
+            if ival is None:
+                raise oserror(errno.EINVAL)
+            if name == C.IP_TTL:
+                if ival == -1:
+                    ival = None
+                elif not 1 <= ival <= 255:
+                    raise oserror(errno.EINVAL)
+                ep.ttl = ival
+            elif name == C.IP_TOS:
+                ep.tos = ival & 0xFF
+            elif name == C.IP_HDRINCL:
+                if self._kind != C.SOCK_RAW:
+                    raise oserror(errno.ENOPROTOOPT)
+                ep.hdrincl = bool(ival)
+            elif name == C.IP_MTU_DISCOVER:
+                if not 0 <= ival <= 5:
+                    raise oserror(errno.EINVAL)
+                if hasattr(ep, "pmtudisc"):
+                    ep.pmtudisc = ival != C.IP_PMTUDISC_DONT
+            elif name == C.IP_MULTICAST_TTL:
+                if not -1 <= ival <= 255:
+                    raise oserror(errno.EINVAL)
+                if hasattr(ep, "mcast_ttl"):
+                    ep.mcast_ttl = 1 if ival == -1 else ival
+            elif name == C.IP_MULTICAST_LOOP:
+                if hasattr(ep, "mcast_loop"):
+                    ep.mcast_loop = bool(ival)
+            elif name == C.IP_RECVERR:
+                pass
+            else:
+                raise oserror(errno.ENOPROTOOPT)
+            self._opts[(level, name)] = ival
+            return
+        if level == C.IPPROTO_RAW and self._kind == C.SOCK_RAW and name == C.ICMP_FILTER:
+            ep.icmp_filter = ival or 0
+            return
+        self._setopt_other(level, name, ival, raw)
+
+    def _setopt_other(self, level, name, ival, raw) -> None:
+        raise oserror(errno.ENOPROTOOPT)
+
+    def _apply_sockopt(self, name, ival) -> None:
+        pass
+
+    def _apply_linger(self) -> None:
+        pass
+
+    def _set_reuseaddr(self, on: bool) -> None:
+        self._ep.reuseaddr = on
+
+    def _set_buf(self, which: str, size: int) -> None:
+        setattr(self._ep, which, size)
+
+    @staticmethod
+    def _timeo_value(ival, raw) -> float | None:
+        if raw is not None and len(raw) >= _TIMEVAL.size:
+            sec, usec = _TIMEVAL.unpack_from(raw)
+            if not 0 <= usec < 1_000_000 or sec < 0:
+                raise oserror(errno.EDOM)
+            secs = sec + usec / 1e6
+        elif raw is None and ival is not None:
+            # MicroPython documents an integer number of milliseconds here (Linux
+            # CPython rejects an int with EINVAL; see README, "Documented differences")
+            if ival < 0:
+                raise oserror(errno.EDOM)
+            secs = ival / 1000
+        else:
+            raise oserror(errno.EINVAL)
+        return secs or None
+
+    def getsockopt(self, level, optname, buflen=None):
+        self._check()
+        level = _index(level)
+        optname = _index(optname)
+        value = self._getopt(level, optname, buflen)
+        if isinstance(value, bytes):
+            if buflen is None:
+                return _INT.unpack_from(value.ljust(4, b"\0"))[0]
+            return value[:buflen]
+        if buflen is None:
+            return value
+        buflen = _index(buflen)
+        if not 0 < buflen <= 1024:
+            raise OSError("getsockopt buflen out of range")
+        return _INT.pack(value)[:buflen].ljust(min(buflen, 4), b"\0") if buflen < 4 else \
+            _INT.pack(value) + bytes(buflen - 4)
+
+    def _getopt(self, level: int, name: int, buflen):
+        ep = self._ep
+        if level == C.SOL_SOCKET:
+            if name == C.SO_TYPE:
+                return self._kind
+            if name == C.SO_DOMAIN:
+                return self._family
+            if name == C.SO_PROTOCOL:
+                return self._proto or {C.SOCK_STREAM: 6, C.SOCK_DGRAM: 17}.get(self._kind, 0)
+            if name == C.SO_ERROR:
+                return self._take_error()
+            if name in (C.SO_RCVTIMEO, C.SO_SNDTIMEO):
+                secs = (self._rcvtimeo if name == C.SO_RCVTIMEO else self._sndtimeo) or 0.0
+                return _TIMEVAL.pack(int(secs), int(round((secs - int(secs)) * 1e6)))
+            if name == C.SO_LINGER:
+                on, secs = self._opts.get((level, name), (0, 0))
+                return _LINGER.pack(on, secs)
+            if name == C.SO_RCVBUF:
+                return self._get_buf("rcvbuf")
+            if name == C.SO_SNDBUF:
+                return self._get_buf("sndbuf")
+            if name == C.SO_ACCEPTCONN:
+                return self._accepting()
+            if name == C.SO_REUSEADDR:
+                return int(bool(getattr(ep, "reuseaddr", self._opts.get((level, name), 0))))
+            if name == C.SO_BROADCAST:
+                return int(bool(getattr(ep, "broadcast", 0)))
+            if name == C.SO_REUSEPORT:
+                return int(bool(getattr(ep, "reuseport", 0)))
+            if name in (C.SO_KEEPALIVE, C.SO_OOBINLINE, C.SO_DONTROUTE, C.SO_DEBUG, C.SO_MARK, C.SO_PASSCRED):
+                return int(bool(self._opts.get((level, name), 0)))
+            if name in (C.SO_RCVLOWAT, C.SO_SNDLOWAT):
+                return self._opts.get((level, name), 1)
+            raise oserror(errno.ENOPROTOOPT)
+        if level == C.IPPROTO_IP:
+            if name == C.IP_TTL:
+                return ep.ttl if getattr(ep, "ttl", None) is not None else self._host.config.ttl
+            if name == C.IP_TOS:
+                return getattr(ep, "tos", 0)
+            if name == C.IP_HDRINCL:
+                if self._kind != C.SOCK_RAW:
+                    raise oserror(errno.ENOPROTOOPT)
+                return int(ep.hdrincl)
+            if name == C.IP_MTU_DISCOVER:
+                return C.IP_PMTUDISC_WANT if getattr(ep, "pmtudisc", True) else C.IP_PMTUDISC_DONT
+            if name == C.IP_MTU:
+                remote = getattr(ep, "remote", None)
+                if remote is None:
+                    raise oserror(errno.ENOTCONN)
+                return self._host.path_mtu(remote[0] if isinstance(remote, tuple) else remote)
+            if name == C.IP_MULTICAST_TTL:
+                return getattr(ep, "mcast_ttl", 1)
+            if name == C.IP_MULTICAST_LOOP:
+                return int(getattr(ep, "mcast_loop", True))
+            raise oserror(errno.ENOPROTOOPT)
+        return self._getopt_other(level, name, buflen)
+
+    def _getopt_other(self, level, name, buflen):
+        raise oserror(errno.ENOPROTOOPT)
+
+    def _get_buf(self, which: str) -> int:
+        return getattr(self._ep, which)
+
+    def _accepting(self) -> int:
+        return 0
+
+    def _take_error(self) -> int:
+        ep = self._ep
+        code = getattr(ep, "error", None) or 0
+        if code:
+            ep.error = None
+        return code
+
+
+def _writable(buffer) -> memoryview:
+    try:
+        mv = memoryview(buffer)
+    except TypeError:
+        raise TypeError(f"recv_into() argument 'buffer' must be read-write bytes-like object, not "
+                        f"{type(buffer).__name__}") from None
+    if mv.readonly:
+        raise TypeError(f"recv_into() argument 'buffer' must be read-write bytes-like object, not "
+                        f"{type(buffer).__name__}")
+    return mv.cast("B") if mv.format != "B" or mv.ndim != 1 else mv

@@ -1,0 +1,101 @@
+"""Address value helpers shared by every layer, family-agnostic.
+
+Inside the stack an IP address is plain `bytes`: 4 bytes for IPv4, 16 for IPv6, so the
+family is its length, header fields slice straight into it, and it is a cheap dict key.
+A MAC address is 6 `bytes`.  Text forms exist only at the edges (configuration, traces,
+the socket API), and these helpers convert.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import NamedTuple
+
+IPV4_ANY = bytes(4)
+IPV4_BROADCAST = b"\xff\xff\xff\xff"
+IPV6_ANY = bytes(16)
+MAC_BROADCAST = b"\xff" * 6
+MAC_ZERO = bytes(6)
+
+
+def ip(text: str) -> bytes:
+    """Parse '192.0.2.1' or '2001:db8::1' (a zone '%eth0' is ignored) into 4 or 16 bytes."""
+    text = text.split("%", 1)[0]
+    return ipaddress.ip_address(text).packed
+
+
+def ip_str(addr: bytes) -> str:
+    """Text form of a 4- or 16-byte address (RFC 5952 compressed form for IPv6)."""
+    if len(addr) == 4:
+        return "%d.%d.%d.%d" % (addr[0], addr[1], addr[2], addr[3])
+    return ipaddress.IPv6Address(bytes(addr)).compressed
+
+
+def mac(text: str) -> bytes:
+    """Parse '02:00:00:00:00:01' (or with '-') into 6 bytes."""
+    parts = text.replace("-", ":").split(":")
+    if len(parts) != 6:
+        raise ValueError(f"not a MAC address: {text!r}")
+    return bytes(int(p, 16) for p in parts)
+
+
+def mac_str(addr: bytes) -> str:
+    return ":".join("%02x" % b for b in addr)
+
+
+def mask(prefix_len: int, width: int) -> int:
+    """The netmask of `prefix_len` bits in a `width`-bit address, as an integer."""
+    return ((1 << prefix_len) - 1) << (width - prefix_len) if prefix_len else 0
+
+
+class IfAddr(NamedTuple):
+    """An address assigned to an interface with its prefix: '192.0.2.1/24'."""
+
+    addr: bytes
+    prefix_len: int
+
+    @classmethod
+    def parse(cls, text: str) -> "IfAddr":
+        iface = ipaddress.ip_interface(text)
+        return cls(iface.ip.packed, iface.network.prefixlen)
+
+    @property
+    def width(self) -> int:
+        return len(self.addr) * 8
+
+    @property
+    def network(self) -> bytes:
+        n = int.from_bytes(self.addr, "big") & mask(self.prefix_len, self.width)
+        return n.to_bytes(len(self.addr), "big")
+
+    @property
+    def broadcast(self) -> bytes:
+        """The directed broadcast address of the prefix (IPv4 only)."""
+        host_bits = (1 << (self.width - self.prefix_len)) - 1
+        n = int.from_bytes(self.addr, "big") | host_bits
+        return n.to_bytes(len(self.addr), "big")
+
+    def contains(self, other: bytes) -> bool:
+        if len(other) != len(self.addr):
+            return False
+        m = mask(self.prefix_len, self.width)
+        return (int.from_bytes(other, "big") & m) == (int.from_bytes(self.addr, "big") & m)
+
+    def __str__(self) -> str:
+        return f"{ip_str(self.addr)}/{self.prefix_len}"
+
+
+def is_multicast(addr: bytes) -> bool:
+    if len(addr) == 4:
+        return 224 <= addr[0] <= 239
+    return addr[0] == 0xFF
+
+
+def is_loopback(addr: bytes) -> bool:
+    if len(addr) == 4:
+        return addr[0] == 127
+    return addr == b"\0" * 15 + b"\x01"
+
+
+def is_unspecified(addr: bytes) -> bool:
+    return not any(addr)

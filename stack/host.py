@@ -1,0 +1,671 @@
+"""A host: interfaces, a loopback, the routing table and the protocol layers, composed.
+
+The host is where frames enter (`receive`, from a link or a TAP device), where timers
+run (`poll_at` / `poll`), and what the transports see as their environment (`ip_send`,
+`source_for`, `path_mtu`, `is_local`; see docs/internals.md).  It decides, per packet,
+whether to deliver locally, forward (a router is a host with forwarding on), or drop;
+every drop is counted in `stats` and traced with its reason.
+
+It never blocks and never reads a real clock: the runtime that owns it supplies `clock`
+(a callable returning microseconds) and calls `receive` and `poll`.
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .addr import IPV4_BROADCAST, IfAddr, ip_str, mac_str
+from .arp import ArpLayer
+from .icmp import ErrorLimiter, IcmpConfig
+from .ipv4 import PmtuCache, ReassemblyConfig, Reassembler, fragment
+from .neighbor import NeighborConfig
+from .node import Node
+from .raw import RawLayer
+from .route import RouteTable
+from .trace import Tracer
+from .udp import UdpLayer
+from .wire import ethernet
+from .wire import icmp as icmp_wire
+from .wire import ipv4 as ipv4_wire
+from .wire.errors import WireError
+from .wire.ipv4 import IPv4Header
+
+LOOPBACK_MTU = 65536
+ICMP_QUOTE_MAX = 576  # RFC 1812 §4.3.2.3: the error datagram may not exceed 576 bytes
+
+_UNREACH_KIND = {
+    icmp_wire.NET_UNREACH: "net_unreach",
+    icmp_wire.HOST_UNREACH: "host_unreach",
+    icmp_wire.PROTO_UNREACH: "proto_unreach",
+    icmp_wire.PORT_UNREACH: "port_unreach",
+    icmp_wire.FRAG_NEEDED: "frag_needed",
+    6: "net_unreach",
+    7: "host_unreach",
+    9: "net_unreach",
+    10: "host_unreach",
+    11: "net_unreach",
+    12: "host_unreach",
+    13: "host_unreach",
+}
+
+
+def _tcp_config():
+    return None
+
+
+@dataclass
+class HostConfig:
+    """Per-host knobs, with Linux's defaults."""
+
+    ttl: int = 64  # net.ipv4.ip_default_ttl
+    forwarding: bool = False  # net.ipv4.ip_forward
+    arp_announce: bool = True  # RFC 5227 announcements when an address comes up
+    neighbor: NeighborConfig = field(default_factory=NeighborConfig)
+    reassembly: ReassemblyConfig = field(default_factory=ReassemblyConfig)
+    icmp: IcmpConfig = field(default_factory=IcmpConfig)
+    tcp: object = field(default_factory=_tcp_config)
+
+
+class Interface:
+    """One network interface: a MAC, addresses, an MTU, and the port it is attached to."""
+
+    def __init__(self, host: "Host", name: str, index: int, mac: bytes, mtu: int = 1500, loopback: bool = False):
+        self.host = host
+        self.name = name
+        self.index = index
+        self.mac = mac
+        self.mtu = mtu
+        self.loopback = loopback
+        self.ipv4: list[IfAddr] = []
+        self.ipv6: list[IfAddr] = []
+        self.port: int | None = None  # the host's port number once linked
+        self.channel = None  # what carries frames away
+        self.up = loopback
+        self.mcast_groups: set[bytes] = {bytes([224, 0, 0, 1])}  # all-hosts, joined by every host (RFC 1112)
+        self.mcast_macs: set[bytes] = {mcast_mac(g) for g in self.mcast_groups}
+
+    def has_ipv4(self, addr: bytes) -> bool:
+        for a in self.ipv4:
+            if a.addr == addr:
+                return True
+        return False
+
+    def primary_ipv4(self) -> bytes | None:
+        return self.ipv4[0].addr if self.ipv4 else None
+
+    def __repr__(self) -> str:
+        addrs = " ".join(str(a) for a in self.ipv4 + self.ipv6)
+        return f"<Interface {self.host.name}/{self.name} {mac_str(self.mac)} mtu {self.mtu} {addrs}>"
+
+
+class Host(Node):
+    """An IP host.  `Network.add_host` makes them; `tap.attach` makes one on a TAP device."""
+
+    kind = "host"
+
+    def __init__(self, name: str, *, config: HostConfig | None = None, seed: int | str = 0,
+                 tracer: Tracer | None = None, clock=None, mac_factory=None) -> None:
+        super().__init__(name)
+        self.config = config or HostConfig()
+        self.rng = random.Random(f"{seed}:host:{name}")
+        self.stats: Counter = Counter()
+        self.tracer = tracer or Tracer()
+        self.clock = clock or (lambda: 0)
+        self.runtime = None  # set by the runtime that drives this host
+        self.network = None
+        self._mac_factory = mac_factory or self._default_mac
+        self.hostname = name
+        self.hosts: dict[str, list[bytes]] = {}  # an /etc/hosts of our own: name -> addresses
+        self.interfaces: list[Interface] = []
+        self._port_iface: list[Interface] = []
+        self.routes = RouteTable()
+        self.arp = ArpLayer(self)
+        self.reasm = Reassembler(self.config.reassembly, self.stats, self.trace, "ip")
+        self.pmtu = PmtuCache()
+        self.icmp_limiter = ErrorLimiter(self.config.icmp)
+        self.udp = UdpLayer(self)
+        self.raw = RawLayer(self)
+        self.tcp = None
+        if self.config.tcp is not None:
+            from .tcp.layer import TcpLayer
+
+            self.tcp = TcpLayer(self, self.config.tcp)
+        self._ident = self.rng.randrange(65536)
+        self._local4: set[bytes] = set()
+        self._bcast4: set[bytes] = {IPV4_BROADCAST}
+        self._loop: list[bytes] = []
+        self._fileno = 2
+        self.lo = self.add_interface("lo", mtu=LOOPBACK_MTU, loopback=True, mac=bytes(6))
+        self.add_address(self.lo, "127.0.0.1/8")
+
+    def _default_mac(self, host: "Host", index: int) -> bytes:
+        return bytes([0x02, 0x00]) + self.rng.randrange(1 << 32).to_bytes(4, "big")
+
+    # -- configuration ------------------------------------------------------
+
+    def add_interface(self, name: str | None = None, *, ip=None, mtu: int = 1500, mac: bytes | None = None,
+                      loopback: bool = False) -> Interface:
+        """Create an interface (unattached until a link or TAP device takes it)."""
+        index = len(self.interfaces)
+        if name is None:
+            name = f"eth{sum(1 for i in self.interfaces if not i.loopback)}"
+        iface = Interface(self, name, index, mac if mac is not None else self._mac_factory(self, index), mtu, loopback)
+        self.interfaces.append(iface)
+        for a in [ip] if isinstance(ip, str) else (ip or []):
+            self.add_address(iface, a)
+        return iface
+
+    def add_address(self, iface: Interface, addr: str | IfAddr) -> IfAddr:
+        a = IfAddr.parse(addr) if isinstance(addr, str) else addr
+        if len(a.addr) != 4:
+            raise ValueError("IPv6 addresses arrive with the IPv6 layer")
+        iface.ipv4.append(a)
+        self._local4.add(a.addr)
+        if a.prefix_len < 31 and not iface.loopback:
+            self._bcast4.add(a.broadcast)
+        self.routes.add(a, iface, None, 0, a.addr, "kernel")
+        if iface.up and not iface.loopback and self.config.arp_announce:
+            self.arp.announcements.append((self.clock(), iface, a.addr, 2))
+        return a
+
+    def add_route(self, prefix: str, gateway: str | None = None, iface: Interface | None = None, metric: int = 0):
+        """A static route (`gateway=None` means on-link through `iface`)."""
+        gw = None
+        if gateway is not None:
+            from .addr import ip as parse_ip
+
+            gw = parse_ip(gateway)
+            if iface is None:
+                via = next((r for r in self.routes.routes if r.gateway is None and r.matches(gw)), None)
+                if via is None:
+                    raise OSError(errno.ENETUNREACH, f"gateway {gateway} is not on a connected network")
+                iface = via.iface
+        if iface is None:
+            raise ValueError("a route needs a gateway or an interface")
+        return self.routes.add(prefix, iface, gw, metric)
+
+    def set_gateway(self, gateway: str) -> None:
+        """The default route (0.0.0.0/0 via `gateway`)."""
+        self.add_route("0.0.0.0/0", gateway)
+
+    def attach(self, channel) -> int:
+        """Take a link: the first interface without one, or a new one."""
+        port = len(self.ports)
+        self.ports.append(channel)
+        iface = next((i for i in self.interfaces if not i.loopback and i.channel is None), None)
+        if iface is None:
+            iface = self.add_interface()
+        iface.port = port
+        iface.channel = channel
+        mtu = getattr(channel, "mtu", None)
+        if mtu:
+            iface.mtu = mtu
+        self._port_iface.append(iface)
+        self.interface_up(iface)
+        return port
+
+    def interface_up(self, iface: Interface) -> None:
+        iface.up = True
+        self.routes.invalidate()
+        self.trace("link", "up", iface=iface.name, mac=iface.mac, mtu=iface.mtu)
+        if self.config.arp_announce:
+            for a in iface.ipv4:
+                self.arp.announcements.append((self.clock(), iface, a.addr, 2))
+
+    def interface(self, name: str) -> Interface:
+        for i in self.interfaces:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    def addresses(self, family_len: int = 4) -> list[bytes]:
+        return [a.addr for i in self.interfaces for a in (i.ipv4 if family_len == 4 else i.ipv6)]
+
+    # -- tracing ---------------------------------------------------------
+
+    def trace(self, layer: str, event: str, **fields) -> None:
+        self.tracer.emit(self.clock(), self.name, layer, event, fields)
+
+    def _drop(self, key: str, layer: str, reason: str, **fields) -> None:
+        self.stats[key] += 1
+        self.tracer.emit(self.clock(), self.name, layer, "drop", {"reason": reason, **fields})
+
+    # -- timers -----------------------------------------------------------
+
+    def poll_at(self) -> int | None:
+        if self._loop:
+            return self.clock()
+        t = self.arp.poll_at()
+        r = self.reasm.poll_at()
+        if r is not None and (t is None or r < t):
+            t = r
+        if self.tcp is not None:
+            c = self.tcp.poll_at()
+            if c is not None and (t is None or c < t):
+                t = c
+        return t
+
+    def poll(self, now: int) -> None:
+        if self._loop:
+            batch, self._loop = self._loop, []
+            lo = self.lo
+            for packet in batch:
+                self._guarded_ipv4_input(lo, memoryview(packet), now, False)
+        t = self.arp.poll_at()
+        if t is not None and t <= now:
+            self.arp.poll(now)
+        t = self.reasm.poll_at()
+        if t is not None and t <= now:
+            for q in self.reasm.poll(now):
+                if q.first is not None:  # RFC 1122 §3.3.2: only if fragment zero arrived
+                    first = q.first
+                    data = b"".join(d for _, d in q.frags)[:8]
+                    self.send_icmp_error(first, data, icmp_wire.TIME_EXCEEDED, icmp_wire.REASSEMBLY_EXCEEDED, 0, now)
+        if self.tcp is not None:
+            t = self.tcp.poll_at()
+            if t is not None and t <= now:
+                self.tcp.poll(now)
+
+    # -- frames in ----------------------------------------------------------
+
+    def receive(self, port_no: int, frame, now: int) -> None:
+        """A frame arrived on port `port_no`.  Nothing a remote sends can make this raise."""
+        iface = self._port_iface[port_no]
+        try:
+            self._receive(iface, memoryview(frame), now)
+        except Exception as e:  # a bug, not the sender's fault: count it loudly, keep running
+            self.stats["host.rx.internal_error"] += 1
+            self.trace("host", "internal_error", error=repr(e))
+
+    def _receive(self, iface: Interface, buf: memoryview, now: int) -> None:
+        stats = self.stats
+        try:
+            eth, payload = ethernet.parse(buf)
+        except WireError as e:
+            self._drop(f"eth.rx.{e.reason}", "eth", e.reason, detail=str(e))
+            return
+        dst = eth.dst
+        bcast = False
+        if dst != iface.mac:
+            if not dst[0] & 1:
+                stats["eth.rx.filtered"] += 1  # the NIC filter: unicast for another station
+                return
+            bcast = True
+            if dst != b"\xff\xff\xff\xff\xff\xff" and dst not in iface.mcast_macs:
+                stats["eth.rx.filtered"] += 1  # a multicast group nobody here joined
+                return
+        if eth.vlan is not None:
+            self._drop("eth.rx.vlan", "eth", "802.1Q tag on an untagged interface", vlan=eth.vlan)
+            return
+        et = eth.ethertype
+        if et == ethernet.ETH_P_IP:
+            self._ipv4_input(iface, payload, now, bcast)
+        elif et == ethernet.ETH_P_ARP:
+            self.arp.input(iface, payload, now)
+        else:
+            stats["eth.rx.unknown_ethertype"] += 1
+            self.trace("eth", "drop", reason="unknown ethertype", ethertype=f"{et:#06x}")
+
+    def _guarded_ipv4_input(self, iface, buf, now, bcast) -> None:
+        try:
+            self._ipv4_input(iface, buf, now, bcast)
+        except Exception as e:
+            self.stats["host.rx.internal_error"] += 1
+            self.trace("host", "internal_error", error=repr(e))
+
+    def _ipv4_input(self, iface: Interface, buf: memoryview, now: int, link_bcast: bool) -> None:
+        try:
+            hdr, payload = ipv4_wire.parse(buf)
+        except WireError as e:
+            self._drop(f"ip.rx.{e.reason}", "ip", e.reason, detail=str(e))
+            return
+        src = hdr.src
+        dst = hdr.dst
+        if src[0] >= 224 or (src[0] == 127 and not iface.loopback):
+            self._drop("ip.rx.martian", "ip", "martian source", src=src, dst=dst)
+            return
+        if dst in self._local4:
+            if dst[0] == 127 and not iface.loopback:
+                self._drop("ip.rx.martian", "ip", "loopback destination on a real interface", dst=dst)
+                return
+            self._deliver(iface, hdr, payload, buf, now, False)
+        elif dst[0] == 127 and iface.loopback:
+            self._deliver(iface, hdr, payload, buf, now, False)
+        elif dst in self._bcast4:
+            self._deliver(iface, hdr, payload, buf, now, True)
+        elif 224 <= dst[0] <= 239:
+            if dst in iface.mcast_groups:
+                self._deliver(iface, hdr, payload, buf, now, True)
+            else:
+                self.stats["ip.rx.mcast_not_joined"] += 1
+        elif link_bcast:
+            self._drop("ip.rx.not_for_us", "ip", "unicast IP in a link broadcast", dst=dst)
+        elif self.config.forwarding:
+            self._forward(iface, hdr, payload, now)
+        else:
+            self._drop("ip.rx.not_for_us", "ip", "not our address", dst=dst)
+
+    def _deliver(self, iface: Interface, hdr: IPv4Header, payload, packet, now: int, bcast: bool) -> None:
+        if hdr.mf or hdr.frag_offset:
+            done = self.reasm.add(hdr, payload, now)
+            if done is None:
+                return
+            hdr, whole = done
+            payload = memoryview(whole)
+            packet = None
+        proto = hdr.proto
+        took_raw = False
+        if self.raw.endpoints:
+            if packet is None:
+                packet = ipv4_wire.build(hdr, payload)
+            icmp_type = payload[0] if proto == ipv4_wire.PROTO_ICMP and len(payload) else None
+            took_raw = self.raw.input(proto, hdr.src, hdr.dst, bytes(packet), icmp_type)
+        if proto == ipv4_wire.PROTO_UDP:
+            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast) and not bcast:
+                self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
+        elif proto == ipv4_wire.PROTO_TCP and self.tcp is not None:
+            if not bcast:
+                self.tcp.input(hdr.src, hdr.dst, payload, now)
+            else:
+                self.stats["tcp.rx.broadcast"] += 1
+        elif proto == ipv4_wire.PROTO_ICMP:
+            self._icmp_input(iface, hdr, payload, now, bcast)
+        elif not took_raw:
+            self.stats["ip.rx.unknown_protocol"] += 1
+            self.trace("ip", "drop", reason="no such protocol", proto=proto, src=hdr.src)
+            if not bcast:
+                self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PROTO_UNREACH, 0, now)
+
+    # -- ICMP -----------------------------------------------------------------
+
+    def _icmp_input(self, iface: Interface, hdr: IPv4Header, payload, now: int, bcast: bool) -> None:
+        try:
+            ic, body = icmp_wire.parse(payload)
+        except WireError as e:
+            self._drop(f"icmp.rx.{e.reason}", "icmp", e.reason, src=hdr.src)
+            return
+        t = ic.type
+        self.stats[f"icmp.rx.type{t}"] += 1
+        if t == icmp_wire.ECHO_REQUEST:
+            if bcast and self.config.icmp.echo_ignore_broadcasts:
+                self.stats["icmp.rx.echo_broadcast_ignored"] += 1
+                return
+            src = hdr.dst if not bcast else (iface.primary_ipv4() or hdr.dst)
+            reply = icmp_wire.build(icmp_wire.ECHO_REPLY, 0, ic.rest, body)
+            self.stats["icmp.tx.echo_reply"] += 1
+            self.ip_send(src, hdr.src, ipv4_wire.PROTO_ICMP, reply, tos=hdr.tos)
+        elif t in (icmp_wire.DEST_UNREACH, icmp_wire.TIME_EXCEEDED, icmp_wire.PARAM_PROBLEM):
+            self._icmp_error_input(ic, body, now)
+
+    def _icmp_error_input(self, ic, quoted: memoryview, now: int) -> None:
+        """An ICMP error about a packet we sent: tell the transport (RFC 1122 §3.2.2)."""
+        if len(quoted) < 28:
+            self._drop("icmp.rx.short_quote", "icmp", "quoted packet too short", length=len(quoted))
+            return
+        ihl = (quoted[0] & 0x0F) * 4
+        if quoted[0] >> 4 != 4 or ihl < 20 or len(quoted) < ihl + 8:
+            self._drop("icmp.rx.bad_quote", "icmp", "quoted header malformed")
+            return
+        qproto = quoted[9]
+        qsrc = bytes(quoted[12:16])
+        qdst = bytes(quoted[16:20])
+        qlen = int.from_bytes(quoted[2:4], "big")
+        if ic.type == icmp_wire.DEST_UNREACH:
+            kind = _UNREACH_KIND.get(ic.code, "host_unreach")
+        elif ic.type == icmp_wire.TIME_EXCEEDED:
+            if ic.code != icmp_wire.TTL_EXCEEDED:
+                return
+            kind = "ttl_exceeded"
+        else:
+            kind = "param_problem"
+        info = 0
+        if kind == "frag_needed":
+            info = ic.mtu
+            route = self.routes.lookup(qdst)
+            link_mtu = route.iface.mtu if route else 1500
+            new = self.pmtu.learn(qdst, ic.mtu, qlen, now, link_mtu)
+            if new is not None:
+                self.trace("ip", "pmtu", dst=qdst, mtu=new)
+            info = self.path_mtu(qdst)
+        self.trace("icmp", "error_received", kind=kind, about=qdst, proto=qproto)
+        rest = quoted[ihl:]
+        if qproto == ipv4_wire.PROTO_UDP:
+            self.udp.icmp_error(kind, qsrc, qdst, rest, info, now)
+        elif qproto == ipv4_wire.PROTO_TCP and self.tcp is not None:
+            self.tcp.icmp_error(kind, qsrc, qdst, rest, info, now)
+
+    def send_icmp_error(self, orig: IPv4Header, payload, typ: int, code: int, rest: int, now: int) -> None:
+        """Report a problem with `orig` to its sender, if RFC 1122 §3.2.2 allows and the limiter agrees."""
+        src = orig.src
+        if orig.frag_offset or not any(src) or src in self._bcast4 or src[0] >= 224:
+            return
+        if orig.dst in self._bcast4 or 224 <= orig.dst[0] <= 239:
+            return
+        if orig.proto == ipv4_wire.PROTO_ICMP and (len(payload) < 1 or payload[0] not in (0, 8, 13, 14, 15, 16, 17, 18)):
+            return  # never an error about an error
+        if not self.icmp_limiter.allow(src, now):
+            self.stats["icmp.tx.ratelimited"] += 1
+            self.trace("icmp", "ratelimited", to=src, type=typ, code=code)
+            return
+        head = ipv4_wire.build_header(orig._replace(ttl=orig.ttl), len(payload))
+        room = ICMP_QUOTE_MAX - 20 - 8 - len(head)
+        quote = head + bytes(payload[:room])
+        msg = icmp_wire.build(typ, code, rest, quote)
+        me = self.source_for(src)
+        if me is None:
+            return
+        self.stats[f"icmp.tx.type{typ}"] += 1
+        self.trace("icmp", "error_sent", type=typ, code=code, to=src, about=orig.dst)
+        self.ip_send(me, src, ipv4_wire.PROTO_ICMP, msg, tos=0xC0)
+
+    # -- forwarding (routers) ---------------------------------------------------
+
+    def _forward(self, iface: Interface, hdr: IPv4Header, payload, now: int) -> None:
+        """RFC 1812 §5.2: decrement TTL, route, fragment or report."""
+        if hdr.ttl <= 1:
+            self.stats["ip.fwd.ttl_exceeded"] += 1
+            self.trace("ip", "drop", reason="TTL exceeded in transit", src=hdr.src, dst=hdr.dst)
+            self.send_icmp_error(hdr, payload, icmp_wire.TIME_EXCEEDED, icmp_wire.TTL_EXCEEDED, 0, now)
+            return
+        route = self.routes.lookup(hdr.dst)
+        if route is None:
+            self.stats["ip.fwd.no_route"] += 1
+            self.trace("ip", "drop", reason="no route", dst=hdr.dst)
+            self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.NET_UNREACH, 0, now)
+            return
+        out = route.iface
+        h = hdr._replace(ttl=hdr.ttl - 1)
+        nh = route.gateway or hdr.dst
+        if h.header_len + len(payload) > out.mtu:
+            if h.df:
+                self.stats["ip.fwd.frag_needed"] += 1
+                self.trace("ip", "drop", reason="fragmentation needed and DF set", dst=hdr.dst, mtu=out.mtu)
+                self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.FRAG_NEEDED, out.mtu, now)
+                return
+            self.stats["ip.fwd.fragmented"] += 1
+            for p in fragment(h, payload, out.mtu):
+                self._send_ip(out, nh, p, now)
+        else:
+            self._send_ip(out, nh, ipv4_wire.build(h, payload), now)
+        self.stats["ip.fwd.packets"] += 1
+
+    # -- frames and packets out ----------------------------------------------------
+
+    def send_frame(self, iface: Interface, dst_mac: bytes, ethertype: int, payload) -> None:
+        ch = iface.channel
+        if ch is None:
+            self.stats["eth.tx.no_link"] += 1
+            return
+        ch.transmit(ethernet.build(dst_mac, iface.mac, ethertype, payload))
+
+    def _send_ip(self, iface: Interface, next_hop: bytes, packet: bytes, now: int) -> None:
+        if iface.loopback:
+            self._loop.append(packet)
+            return
+        dst = packet[16:20]
+        if dst in self._bcast4:
+            mac = b"\xff\xff\xff\xff\xff\xff"
+        elif 224 <= dst[0] <= 239:
+            mac = mcast_mac(dst)
+        else:
+            cache = self.arp.cache(iface)
+            mac = cache.lookup(next_hop, now)
+            if mac is None:
+                cache.enqueue(next_hop, packet, now)
+                return
+        self.send_frame(iface, mac, ethernet.ETH_P_IP, packet)
+
+    # -- the transports' environment (docs/internals.md) ------------------------------
+
+    def is_local(self, addr: bytes) -> bool:
+        return addr in self._local4 or (len(addr) == 4 and addr[0] == 127)
+
+    def is_broadcast(self, addr: bytes) -> bool:
+        return addr in self._bcast4
+
+    def _route(self, dst: bytes):
+        """(interface, next hop) toward `dst`, or None."""
+        if dst in self._local4 or dst[0] == 127:
+            return self.lo, dst
+        r = self.routes.lookup(dst)
+        if r is None:
+            return None
+        return r.iface, (r.gateway or dst)
+
+    def source_for(self, dst: bytes) -> bytes | None:
+        if len(dst) != 4:
+            return None
+        if dst in self._local4:
+            return dst
+        if dst[0] == 127:
+            return b"\x7f\x00\x00\x01"
+        r = self.routes.lookup(dst)
+        if r is None:
+            return None
+        return r.source or r.iface.primary_ipv4()
+
+    def path_mtu(self, dst: bytes) -> int:
+        rt = self._route(dst) if len(dst) == 4 else None
+        if rt is None:
+            return 1500
+        mtu = rt[0].mtu
+        p = self.pmtu.get(dst, self.clock())
+        return min(mtu, p) if p else mtu
+
+    def next_ident(self) -> int:
+        self._ident = (self._ident + 1) & 0xFFFF
+        return self._ident
+
+    def ip_send(self, src: bytes, dst: bytes, proto: int, payload, *, ttl: int | None = None, tos: int = 0,
+                df: bool | None = None) -> int:
+        """Send one datagram; 0 or an errno (ENETUNREACH, EMSGSIZE)."""
+        if len(dst) != 4:
+            return errno.EAFNOSUPPORT
+        rt = self._route(dst)
+        if rt is None:
+            self.stats["ip.tx.no_route"] += 1
+            self.trace("ip", "no_route", dst=dst)
+            return errno.ENETUNREACH
+        iface, nh = rt
+        now = self.clock()
+        hdr = IPv4Header(src, dst, proto, ttl if ttl is not None else self.config.ttl, tos, self.next_ident(), bool(df))
+        if 20 + len(payload) > iface.mtu:
+            if df:
+                return errno.EMSGSIZE
+            self.stats["ip.tx.fragmented"] += 1
+            for p in fragment(hdr, payload, iface.mtu):
+                self._send_ip(iface, nh, p, now)
+            return 0
+        self._send_ip(iface, nh, ipv4_wire.build(hdr, payload), now)
+        return 0
+
+    def ip_send_raw(self, packet: bytes) -> int:
+        """IP_HDRINCL: the caller wrote the header; as Linux, fill in length, checksum, and
+        a zero source or ident."""
+        try:
+            hdr, payload = ipv4_wire.parse(memoryview(packet), verify_checksum=False)
+        except WireError:
+            return errno.EINVAL
+        if not any(hdr.src):
+            src = self.source_for(hdr.dst)
+            if src is None:
+                return errno.ENETUNREACH
+            hdr = hdr._replace(src=src)
+        if hdr.ident == 0:
+            hdr = hdr._replace(ident=self.next_ident())
+        rt = self._route(hdr.dst)
+        if rt is None:
+            return errno.ENETUNREACH
+        iface, nh = rt
+        out = ipv4_wire.build(hdr, payload)
+        if len(out) > iface.mtu:
+            return errno.EMSGSIZE
+        self._send_ip(iface, nh, out, self.clock())
+        return 0
+
+    def resolution_failed(self, iface: Interface, addr: bytes, queued: list, now: int) -> None:
+        """ARP gave up on `addr`: tell the senders of queued packets (RFC 1122 §2.3.2.2)."""
+        for packet in queued:
+            try:
+                hdr, payload = ipv4_wire.parse(memoryview(packet), verify_checksum=False)
+            except WireError:
+                continue
+            if hdr.src in self._local4:
+                # our own packet: the transport learns it as a host-unreachable error
+                rest = payload
+                if hdr.proto == ipv4_wire.PROTO_UDP:
+                    self.udp.icmp_error("host_unreach", hdr.src, hdr.dst, rest, 0, now)
+                elif hdr.proto == ipv4_wire.PROTO_TCP and self.tcp is not None:
+                    self.tcp.icmp_error("host_unreach", hdr.src, hdr.dst, rest, 0, now)
+            else:
+                self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.HOST_UNREACH, 0, now)
+
+    # -- the faces -------------------------------------------------------------
+
+    def next_fileno(self) -> int:
+        self._fileno += 1
+        return self._fileno
+
+    @property
+    def socket(self):
+        """This host's socket namespace: a module-like object with CPython's socket API.
+
+        The one place `stack` reaches up to `socketapi`, lazily: the namespace is the face
+        of the host, and a stack used without sockets never imports it.
+        """
+        ns = self.__dict__.get("_socket_ns")
+        if ns is None:
+            import importlib
+
+            ns = importlib.import_module("socketapi").namespace(self)
+            self.__dict__["_socket_ns"] = ns
+        return ns
+
+    def spawn(self, fn, *args, name: str | None = None):
+        """Run `fn(self.socket, *args)` as a task of this host's runtime."""
+        if self.runtime is None:
+            raise RuntimeError(f"host {self.name} has no runtime; add it to a Network first")
+        return self.runtime.spawn(self, fn, args, name)
+
+    def sleep(self, seconds: float) -> None:
+        """Inside a task: sleep in the runtime's time (virtual in simulation)."""
+        self.runtime.sleep(seconds)
+
+    def neighbors(self) -> list[tuple[str, str, str, str]]:
+        """(interface, address, MAC, state) rows, like `ip neigh`."""
+        rows = []
+        for index, cache in self.arp.caches.items():
+            for addr, lladdr, state in cache.table():
+                rows.append((self.interfaces[index].name, ip_str(addr), mac_str(lladdr) if lladdr else "-", state))
+        return rows
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def mcast_mac(group: bytes) -> bytes:
+    """RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the IPv4 group."""
+    return b"\x01\x00\x5e" + bytes([group[1] & 0x7F, group[2], group[3]])

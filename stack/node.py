@@ -1,0 +1,33 @@
+"""What every network element shares: a name, ports, and the sans-IO timer contract."""
+
+from __future__ import annotations
+
+
+class Node:
+    """A thing with ports that links connect: a host, a router, a switch, a probe.
+
+    `receive(port_no, frame, now)` takes a frame from a link; `poll_at()` / `poll(now)`
+    run the node's timers.  `_wake_at` belongs to the runtime (the time of its pending
+    wakeup for this node) and nothing else touches it.
+    """
+
+    kind = "node"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ports: list = []  # per port: the channel that carries our frames away
+        self._wake_at: int | None = None
+
+    def attach(self, channel) -> int:
+        """Connect a new port to `channel` (frames we send go into it); returns the port number."""
+        self.ports.append(channel)
+        return len(self.ports) - 1
+
+    def receive(self, port_no: int, frame: bytes, now: int) -> None:
+        raise NotImplementedError
+
+    def poll_at(self) -> int | None:
+        return None
+
+    def poll(self, now: int) -> None:
+        pass

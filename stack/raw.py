@@ -1,0 +1,107 @@
+"""Raw IP endpoints (what SOCK_RAW sockets hold): a copy of every packet of one protocol.
+
+As on Linux for IPv4, a raw endpoint receives whole datagrams including the IP header,
+after reassembly, alongside the stack's own processing (the host still answers echo
+requests).  Sending builds the IP header unless the socket set IP_HDRINCL.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections import deque
+
+from .udp import DATAGRAM_OVERHEAD, RCVBUF_DEFAULT, oserror
+from .waitable import Waitable
+
+
+class RawEndpoint(Waitable):
+    __slots__ = ("watchers", "layer", "proto", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "hdrincl", "ttl",
+                 "tos", "broadcast", "closed", "error", "family_len", "icmp_filter")
+
+    def __init__(self, layer: "RawLayer", proto: int, family_len: int = 4) -> None:
+        self.watchers: list = []
+        self.layer = layer
+        self.proto = proto
+        self.family_len = family_len
+        self.local: bytes | None = None
+        self.remote: bytes | None = None
+        self.rxq: deque = deque()
+        self.rx_bytes = 0
+        self.rcvbuf = RCVBUF_DEFAULT
+        self.hdrincl = proto == 255  # IPPROTO_RAW implies IP_HDRINCL
+        self.ttl: int | None = None
+        self.tos = 0
+        self.broadcast = False
+        self.closed = False
+        self.error: int | None = None
+        self.icmp_filter = 0  # ICMP_FILTER bitmask of types not delivered
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.rxq) or self.closed or self.error is not None
+
+    def recv(self, peek: bool = False):
+        if not self.rxq:
+            return None
+        if peek:
+            return self.rxq[0]
+        item = self.rxq.popleft()
+        self.rx_bytes -= len(item[0]) + DATAGRAM_OVERHEAD
+        return item
+
+    def sendto(self, data, dst: bytes, now: int) -> int:
+        env = self.layer.env
+        if env.is_broadcast(dst) and not self.broadcast:
+            raise oserror(errno.EACCES)
+        if self.hdrincl:
+            err = env.ip_send_raw(bytes(data))
+        else:
+            src = self.local if self.local and any(self.local) else env.source_for(dst)
+            if src is None:
+                raise oserror(errno.ENETUNREACH)
+            err = env.ip_send(src, dst, self.proto, bytes(data), ttl=self.ttl, tos=self.tos, df=False)
+        if err:
+            raise oserror(err)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.layer.endpoints.remove(self)
+            self._signal()
+
+    def _deliver(self, packet: bytes, src: bytes) -> None:
+        cost = len(packet) + DATAGRAM_OVERHEAD
+        if self.rx_bytes + cost > self.rcvbuf and self.rxq:
+            self.layer.env.stats["raw.rx.rcvbuf_full"] += 1
+            return
+        self.rxq.append((packet, (src, 0)))
+        self.rx_bytes += cost
+        self._signal()
+
+
+class RawLayer:
+    def __init__(self, env) -> None:
+        self.env = env
+        self.endpoints: list[RawEndpoint] = []
+
+    def endpoint(self, proto: int, family_len: int = 4) -> RawEndpoint:
+        ep = RawEndpoint(self, proto, family_len)
+        self.endpoints.append(ep)
+        return ep
+
+    def input(self, proto: int, src: bytes, dst: bytes, packet: bytes, icmp_type: int | None = None) -> bool:
+        """Copy `packet` (header included) to every matching raw endpoint; True if any took it."""
+        took = False
+        for ep in self.endpoints:
+            if ep.proto != proto and ep.proto != 255 or ep.family_len != len(src):
+                continue
+            if ep.local and any(ep.local) and ep.local != dst:
+                continue
+            if ep.remote and ep.remote != src:
+                continue
+            if icmp_type is not None and icmp_type < 32 and ep.icmp_filter >> icmp_type & 1:
+                continue
+            ep._deliver(packet, src)
+            took = True
+        return took

@@ -1,0 +1,1 @@
+"""The simulated network: virtual clock and event queue, links, switches, probes, SimRuntime."""

@@ -1,0 +1,138 @@
+"""Point-to-point links with seeded impairments.
+
+A link is two independent channels, one per direction.  A channel models, in order:
+the MTU (oversized frames are dropped), a transmit queue drained at `bandwidth` bit/s
+(serialization delay; tail drop when `queue` frames are already waiting), then the wire:
+loss, bit corruption, duplication, reordering (a reordered frame is held back so later
+ones overtake it), and propagation `delay`.  Every random decision comes from the
+channel's own RNG, seeded from the network seed and the link's name, so the same seed
+gives the same bytes on every link whatever else the network holds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, deque
+
+ETH_HEADER = 14
+
+
+class Channel:
+    """One direction of a link: what a node's port transmits into."""
+
+    __slots__ = ("link", "name", "events", "runtime", "dst", "dst_port", "delay", "bandwidth", "loss", "duplicate",
+                 "reorder", "corrupt", "mtu", "queue", "rng", "busy_until", "backlog", "stats", "captures",
+                 "reorder_delay", "_impaired")
+
+    def __init__(self, link: "Link", name: str, dst, seed, params: dict) -> None:
+        self.link = link
+        self.name = name
+        self.events = link.net.events
+        self.runtime = link.net.runtime
+        self.dst = dst
+        self.dst_port = -1
+        self.delay = int(round(params["delay"] * 1e6))
+        self.bandwidth = params["bandwidth"]
+        self.loss = params["loss"]
+        self.duplicate = params["duplicate"]
+        self.reorder = params["reorder"]
+        self.corrupt = params["corrupt"]
+        self.mtu = params["mtu"]
+        self.queue = params["queue"]
+        self.reorder_delay = int(round(params["reorder_delay"] * 1e6))
+        self.rng = random.Random(f"{seed}:link:{name}")
+        self.busy_until = 0
+        self.backlog: deque = deque()
+        self.stats = link.stats
+        self.captures: list = []
+        self._impaired = bool(self.loss or self.duplicate or self.reorder or self.corrupt)
+
+    def transmit(self, frame) -> None:
+        now = self.events.now
+        size = len(frame)
+        if size - ETH_HEADER > self.mtu and not (size - ETH_HEADER - 4 <= self.mtu and frame[12:14] == b"\x81\x00"):
+            self.stats["drop.mtu"] += 1
+            self.link.trace("drop", reason="frame larger than link MTU", size=size, mtu=self.mtu, dir=self.name)
+            return
+        start = now
+        if self.bandwidth:
+            q = self.backlog
+            while q and q[0] <= now:
+                q.popleft()
+            if len(q) >= self.queue:
+                self.stats["drop.queue"] += 1
+                self.link.trace("drop", reason="transmit queue full", queued=len(q), dir=self.name)
+                return
+            start = self.busy_until if self.busy_until > now else now
+            self.busy_until = start + (size * 8_000_000) // self.bandwidth
+            q.append(self.busy_until)
+            arrival = self.busy_until + self.delay
+        else:
+            arrival = now + self.delay
+        self.stats["frames"] += 1
+        self.stats["bytes"] += size
+        for writer, index in self.captures:
+            writer.write(index, start, frame)
+        if self._impaired:
+            rng = self.rng
+            if self.loss and rng.random() < self.loss:
+                self.stats["drop.loss"] += 1
+                self.link.trace("drop", reason="loss", dir=self.name)
+                return
+            if self.corrupt and rng.random() < self.corrupt:
+                b = bytearray(frame)
+                bit = rng.randrange(len(b) * 8)
+                b[bit >> 3] ^= 0x80 >> (bit & 7)
+                frame = bytes(b)
+                self.stats["corrupted"] += 1
+                self.link.trace("corrupt", bit=bit, dir=self.name)
+            if self.reorder and rng.random() < self.reorder:
+                arrival += self.reorder_delay
+                self.stats["reordered"] += 1
+            if self.duplicate and rng.random() < self.duplicate:
+                self.stats["duplicated"] += 1
+                self.events.schedule(arrival + 1, self._deliver, frame)
+        self.events.schedule(arrival, self._deliver, frame)
+
+    def _deliver(self, frame) -> None:
+        dst = self.dst
+        dst.receive(self.dst_port, frame, self.events.now)
+        self.runtime.touch(dst)
+
+
+class Link:
+    """A cable between two nodes' ports.  `stats` counts frames, bytes and drops by reason."""
+
+    def __init__(self, net, a, b, *, delay: float = 0.0, bandwidth: float | None = None, loss: float = 0.0,
+                 duplicate: float = 0.0, reorder: float = 0.0, corrupt: float = 0.0, mtu: int = 1500,
+                 queue: int = 1000, reorder_delay: float | None = None) -> None:
+        for what, v in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder), ("corrupt", corrupt)):
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{what} must be a fraction between 0 and 1, not {v!r}")
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        if bandwidth is not None and bandwidth <= 0:
+            raise ValueError("bandwidth must be positive (bit/s) or None")
+        if mtu < 68:
+            raise ValueError("mtu must be at least 68 (RFC 791)")
+        self.net = net
+        self.a = a
+        self.b = b
+        self.name = f"{a.name}-{b.name}"
+        self.stats: Counter = Counter()
+        if reorder_delay is None:
+            reorder_delay = max(0.001, delay)
+        params = dict(delay=delay, bandwidth=int(bandwidth) if bandwidth else None, loss=loss, duplicate=duplicate,
+                      reorder=reorder, corrupt=corrupt, mtu=mtu, queue=queue, reorder_delay=reorder_delay)
+        self.params = params
+        self.mtu = mtu
+        self.ab = Channel(self, f"{a.name}>{b.name}", b, net.seed, params)
+        self.ba = Channel(self, f"{b.name}>{a.name}", a, net.seed, params)
+        self.ab.dst_port = b.attach(self.ba)
+        self.ba.dst_port = a.attach(self.ab)
+
+    def trace(self, event: str, **fields) -> None:
+        self.net.tracer.emit(self.net.events.now, self.name, "link", event, fields)
+
+    def __repr__(self) -> str:
+        return f"<Link {self.name} {self.params}>"

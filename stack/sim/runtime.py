@@ -1,0 +1,237 @@
+"""SimRuntime: virtual time, and application code as cooperative greenlet tasks.
+
+A task is ordinary blocking code (a socket server, a client) run in a greenlet.  When it
+would block, `wait_until` parks it and switches back to the event loop; a watcher on the
+endpoint it waits for, or its deadline, schedules its resumption as an ordinary event, so
+tasks resume in a deterministic order.  Virtual time jumps from event to event: a
+60-second TIME_WAIT costs microseconds.
+
+Blocking calls made outside any task (a test's main code calling `recvfrom`) drive the
+event loop themselves until the call can complete, or raise `Deadlock` if it never can.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from greenlet import getcurrent, greenlet
+
+
+class Deadlock(RuntimeError):
+    """Every task is blocked and nothing is scheduled that could wake one."""
+
+
+class _TaskGreenlet(greenlet):
+    task = None
+
+
+class Task:
+    """A running piece of application code.  `result` re-raises the task's exception."""
+
+    def __init__(self, runtime: "SimRuntime", host, fn, args, name: str) -> None:
+        self.runtime = runtime
+        self.host = host
+        self.fn = fn
+        self.args = args
+        self.name = name
+        self.glet: _TaskGreenlet | None = None
+        self.done = False
+        self._result = None
+        self.exception: BaseException | None = None
+        self.wait_id = 0
+        self.wake_pending = False
+        self.blocked_on = "not started"
+
+    @property
+    def result(self):
+        if self.exception is not None:
+            raise self.exception
+        return self._result
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else f"blocked in {self.blocked_on}"
+        return f"<Task {self.name} on {self.host.name}: {state}>"
+
+
+class SimRuntime:
+    realtime = False
+
+    def __init__(self, net) -> None:
+        self.net = net
+        self.events = net.events
+        self.live: list[Task] = []
+        self._count = 0
+        self._loop_glet = None
+        self._running = False
+
+    # -- clock -----------------------------------------------------------
+
+    def now_us(self) -> int:
+        return self.events.now
+
+    def now(self) -> float:
+        return self.events.now / 1e6
+
+    # -- node wakeups (the sans-IO timer contract) ----------------------------
+
+    def touch(self, node) -> None:
+        """Make sure `node.poll()` runs at `node.poll_at()`."""
+        t = node.poll_at()
+        if t is not None:
+            w = node._wake_at
+            if w is None or t < w:
+                node._wake_at = t
+                self.events.schedule(t, self._wake, node)
+
+    def _wake(self, node) -> None:
+        w = node._wake_at
+        now = self.events.now
+        if w is None or w > now:
+            return  # superseded
+        node._wake_at = None
+        node.poll(now)
+        self.touch(node)
+
+    def kick(self, host=None) -> None:
+        """Something outside the loop changed `host` (a socket call): reschedule its timers."""
+        if host is not None:
+            self.touch(host)
+
+    # -- tasks -------------------------------------------------------------
+
+    def current_task(self) -> Task | None:
+        return getattr(getcurrent(), "task", None)
+
+    def spawn(self, host, fn, args=(), name: str | None = None) -> Task:
+        self._count += 1
+        task = Task(self, host, fn, args, name or f"{getattr(fn, '__name__', 'task')}-{self._count}")
+        self.live.append(task)
+        self.events.schedule(self.events.now, self._start, task)
+        return task
+
+    def _start(self, task: Task) -> None:
+        g = _TaskGreenlet(self._task_main, parent=getcurrent())
+        g.task = task
+        task.glet = g
+        task.blocked_on = "running"
+        g.switch(task)
+        self.touch(task.host)
+
+    def _task_main(self, task: Task) -> None:
+        try:
+            task._result = task.fn(task.host.socket, *task.args)
+        except BaseException as e:  # the task's failure is its result; the loop goes on
+            task.exception = e
+            task.host.trace("task", "failed", task=task.name, error=repr(e))
+            if self.net.print_task_errors:
+                print(f"task {task.name} on {task.host.name} failed:", file=sys.stderr)
+                traceback.print_exception(e, file=sys.stderr)
+        finally:
+            task.done = True
+            task.blocked_on = "done"
+            self.live.remove(task)
+
+    def _resume(self, arg) -> None:
+        task, wid = arg
+        if task.done or task.wait_id != wid:
+            return
+        task.wake_pending = False
+        task.glet.parent = getcurrent()
+        task.glet.switch()
+        self.touch(task.host)
+
+    def wait_until(self, predicate, deadline: int | None = None, waitables=(), what: str = "wait") -> bool:
+        """Block until `predicate()` is true (True) or virtual time reaches `deadline` (False)."""
+        if predicate():
+            return True
+        task = self.current_task()
+        if task is None:
+            return self._drive(predicate, deadline, what)
+        if deadline is not None and deadline <= self.events.now:
+            return False
+        task.wait_id += 1
+        wid = task.wait_id
+        task.wake_pending = False
+        events = self.events
+
+        def wake():
+            if not task.wake_pending:
+                task.wake_pending = True
+                events.schedule(events.now, self._resume, (task, wid))
+
+        for w in waitables:
+            w.watch(wake)
+        if deadline is not None:
+            events.schedule(deadline, self._resume, (task, wid))
+        task.blocked_on = what
+        try:
+            while True:
+                task.glet.parent.switch()
+                if predicate():
+                    return True
+                if deadline is not None and events.now >= deadline:
+                    return False
+        finally:
+            task.blocked_on = "running"
+            for w in waitables:
+                w.unwatch(wake)
+
+    def sleep(self, seconds: float) -> None:
+        deadline = self.events.now + max(0, int(round(seconds * 1e6)))
+        self.wait_until(lambda: self.events.now >= deadline, deadline, (), f"sleep({seconds})")
+
+    # -- the loop -------------------------------------------------------------
+
+    def _drive(self, predicate, deadline, what) -> bool:
+        """A blocking call outside any task: run the network until it can return."""
+        if self._running:
+            raise RuntimeError("a blocking call from inside the event loop (not from a task)")
+        self._running = True
+        try:
+            ev = self.events
+            while True:
+                if predicate():
+                    return True
+                t = ev.peek_time()
+                if deadline is not None and (t is None or t > deadline):
+                    ev.now = max(ev.now, deadline)
+                    return predicate()
+                if t is None:
+                    raise Deadlock(f"{what} outside any task can never complete: nothing is scheduled"
+                                   + self._blocked_text())
+                fn, arg = ev.pop()
+                fn(arg)
+        finally:
+            self._running = False
+
+    def run(self, until: int | None = None) -> None:
+        if self.current_task() is not None:
+            raise RuntimeError("net.run() called from inside a task")
+        if self._running:
+            raise RuntimeError("net.run() is already running")
+        self._running = True
+        ev = self.events
+        live = self.live
+        try:
+            while True:
+                if until is None and not live:
+                    return
+                t = ev.peek_time()
+                if t is None:
+                    if until is not None:
+                        ev.now = max(ev.now, until)
+                        return
+                    raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
+                if until is not None and t > until:
+                    ev.now = max(ev.now, until)
+                    return
+                fn, arg = ev.pop()
+                fn(arg)
+        finally:
+            self._running = False
+
+    def _blocked_text(self) -> str:
+        if not self.live:
+            return ""
+        return ": " + ", ".join(f"{t.name} on {t.host.name} in {t.blocked_on}" for t in self.live)

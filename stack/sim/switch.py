@@ -1,0 +1,66 @@
+"""A learning Ethernet switch (IEEE 802.1D transparent bridging, without spanning tree).
+
+It learns each source MAC's port, forwards known unicast to that port only, and floods
+broadcast, multicast and unknown unicast to every other port.  Entries age out after
+`aging` seconds (802.1D's default is 300), checked lazily at lookup, so the switch needs
+no timers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..addr import mac_str
+from ..node import Node
+
+
+class Switch(Node):
+    kind = "switch"
+
+    def __init__(self, name: str, net, aging: float = 300.0) -> None:
+        super().__init__(name)
+        self.net = net
+        self.aging = int(aging * 1e6)
+        self.table: dict[bytes, list] = {}  # MAC -> [port, last_seen]
+        self.stats: Counter = Counter()
+
+    def receive(self, port_no: int, frame, now: int) -> None:
+        if len(frame) < 14:
+            self.stats["drop.runt"] += 1
+            return
+        dst = frame[0:6]
+        src = frame[6:12]
+        if not src[0] & 1:
+            e = self.table.get(src)
+            if e is None:
+                self.table[src] = [port_no, now]
+                self.net.tracer.emit(now, self.name, "switch", "learn", {"mac": mac_str(src), "port": port_no})
+            else:
+                if e[0] != port_no:
+                    self.net.tracer.emit(now, self.name, "switch", "move",
+                                         {"mac": mac_str(src), "from": e[0], "to": port_no})
+                    e[0] = port_no
+                e[1] = now
+        if not dst[0] & 1:
+            e = self.table.get(dst)
+            if e is not None:
+                if now - e[1] <= self.aging:
+                    if e[0] != port_no:
+                        self.ports[e[0]].transmit(frame)
+                        self.stats["forwarded"] += 1
+                    else:
+                        self.stats["filtered"] += 1
+                    return
+                del self.table[dst]
+                self.net.tracer.emit(now, self.name, "switch", "age_out", {"mac": mac_str(dst)})
+            self.stats["flooded.unknown"] += 1
+        else:
+            self.stats["flooded"] += 1
+        for i, ch in enumerate(self.ports):
+            if i != port_no:
+                ch.transmit(frame)
+
+    def mac_table(self, now: int | None = None) -> list[tuple[str, int, float]]:
+        """(MAC, port, age in seconds) rows, like `bridge fdb`."""
+        now = self.net.events.now if now is None else now
+        return [(mac_str(m), e[0], (now - e[1]) / 1e6) for m, e in self.table.items() if now - e[1] <= self.aging]

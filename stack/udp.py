@@ -1,0 +1,309 @@
+"""UDP (RFC 768) endpoints and demultiplexing, family-agnostic.
+
+An endpoint is what a datagram socket holds in the stack: a local binding, an optional
+peer, a bounded receive queue and a pending error.  Demultiplexing follows Linux: the
+most specific match wins (connected 4-tuple, then bound address, then wildcard) for
+unicast; broadcast and multicast go to every matching endpoint, which is how several
+SO_REUSEADDR sockets on one port all receive a group's datagrams.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections import deque
+
+from .waitable import Waitable
+from .wire import udp as udp_wire
+from .wire.errors import WireError
+
+EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
+EPHEMERAL_HIGH = 60999
+RCVBUF_DEFAULT = 212_992  # net.core.rmem_default
+SNDBUF_DEFAULT = 212_992
+DATAGRAM_OVERHEAD = 256  # bytes charged per queued datagram besides its payload (Linux charges skb truesize)
+
+
+def oserror(code: int) -> OSError:
+    return OSError(code, os.strerror(code))
+
+
+class UdpEndpoint(Waitable):
+    __slots__ = ("watchers", "layer", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "sndbuf", "reuseaddr",
+                 "reuseport", "broadcast", "error", "closed", "ttl", "tos", "pmtudisc", "family_len",
+                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly")
+
+    def __init__(self, layer: "UdpLayer", family_len: int) -> None:
+        self.watchers: list = []
+        self.layer = layer
+        self.family_len = family_len  # 4 or 16: the address family of the socket
+        self.local: tuple[bytes, int] | None = None
+        self.remote: tuple[bytes, int] | None = None
+        self.rxq: deque = deque()
+        self.rx_bytes = 0
+        self.rcvbuf = RCVBUF_DEFAULT
+        self.sndbuf = SNDBUF_DEFAULT
+        self.reuseaddr = False
+        self.reuseport = False
+        self.broadcast = False
+        self.error: int | None = None
+        self.closed = False
+        self.ttl: int | None = None
+        self.tos = 0
+        self.pmtudisc = True  # IP_PMTUDISC_WANT: DF set when the datagram fits the path MTU
+        self.shut_rd = False
+        self.shut_wr = False
+        self.mcast_ttl = 1
+        self.mcast_loop = True
+        self.bound_explicitly = False
+
+    # -- readiness ---------------------------------------------------------
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.rxq) or self.error is not None or self.shut_rd or self.closed
+
+    @property
+    def writable(self) -> bool:
+        return True
+
+    # -- operations -----------------------------------------------------
+
+    def bind(self, addr: bytes, port: int) -> None:
+        if self.local is not None:
+            raise oserror(errno.EINVAL)
+        self.layer.bind(self, addr, port)
+        self.bound_explicitly = True
+
+    def connect(self, addr: bytes, port: int) -> None:
+        """Fix the peer (and, if unbound, bind to the source address the route picks)."""
+        env = self.layer.env
+        if self.local is None:
+            self.layer.bind(self, bytes(len(addr)), 0)
+        if not any(self.local[0]):
+            src = env.source_for(addr)
+            if src is None:
+                raise oserror(errno.ENETUNREACH)
+            self.layer.rebind_address(self, src)  # Linux fixes the source on connect
+        self.remote = (addr, port)
+        self.error = None
+
+    def disconnect(self) -> None:
+        """connect(AF_UNSPEC): forget the peer; an implicit source address is forgotten too."""
+        self.remote = None
+        if self.local is not None and not self.bound_explicitly:
+            self.layer.rebind_address(self, bytes(len(self.local[0])))
+
+    def sendto(self, data, dst: tuple[bytes, int], now: int) -> int:
+        """Send one datagram; returns its length or raises OSError (EACCES, EMSGSIZE...)."""
+        if self.shut_wr:
+            raise oserror(errno.EPIPE)
+        layer = self.layer
+        env = layer.env
+        addr, port = dst
+        if self.local is None:
+            layer.bind(self, bytes(len(addr)), 0)
+        if len(data) > 65507 and len(addr) == 4 or len(data) > 65527:
+            raise oserror(errno.EMSGSIZE)
+        if env.is_broadcast(addr) and not self.broadcast:
+            raise oserror(errno.EACCES)
+        src = self.local[0]
+        if not any(src):
+            src = env.source_for(addr)
+            if src is None:
+                raise oserror(errno.ENETUNREACH)
+        seg = udp_wire.build(self.local[1], port, data, src, addr)
+        ttl = self.mcast_ttl if addr[0] >= 224 and len(addr) == 4 and addr[0] < 240 else self.ttl
+        df = None
+        if self.pmtudisc:
+            df = len(seg) + (20 if len(addr) == 4 else 40) <= env.path_mtu(addr)
+        err = env.ip_send(src, addr, udp_wire.PROTO, seg, ttl=ttl, tos=self.tos, df=df)
+        if err:
+            raise oserror(err)
+        env.stats["udp.tx.datagrams"] += 1
+        return len(data)
+
+    def recv(self, peek: bool = False):
+        """(data, (addr, port)) of the next datagram, or None; raises a pending error."""
+        if self.error is not None:
+            code, self.error = self.error, None
+            raise oserror(code)
+        if not self.rxq:
+            return None
+        if peek:
+            return self.rxq[0]
+        item = self.rxq.popleft()
+        self.rx_bytes -= len(item[0]) + DATAGRAM_OVERHEAD
+        return item
+
+    def take_error(self) -> int:
+        code, self.error = self.error, None
+        return code or 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.layer.unbind(self)
+            self.rxq.clear()
+            self.rx_bytes = 0
+            self._signal()
+
+    # -- from the layer ---------------------------------------------------
+
+    def _deliver(self, data: bytes, src: tuple[bytes, int]) -> bool:
+        if self.shut_rd:
+            return False
+        cost = len(data) + DATAGRAM_OVERHEAD
+        if self.rx_bytes + cost > self.rcvbuf and self.rxq:
+            return False
+        self.rxq.append((data, src))
+        self.rx_bytes += cost
+        self._signal()
+        return True
+
+
+class UdpLayer:
+    def __init__(self, env) -> None:
+        self.env = env
+        self.ports: dict[int, list[UdpEndpoint]] = {}
+
+    # -- port table --------------------------------------------------------
+
+    def _conflicts(self, ep: UdpEndpoint, addr: bytes, port: int) -> bool:
+        for other in self.ports.get(port, ()):
+            if other is ep or len(other.local[0]) != len(addr):
+                continue
+            oaddr = other.local[0]
+            if any(oaddr) and any(addr) and oaddr != addr:
+                continue
+            if (ep.reuseaddr and other.reuseaddr) or (ep.reuseport and other.reuseport):
+                continue
+            return True
+        return False
+
+    def bind(self, ep: UdpEndpoint, addr: bytes, port: int) -> None:
+        env = self.env
+        if any(addr) and not env.is_local(addr) and not env.is_broadcast(addr) and not _is_mcast(addr):
+            raise oserror(errno.EADDRNOTAVAIL)
+        if port == 0:
+            port = self._ephemeral(ep, addr)
+        elif self._conflicts(ep, addr, port):
+            raise oserror(errno.EADDRINUSE)
+        ep.local = (addr, port)
+        self.ports.setdefault(port, []).append(ep)
+
+    def rebind_address(self, ep: UdpEndpoint, addr: bytes) -> None:
+        ep.local = (addr, ep.local[1])
+
+    def _ephemeral(self, ep: UdpEndpoint, addr: bytes) -> int:
+        span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+        start = self.env.rng.randrange(span)
+        for i in range(span):
+            port = EPHEMERAL_LOW + (start + i) % span
+            if port not in self.ports or not self._conflicts(ep, addr, port):
+                return port
+        raise oserror(errno.EAGAIN)
+
+    def unbind(self, ep: UdpEndpoint) -> None:
+        if ep.local is None:
+            return
+        lst = self.ports.get(ep.local[1])
+        if lst and ep in lst:
+            lst.remove(ep)
+            if not lst:
+                del self.ports[ep.local[1]]
+
+    def endpoint(self, family_len: int = 4) -> UdpEndpoint:
+        return UdpEndpoint(self, family_len)
+
+    # -- input -----------------------------------------------------------
+
+    def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, broadcast: bool = False) -> bool:
+        """Deliver one datagram; returns False when no socket wanted it (the caller may
+        answer with ICMP port unreachable)."""
+        env = self.env
+        stats = env.stats
+        try:
+            hdr, data = udp_wire.parse(payload, src, dst)
+        except WireError as e:
+            stats[f"udp.rx.{e.reason}"] += 1
+            env.trace("udp", "drop", reason=e.reason, src=src, detail=str(e))
+            return True  # dropped, but not a port-unreachable case
+        stats["udp.rx.datagrams"] += 1
+        eps = self.ports.get(hdr.dport)
+        if not eps:
+            stats["udp.rx.no_port"] += 1
+            env.trace("udp", "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
+            return False
+        body = bytes(data)
+        who = (src, hdr.sport)
+        if broadcast or _is_mcast(dst):
+            delivered = False
+            for ep in eps:
+                if _match_score(ep, src, dst, hdr.sport) >= 0:
+                    if ep._deliver(body, who):
+                        delivered = True
+                    else:
+                        stats["udp.rx.rcvbuf_full"] += 1
+            if not delivered:
+                stats["udp.rx.no_port"] += 1
+            return True
+        best = None
+        best_score = -1
+        for ep in eps:
+            s = _match_score(ep, src, dst, hdr.sport)
+            if s > best_score:
+                best, best_score = ep, s
+        if best is None:
+            stats["udp.rx.no_port"] += 1
+            env.trace("udp", "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
+            return False
+        if not best._deliver(body, who):
+            stats["udp.rx.rcvbuf_full"] += 1
+            env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
+        return True
+
+    def icmp_error(self, kind: str, src: bytes, dst: bytes, quoted: memoryview, info: int, now: int) -> None:
+        """An ICMP error about a datagram we sent from `src` to `dst` (RFC 1122 §4.1.3.3)."""
+        if len(quoted) < 4:
+            return
+        sport = int.from_bytes(quoted[0:2], "big")
+        dport = int.from_bytes(quoted[2:4], "big")
+        code = _ICMP_ERRNO.get(kind)
+        for ep in self.ports.get(sport, ()):
+            # Linux reports asynchronous errors only to connected sockets (without IP_RECVERR)
+            if ep.remote == (dst, dport) and code is not None:
+                ep.error = code
+                self.env.trace("udp", "icmp_error", kind=kind, errno=errno.errorcode[code], peer=dst, port=dport)
+                ep._signal()
+
+
+_ICMP_ERRNO = {
+    "port_unreach": errno.ECONNREFUSED,
+    "proto_unreach": errno.ENOPROTOOPT,
+    "net_unreach": errno.ENETUNREACH,
+    "host_unreach": errno.EHOSTUNREACH,
+}
+
+
+def _is_mcast(addr: bytes) -> bool:
+    return (224 <= addr[0] <= 239) if len(addr) == 4 else addr[0] == 0xFF
+
+
+def _match_score(ep: UdpEndpoint, src: bytes, dst: bytes, sport: int) -> int:
+    """-1 if `ep` must not receive this datagram, else higher for more specific bindings."""
+    if ep.closed:
+        return -1
+    laddr = ep.local[0]
+    score = 0
+    if any(laddr):
+        if laddr != dst:
+            return -1
+        score += 2
+    elif len(laddr) != len(dst):
+        return -1
+    if ep.remote is not None:
+        if ep.remote != (src, sport):
+            return -1
+        score += 4
+    return score
