@@ -9,6 +9,8 @@ defended with one announcement.
 
 from __future__ import annotations
 
+import heapq
+
 from .addr import MAC_BROADCAST, MAC_ZERO
 from .neighbor import NeighborCache
 from .wire import arp as arp_wire
@@ -23,7 +25,8 @@ class ArpLayer:
     def __init__(self, host) -> None:
         self.host = host
         self.caches: dict[int, NeighborCache] = {}  # per interface index
-        self.announcements: list[tuple[int, object, bytes, int]] = []  # (at, iface, addr, remaining)
+        self.announcements: list = []  # heap of (at, seq, iface, addr, remaining)
+        self._seq = 0
 
     def cache(self, iface) -> NeighborCache:
         c = self.caches.get(iface.index)
@@ -44,11 +47,10 @@ class ArpLayer:
         pkt = arp_wire.build(arp_wire.REQUEST, iface.mac, src, MAC_ZERO, target)
         self.host.send_frame(iface, unicast or MAC_BROADCAST, ETH_P_ARP, pkt)
 
-    def announce(self, iface, addr: bytes, now: int) -> None:
-        """Start RFC 5227 announcements for a newly configured address."""
-        self._send_announcement(iface, addr)
-        if ANNOUNCE_NUM > 1:
-            self.announcements.append((now + ANNOUNCE_INTERVAL, iface, addr, ANNOUNCE_NUM - 1))
+    def announce(self, iface, addr: bytes, at: int, count: int = ANNOUNCE_NUM) -> None:
+        """Schedule RFC 5227 announcements of a newly configured address, starting at `at`."""
+        self._seq += 1
+        heapq.heappush(self.announcements, (at, self._seq, iface, addr, count))
 
     def _send_announcement(self, iface, addr: bytes) -> None:
         # RFC 5227 §2.3: an ARP request with sender and target protocol address both ours
@@ -58,24 +60,23 @@ class ArpLayer:
         self.host.send_frame(iface, MAC_BROADCAST, ETH_P_ARP, pkt)
 
     def poll_at(self) -> int | None:
-        t = min((a[0] for a in self.announcements), default=None)
+        t = self.announcements[0][0] if self.announcements else None
         for c in self.caches.values():
-            ct = c.poll_at()
-            if ct is not None and (t is None or ct < t):
-                t = ct
+            heap = c._heap
+            if heap and (t is None or heap[0][0] < t):
+                t = heap[0][0]
         return t
 
     def poll(self, now: int) -> None:
-        if self.announcements:
-            due = [a for a in self.announcements if a[0] <= now]
-            if due:
-                self.announcements = [a for a in self.announcements if a[0] > now]
-                for at, iface, addr, remaining in due:
-                    self._send_announcement(iface, addr)
-                    if remaining > 1:
-                        self.announcements.append((at + ANNOUNCE_INTERVAL, iface, addr, remaining - 1))
+        ann = self.announcements
+        while ann and ann[0][0] <= now:
+            at, _, iface, addr, remaining = heapq.heappop(ann)
+            self._send_announcement(iface, addr)
+            if remaining > 1:
+                self.announce(iface, addr, at + ANNOUNCE_INTERVAL, remaining - 1)
         for index, c in list(self.caches.items()):
-            if c.poll_at() is not None and c.poll_at() <= now:
+            t = c.poll_at()
+            if t is not None and t <= now:
                 for addr, queued in c.poll(now):
                     self.host.resolution_failed(self.host.interfaces[index], addr, queued, now)
 
@@ -88,27 +89,34 @@ class ArpLayer:
             stats[f"arp.rx.{e.reason}"] += 1
             host.trace("arp", "drop", reason=e.reason, detail=str(e))
             return
-        stats["arp.rx.request" if pkt.op == arp_wire.REQUEST else "arp.rx.reply"] += 1
-        ours = iface.has_ipv4(pkt.tpa)
-        if iface.has_ipv4(pkt.spa):
+        request = pkt.op == arp_wire.REQUEST
+        stats["arp.rx.request" if request else "arp.rx.reply"] += 1
+        addrs = iface.addrs4
+        spa = pkt.spa
+        ours = pkt.tpa in addrs
+        cache = self.caches.get(iface.index)
+        if not ours and (cache is None or spa not in cache.entries) and spa not in addrs:
+            return  # RFC 826: neither for us nor about anyone we know; the common broadcast case
+        if spa in addrs:
             if pkt.sha != iface.mac:
                 stats["arp.rx.conflict"] += 1
-                host.trace("arp", "conflict", addr=pkt.spa, other_mac=pkt.sha)
+                host.trace("arp", "conflict", addr=spa, other_mac=pkt.sha)
             return
-        if pkt.sha == MAC_BROADCAST or pkt.sha[0] & 1 or not any(pkt.spa):
-            if not any(pkt.spa):  # an RFC 5227 probe: answer if it is for our address
-                if ours and pkt.op == arp_wire.REQUEST:
+        if pkt.sha[0] & 1 or not any(spa):
+            if not any(spa):  # an RFC 5227 probe: answer if it is for our address
+                if ours and request:
                     self._reply(iface, pkt)
                 return
             stats["arp.rx.bogus_sender"] += 1
             host.trace("arp", "drop", reason="multicast or broadcast sender")
             return
-        cache = self.cache(iface)
+        if cache is None:
+            cache = self.cache(iface)
         # RFC 826: merge if known; add if we are the target
-        queued = cache.confirm(pkt.spa, pkt.sha, now, solicited=(pkt.op == arp_wire.REPLY and ours), create=ours)
+        queued = cache.confirm(spa, pkt.sha, now, solicited=(ours and not request), create=ours)
         for packet in queued:
             host.send_frame(iface, pkt.sha, ETH_P_IP, packet)
-        if ours and pkt.op == arp_wire.REQUEST:
+        if ours and request:
             self._reply(iface, pkt)
 
     def _reply(self, iface, req) -> None:

@@ -81,6 +81,7 @@ class Interface:
         self.loopback = loopback
         self.ipv4: list[IfAddr] = []
         self.ipv6: list[IfAddr] = []
+        self.addrs4: set[bytes] = set()  # the addresses of `ipv4`, for O(1) membership
         self.port: int | None = None  # the host's port number once linked
         self.channel = None  # what carries frames away
         self.up = loopback
@@ -88,10 +89,7 @@ class Interface:
         self.mcast_macs: set[bytes] = {mcast_mac(g) for g in self.mcast_groups}
 
     def has_ipv4(self, addr: bytes) -> bool:
-        for a in self.ipv4:
-            if a.addr == addr:
-                return True
-        return False
+        return addr in self.addrs4
 
     def primary_ipv4(self) -> bytes | None:
         return self.ipv4[0].addr if self.ipv4 else None
@@ -163,12 +161,13 @@ class Host(Node):
         if len(a.addr) != 4:
             raise ValueError("IPv6 addresses arrive with the IPv6 layer")
         iface.ipv4.append(a)
+        iface.addrs4.add(a.addr)
         self._local4.add(a.addr)
         if a.prefix_len < 31 and not iface.loopback:
             self._bcast4.add(a.broadcast)
         self.routes.add(a, iface, None, 0, a.addr, "kernel")
         if iface.up and not iface.loopback and self.config.arp_announce:
-            self.arp.announcements.append((self.clock(), iface, a.addr, 2))
+            self.arp.announce(iface, a.addr, self.clock())
         return a
 
     def add_route(self, prefix: str, gateway: str | None = None, iface: Interface | None = None, metric: int = 0):
@@ -213,7 +212,7 @@ class Host(Node):
         self.trace("link", "up", iface=iface.name, mac=iface.mac, mtu=iface.mtu)
         if self.config.arp_announce:
             for a in iface.ipv4:
-                self.arp.announcements.append((self.clock(), iface, a.addr, 2))
+                self.arp.announce(iface, a.addr, self.clock())
 
     def interface(self, name: str) -> Interface:
         for i in self.interfaces:
@@ -239,11 +238,12 @@ class Host(Node):
         if self._loop:
             return self.clock()
         t = self.arp.poll_at()
-        r = self.reasm.poll_at()
-        if r is not None and (t is None or r < t):
-            t = r
-        if self.tcp is not None:
-            c = self.tcp.poll_at()
+        heap = self.reasm._heap
+        if heap and (t is None or heap[0][0] < t):
+            t = heap[0][0]
+        tcp = self.tcp
+        if tcp is not None:
+            c = tcp.poll_at()
             if c is not None and (t is None or c < t):
                 t = c
         return t
@@ -275,39 +275,52 @@ class Host(Node):
         """A frame arrived on port `port_no`.  Nothing a remote sends can make this raise."""
         iface = self._port_iface[port_no]
         try:
-            self._receive(iface, memoryview(frame), now)
+            if type(frame) is not bytes:
+                frame = bytes(frame)
+            if len(frame) < 14:
+                self._drop("eth.rx.truncated", "eth", "truncated", length=len(frame))
+                return
+            dst = frame[0:6]
+            bcast = False
+            if dst != iface.mac:
+                if not dst[0] & 1:
+                    self.stats["eth.rx.filtered"] += 1  # the NIC filter: unicast for another station
+                    return
+                if dst != b"\xff\xff\xff\xff\xff\xff" and dst not in iface.mcast_macs:
+                    self.stats["eth.rx.filtered"] += 1  # a multicast group nobody here joined
+                    return
+                bcast = True
+            et = (frame[12] << 8) | frame[13]
+            if et == 0x0800:
+                self._ipv4_input(iface, memoryview(frame)[14:], now, bcast)
+            elif et == 0x0806:
+                # The common case on a big LAN: a well-formed broadcast ARP neither for nor
+                # about anyone we know (RFC 826 would only merge a known sender).  Skip it
+                # before parsing; anything else takes the full path.
+                if bcast and len(frame) >= 42 and frame[14:20] == b"\x00\x01\x08\x00\x06\x04" \
+                        and frame[38:42] not in iface.addrs4 and frame[28:32] not in iface.addrs4:
+                    cache = self.arp.caches.get(iface.index)
+                    if cache is None or frame[28:32] not in cache.entries:
+                        self.stats["arp.rx.ignored"] += 1
+                        return
+                self.arp.input(iface, memoryview(frame)[14:], now)
+            else:
+                self._receive_other(iface, frame, now)
         except Exception as e:  # a bug, not the sender's fault: count it loudly, keep running
             self.stats["host.rx.internal_error"] += 1
             self.trace("host", "internal_error", error=repr(e))
 
-    def _receive(self, iface: Interface, buf: memoryview, now: int) -> None:
-        stats = self.stats
+    def _receive_other(self, iface: Interface, frame: bytes, now: int) -> None:
         try:
-            eth, payload = ethernet.parse(buf)
+            eth, payload = ethernet.parse(memoryview(frame))
         except WireError as e:
             self._drop(f"eth.rx.{e.reason}", "eth", e.reason, detail=str(e))
             return
-        dst = eth.dst
-        bcast = False
-        if dst != iface.mac:
-            if not dst[0] & 1:
-                stats["eth.rx.filtered"] += 1  # the NIC filter: unicast for another station
-                return
-            bcast = True
-            if dst != b"\xff\xff\xff\xff\xff\xff" and dst not in iface.mcast_macs:
-                stats["eth.rx.filtered"] += 1  # a multicast group nobody here joined
-                return
         if eth.vlan is not None:
             self._drop("eth.rx.vlan", "eth", "802.1Q tag on an untagged interface", vlan=eth.vlan)
             return
-        et = eth.ethertype
-        if et == ethernet.ETH_P_IP:
-            self._ipv4_input(iface, payload, now, bcast)
-        elif et == ethernet.ETH_P_ARP:
-            self.arp.input(iface, payload, now)
-        else:
-            stats["eth.rx.unknown_ethertype"] += 1
-            self.trace("eth", "drop", reason="unknown ethertype", ethertype=f"{et:#06x}")
+        self.stats["eth.rx.unknown_ethertype"] += 1
+        self.trace("eth", "drop", reason="unknown ethertype", ethertype=f"{eth.ethertype:#06x}")
 
     def _guarded_ipv4_input(self, iface, buf, now, bcast) -> None:
         try:
@@ -501,11 +514,12 @@ class Host(Node):
             return
         ch.transmit(ethernet.build(dst_mac, iface.mac, ethertype, payload))
 
-    def _send_ip(self, iface: Interface, next_hop: bytes, packet: bytes, now: int) -> None:
+    def _send_ip(self, iface: Interface, next_hop: bytes, packet: bytes, now: int, dst: bytes | None = None) -> None:
         if iface.loopback:
             self._loop.append(packet)
             return
-        dst = packet[16:20]
+        if dst is None:
+            dst = packet[16:20]
         if dst in self._bcast4:
             mac = b"\xff\xff\xff\xff\xff\xff"
         elif 224 <= dst[0] <= 239:
@@ -552,6 +566,8 @@ class Host(Node):
         if rt is None:
             return 1500
         mtu = rt[0].mtu
+        if not self.pmtu.entries:
+            return mtu
         p = self.pmtu.get(dst, self.clock())
         return min(mtu, p) if p else mtu
 
@@ -571,15 +587,19 @@ class Host(Node):
             return errno.ENETUNREACH
         iface, nh = rt
         now = self.clock()
-        hdr = IPv4Header(src, dst, proto, ttl if ttl is not None else self.config.ttl, tos, self.next_ident(), bool(df))
-        if 20 + len(payload) > iface.mtu:
+        if ttl is None:
+            ttl = self.config.ttl
+        size = 20 + len(payload)
+        if size > iface.mtu or (self.pmtu.entries and size > self.path_mtu(dst)):
             if df:
                 return errno.EMSGSIZE
             self.stats["ip.tx.fragmented"] += 1
-            for p in fragment(hdr, payload, iface.mtu):
+            hdr = IPv4Header(src, dst, proto, ttl, tos, self.next_ident(), False)
+            for p in fragment(hdr, payload, self.path_mtu(dst)):
                 self._send_ip(iface, nh, p, now)
             return 0
-        self._send_ip(iface, nh, ipv4_wire.build(hdr, payload), now)
+        self._ident = ident = (self._ident + 1) & 0xFFFF
+        self._send_ip(iface, nh, ipv4_wire.build_plain(src, dst, proto, ttl, tos, ident, df, payload), now, dst)
         return 0
 
     def ip_send_raw(self, packet: bytes) -> int:

@@ -113,10 +113,11 @@ class UdpEndpoint(Waitable):
             if src is None:
                 raise oserror(errno.ENETUNREACH)
         seg = udp_wire.build(self.local[1], port, data, src, addr)
-        ttl = self.mcast_ttl if addr[0] >= 224 and len(addr) == 4 and addr[0] < 240 else self.ttl
-        df = None
-        if self.pmtudisc:
-            df = len(seg) + (20 if len(addr) == 4 else 40) <= env.path_mtu(addr)
+        ttl = self.ttl
+        if len(addr) == 4 and 224 <= addr[0] <= 239:
+            ttl = self.mcast_ttl
+        # IP_PMTUDISC_WANT: DF on whatever fits the path MTU; larger datagrams are fragmented
+        df = self.pmtudisc and len(seg) + (20 if len(addr) == 4 else 40) <= env.path_mtu(addr)
         err = env.ip_send(src, addr, udp_wire.PROTO, seg, ttl=ttl, tos=self.tos, df=df)
         if err:
             raise oserror(err)
@@ -237,6 +238,14 @@ class UdpLayer:
             return False
         body = bytes(data)
         who = (src, hdr.sport)
+        if len(eps) == 1 and not broadcast:
+            ep = eps[0]  # the common case: one socket on the port, a wildcard or exact binding
+            laddr = ep.local[0]
+            if ep.remote is None and not ep.closed and (laddr == dst or (not any(laddr) and len(laddr) == len(dst))):
+                if not ep._deliver(body, who):
+                    stats["udp.rx.rcvbuf_full"] += 1
+                    env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
+                return True
         if broadcast or _is_mcast(dst):
             delivered = False
             for ep in eps:

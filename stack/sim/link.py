@@ -48,12 +48,25 @@ class Channel:
         self._impaired = bool(self.loss or self.duplicate or self.reorder or self.corrupt)
 
     def transmit(self, frame) -> None:
+        """Put `frame` on this channel now; it arrives after queueing, serialization and delay."""
+        out = self.admit(frame)
+        if out is not None:
+            self.events.schedule(out[0], self._deliver, out[1])
+
+    def admit(self, frame):
+        """Everything `transmit` does except scheduling the arrival: returns
+        (arrival time, frame as it will arrive) or None when the frame is dropped.
+
+        A switch flooding one frame to many ports calls this per port and schedules one
+        event per distinct arrival, so a broadcast to a thousand hosts is not a thousand
+        heap operations.
+        """
         now = self.events.now
         size = len(frame)
         if size - ETH_HEADER > self.mtu and not (size - ETH_HEADER - 4 <= self.mtu and frame[12:14] == b"\x81\x00"):
             self.stats["drop.mtu"] += 1
             self.link.trace("drop", reason="frame larger than link MTU", size=size, mtu=self.mtu, dir=self.name)
-            return
+            return None
         start = now
         if self.bandwidth:
             q = self.backlog
@@ -62,42 +75,57 @@ class Channel:
             if len(q) >= self.queue:
                 self.stats["drop.queue"] += 1
                 self.link.trace("drop", reason="transmit queue full", queued=len(q), dir=self.name)
-                return
+                return None
             start = self.busy_until if self.busy_until > now else now
             self.busy_until = start + (size * 8_000_000) // self.bandwidth
             q.append(self.busy_until)
             arrival = self.busy_until + self.delay
         else:
             arrival = now + self.delay
-        self.stats["frames"] += 1
-        self.stats["bytes"] += size
-        for writer, index in self.captures:
-            writer.write(index, start, frame)
+        stats = self.stats
+        stats["frames"] += 1
+        stats["bytes"] += size
+        if self.captures:
+            for writer, index in self.captures:
+                writer.write(index, start, frame)
         if self._impaired:
             rng = self.rng
             if self.loss and rng.random() < self.loss:
-                self.stats["drop.loss"] += 1
+                stats["drop.loss"] += 1
                 self.link.trace("drop", reason="loss", dir=self.name)
-                return
+                return None
             if self.corrupt and rng.random() < self.corrupt:
                 b = bytearray(frame)
                 bit = rng.randrange(len(b) * 8)
                 b[bit >> 3] ^= 0x80 >> (bit & 7)
                 frame = bytes(b)
-                self.stats["corrupted"] += 1
+                stats["corrupted"] += 1
                 self.link.trace("corrupt", bit=bit, dir=self.name)
             if self.reorder and rng.random() < self.reorder:
                 arrival += self.reorder_delay
-                self.stats["reordered"] += 1
+                stats["reordered"] += 1
             if self.duplicate and rng.random() < self.duplicate:
-                self.stats["duplicated"] += 1
+                stats["duplicated"] += 1
                 self.events.schedule(arrival + 1, self._deliver, frame)
-        self.events.schedule(arrival, self._deliver, frame)
+        return arrival, frame
 
     def _deliver(self, frame) -> None:
         dst = self.dst
         dst.receive(self.dst_port, frame, self.events.now)
         self.runtime.touch(dst)
+
+
+def deliver_many(arg) -> None:
+    """One flooded frame arriving at several channels' far ends at the same instant."""
+    chans, frame = arg
+    if not chans:
+        return
+    now = chans[0].events.now
+    touch = chans[0].runtime.touch
+    for ch in chans:
+        dst = ch.dst
+        dst.receive(ch.dst_port, frame, now)
+        touch(dst)
 
 
 class Link:

@@ -94,8 +94,12 @@ class SimRuntime:
         self.touch(node)
 
     def kick(self, host=None) -> None:
-        """Something outside the loop changed `host` (a socket call): reschedule its timers."""
-        if host is not None:
+        """A socket call changed `host`: make sure its timers are scheduled.
+
+        Inside a task there is nothing to do now: the loop touches the task's host each
+        time the task yields back to it.
+        """
+        if host is not None and getattr(getcurrent(), "task", None) is None:
             self.touch(host)
 
     # -- tasks -------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections import Counter
 
 from ..addr import mac_str
 from ..node import Node
+from .link import deliver_many
 
 
 class Switch(Node):
@@ -56,9 +57,28 @@ class Switch(Node):
             self.stats["flooded.unknown"] += 1
         else:
             self.stats["flooded"] += 1
+        self._flood(frame, port_no)
+
+    def _flood(self, frame, in_port: int) -> None:
+        groups: dict = {}
         for i, ch in enumerate(self.ports):
-            if i != port_no:
-                ch.transmit(frame)
+            if i != in_port:
+                out = ch.admit(frame)
+                if out is None:
+                    continue
+                arrival, f = out
+                if f is frame:
+                    g = groups.get(arrival)
+                    if g is None:
+                        groups[arrival] = [ch]
+                    else:
+                        g.append(ch)
+                else:  # corrupted on this port only
+                    ch.events.schedule(arrival, ch._deliver, f)
+        if groups:
+            schedule = self.net.events.schedule
+            for arrival, chans in groups.items():
+                schedule(arrival, deliver_many, (chans, frame))
 
     def mac_table(self, now: int | None = None) -> list[tuple[str, int, float]]:
         """(MAC, port, age in seconds) rows, like `bridge fdb`."""

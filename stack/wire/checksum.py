@@ -46,7 +46,7 @@ def internet_checksum(data, initial: int = 0) -> int:
 
 def pseudo_header_sum(src: bytes, dst: bytes, proto: int, length: int) -> int:
     """Unfolded sum of the IPv4 or IPv6 pseudo-header (addresses of 4 or 16 bytes)."""
-    total = ones_sum(src) + ones_sum(dst) + proto + (length >> 16) + (length & 0xFFFF)
+    total = _from_bytes(src + dst, "big") % 0xFFFF + proto + (length >> 16) + (length & 0xFFFF)
     total = (total & 0xFFFF) + (total >> 16)
     return (total & 0xFFFF) + (total >> 16)
 
@@ -55,6 +55,17 @@ def transport_checksum(src: bytes, dst: bytes, proto: int, segment) -> int:
     """Checksum of a UDP/TCP/ICMPv6 segment (checksum field zeroed, or in place to verify).
 
     To verify a received segment, call it on the segment as received: the result is 0
-    when the checksum is right.
+    when the checksum is right.  The pseudo-header's protocol is never zero, so the sum
+    is never the all-zero "positive zero" and the result is simply (-sum) mod 0xFFFF.
     """
-    return fold(ones_sum(segment, pseudo_header_sum(src, dst, proto, len(segment))))
+    n = len(segment)
+    body = _from_bytes(segment, "big")
+    if n & 1:
+        body <<= 8  # pad with a zero byte without copying the segment
+    total = _from_bytes(src + dst, "big") + body + proto + n
+    return -total % 0xFFFF
+
+
+def header_checksum(header) -> int:
+    """Checksum of an IPv4 header (never all-zero: it starts with the version nibble)."""
+    return -_from_bytes(header, "big") % 0xFFFF

@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from .checksum import internet_checksum
+from .checksum import header_checksum
 from .errors import BadChecksum, Malformed, Truncated
 
 PROTO_ICMP = 1
@@ -77,7 +77,7 @@ def parse(buf: memoryview, verify_checksum: bool = True) -> tuple[IPv4Header, me
         raise Malformed(f"total length {total_length} below header length {ihl}")
     if len(buf) < total_length:
         raise Truncated(f"IPv4 total length {total_length} in {len(buf)} bytes")
-    if verify_checksum and internet_checksum(buf[:ihl]) != 0:
+    if verify_checksum and header_checksum(buf[:ihl]) != 0:
         raise BadChecksum("IPv4 header checksum")
     if frag & 0x8000:
         raise Malformed("reserved flag bit set")
@@ -101,11 +101,24 @@ def build_header(hdr: IPv4Header, payload_len: int) -> bytes:
     if hdr.frag_offset & 7:
         raise ValueError("fragment offset must be a multiple of 8 bytes")
     frag = (hdr.frag_offset >> 3) | (FLAG_DF if hdr.df else 0) | (FLAG_MF if hdr.mf else 0)
-    head = _HDR.pack(0x40 | (ihl >> 2), hdr.tos, total, hdr.ident, frag, hdr.ttl, hdr.proto, 0, hdr.src, hdr.dst)
+    vihl = 0x40 | (ihl >> 2)
+    # RFC 1071: sum the header's 16-bit words as numbers (checksum field zero), no re-slicing
+    words = (vihl << 8 | hdr.tos) + total + hdr.ident + frag + (hdr.ttl << 8 | hdr.proto) \
+        + int.from_bytes(hdr.src + hdr.dst, "big")
     if options:
-        head += options
-    csum = internet_checksum(head)
-    return head[:10] + csum.to_bytes(2, "big") + head[12:]
+        words += int.from_bytes(options, "big")
+    head = _HDR.pack(vihl, hdr.tos, total, hdr.ident, frag, hdr.ttl, hdr.proto, -words % 0xFFFF, hdr.src, hdr.dst)
+    return head + options if options else head
+
+
+def build_plain(src: bytes, dst: bytes, proto: int, ttl: int, tos: int, ident: int, df: bool, payload) -> bytes:
+    """The common case of `build` without options or fragmentation, for the send path."""
+    total = HEADER_LEN + len(payload)
+    if total > MAX_PACKET:
+        raise ValueError(f"IPv4 packet of {total} bytes exceeds 65535")
+    frag = FLAG_DF if df else 0
+    words = (0x4500 | tos) + total + ident + frag + (ttl << 8 | proto) + int.from_bytes(src + dst, "big")
+    return _HDR.pack(0x45, tos, total, ident, frag, ttl, proto, -words % 0xFFFF, src, dst) + payload
 
 
 def build(hdr: IPv4Header, payload) -> bytes:

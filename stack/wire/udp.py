@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from .checksum import transport_checksum
+from .checksum import transport_checksum  # noqa: F401  (verification)
 from .errors import BadChecksum, Malformed, Truncated
 
 PROTO = 17
@@ -49,9 +49,16 @@ def parse(buf: memoryview, src: bytes, dst: bytes) -> tuple[UdpHeader, memoryvie
 
 
 def build(sport: int, dport: int, payload, src: bytes, dst: bytes) -> bytes:
-    length = HEADER_LEN + len(payload)
+    """Header + payload with the checksum computed arithmetically: the one's-complement sum
+    is additive over 16-bit-aligned pieces, so the header's words are summed as numbers and
+    the frame is assembled once."""
+    n = len(payload)
+    length = HEADER_LEN + n
     if length > 0xFFFF:
         raise ValueError(f"UDP datagram of {length} bytes exceeds 65535")
-    seg = _HDR.pack(sport, dport, length, 0) + payload
-    csum = transport_checksum(src, dst, PROTO, seg) or 0xFFFF
-    return seg[:6] + csum.to_bytes(2, "big") + seg[8:]
+    body = int.from_bytes(payload, "big")
+    if n & 1:
+        body <<= 8
+    total = int.from_bytes(src + dst, "big") + PROTO + length + sport + dport + length + body
+    csum = -total % 0xFFFF or 0xFFFF
+    return _HDR.pack(sport, dport, length, csum) + payload

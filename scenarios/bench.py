@@ -1,0 +1,124 @@
+"""Benchmarks: `python -m scenarios bench` prints a table and writes JSON.
+
+Each benchmark returns (figure, unit, goal, details).  Wall-clock time is measured here
+and only here; tests never time anything.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+
+from stack import Network
+
+
+def bench_udp_datagrams(repeat: int = 3, **kw) -> dict:
+    """Datagrams of 100 bytes per wall-clock second, h1 -> h2 across a switch (best of `repeat`
+    runs: a shared machine's noise only ever slows a run down)."""
+    runs = [_udp_run(**kw) for _ in range(repeat)]
+    best = max(runs, key=lambda r: r["figure"])
+    best["details"]["runs"] = [round(r["figure"]) for r in runs]
+    return best
+
+
+def _udp_run(n: int = 200_000, size: int = 100, burst: int = 64) -> dict:
+    net = Network(seed=1)
+    s1 = net.add_switch("s1")
+    h1 = net.add_host("h1", ip="192.0.2.1/24")
+    h2 = net.add_host("h2", ip="192.0.2.2/24")
+    net.add_link(h1, s1, delay=0.0001)
+    net.add_link(h2, s1, delay=0.0001)
+    got = [0]
+
+    def receiver(socket):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("", 9000))
+        s.settimeout(1.0)
+        while True:
+            try:
+                s.recv(2048)
+            except TimeoutError:
+                return
+            got[0] += 1
+
+    def sender(socket):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect(("192.0.2.2", 9000))
+        payload = b"x" * size
+        h1.sleep(0.01)
+        for i in range(n // burst):
+            for _ in range(burst):
+                s.send(payload)
+            h1.sleep(0.0005)
+
+    h2.spawn(receiver)
+    h1.spawn(sender)
+    t0 = time.perf_counter()
+    net.run()
+    wall = time.perf_counter() - t0
+    return dict(figure=got[0] / wall, unit="datagrams/s", goal=50_000,
+                details=dict(sent=n, received=got[0], wall_s=round(wall, 3), virtual_s=net.now))
+
+
+def bench_scale_1000_hosts(n: int = 1000) -> dict:
+    """1,000 hosts on one switch each resolve and ping one server (wall time)."""
+    from scenarios.tools import echo_request
+
+    t0 = time.perf_counter()
+    net = Network(seed=1)
+    sw = net.add_switch("s1")
+    server = net.add_host("server", ip="198.51.100.1/16")
+    net.add_link(server, sw, delay=0.0001)
+    hosts = []
+    for i in range(n):
+        h = net.add_host(f"h{i}", ip=f"198.51.{101 + i // 250}.{1 + i % 250}/16")
+        net.add_link(h, sw, delay=0.0001)
+        hosts.append(h)
+    answered = [0]
+
+    def pinger(socket):
+        with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as s:
+            s.settimeout(5)
+            s.sendto(echo_request(7, 1, b"scale"), ("198.51.100.1", 0))
+            while True:
+                packet, _ = s.recvfrom(2048)
+                if packet[20] == 0:
+                    answered[0] += 1
+                    return
+
+    for h in hosts:
+        h.spawn(pinger)
+    built = time.perf_counter() - t0
+    net.run()
+    wall = time.perf_counter() - t0
+    return dict(figure=wall, unit="s wall", goal=10.0, lower_is_better=True,
+                details=dict(hosts=n, answered=answered[0], build_s=round(built, 3), virtual_s=net.now,
+                             frames=sum(l.stats["frames"] for l in net.links)))
+
+
+BENCHMARKS = {
+    "udp-datagrams": bench_udp_datagrams,
+    "scale-1000-hosts": bench_scale_1000_hosts,
+}
+
+
+def main(path: str = "bench-results.json", only=None) -> int:
+    results = {}
+    print(f"{'benchmark':28s} {'figure':>14s}  {'unit':14s} {'goal':>10s}  ok")
+    for name, fn in BENCHMARKS.items():
+        if only and name not in only:
+            continue
+        r = fn()
+        ok = r["figure"] <= r["goal"] if r.get("lower_is_better") else r["figure"] >= r["goal"]
+        r["met"] = ok
+        results[name] = r
+        print(f"{name:28s} {r['figure']:14,.1f}  {r['unit']:14s} {r['goal']:>10,}  {'yes' if ok else 'NO'}")
+        for k, v in r.get("details", {}).items():
+            print(f"{'':30s}{k}: {v}")
+        sys.stdout.flush()
+    with open(path, "w") as f:
+        json.dump(dict(python=platform.python_version(), machine=platform.machine(), results=results), f, indent=2)
+    print(f"wrote {path}")
+    return 0

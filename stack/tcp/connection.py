@@ -1,0 +1,1410 @@
+"""One TCP connection: the RFC 9293 state machine, reliability, flow and congestion control.
+
+Layout of the sequence space on the sending side (RFC 9293 §3.3.1, Figure 3):
+
+       snd_una        snd_nxt        snd_max       snd_una + snd_wnd
+    ----|--------------|--------------|-----------------|------->
+        | unacknowledged (in sndq)    |  may send        |
+    sndq[0] is the byte at `snd_buf_seq` (snd_una, or iss+1 while the SYN is unacknowledged).
+
+`snd_max` is the highest sequence number ever sent; `snd_nxt` falls back to `snd_una`
+after a retransmission timeout (go-back-N, skipping SACKed ranges) and stays equal to
+`snd_max` otherwise.  Acceptable ACKs are checked against `snd_max`.
+
+Every public entry (`segment_arrives`, `send`, `recv`, `close`, `on_timer`...) ends by
+re-arming the layer's timer heap through `_rearm()`; timers are plain fields
+(`t_rexmit`, `t_delack`, `t_persist`, `t_keep`, `t_close`) compared against `now`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from ..seq import MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+from ..waitable import Waitable
+from ..wire import tcp as tcp_wire
+from . import congestion
+from .config import SocketOptions
+from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
+from .info import pack as pack_info
+from .reassembly import Reassembly
+from .rtt import RttEstimator
+from .sack import Scoreboard
+from .state import RECEIVING, SYNCHRONIZED, TRANSITIONS, State
+
+FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
+ESTABLISHED = State.ESTABLISHED
+CLOSED = State.CLOSED
+SENDING = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
+PAWS_IDLE = 24 * 86400 * 1_000_000  # RFC 7323 §5.5: ts_recent invalid after 24 days idle
+_encode_ts = tcp_wire.encode_ts
+_build = tcp_wire.build
+
+ICMP_ERRNO = {
+    "port_unreach": errno.ECONNREFUSED, "proto_unreach": errno.ENOPROTOOPT, "net_unreach": errno.ENETUNREACH,
+    "host_unreach": errno.EHOSTUNREACH, "ttl_exceeded": errno.EHOSTUNREACH, "frag_needed": errno.EMSGSIZE,
+}
+
+
+def oserror(code: int) -> OSError:
+    return OSError(code, os.strerror(code))
+
+
+class Connection(Waitable):
+    __slots__ = (
+        "watchers", "layer", "env", "cfg", "opts", "state", "local", "remote", "key", "binding", "listener",
+        "passive", "closed", "shut_rd", "shut_wr", "error", "soft_error",
+        # send side
+        "iss", "snd_una", "snd_nxt", "snd_max", "snd_wnd", "snd_wl1", "snd_wl2", "max_snd_wnd", "snd_buf_seq",
+        "sndq", "sndbuf", "fin_queued", "fin_seq",
+        # receive side
+        "irs", "rcv_nxt", "rcv_adv", "rcvq", "rcvbuf", "ooo", "fin_rcvd", "ooo_fin", "unacked_bytes",
+        "last_ack_sent",
+        # options
+        "mss", "advmss", "peer_mss", "rcv_mss", "ws_ok", "snd_wscale", "rcv_wscale", "ts_ok", "ts_recent", "ts_recent_age",
+        "ts_offset", "sack_ok", "pmtu",
+        # reliability and congestion
+        "rtt", "rtt_seq", "rtt_time", "cc", "dupacks", "in_recovery", "recover", "high_rxt", "scoreboard",
+        "retries", "probes", "total_retrans", "retrans_out",
+        # timers
+        "t_rexmit", "t_delack", "t_persist", "t_keep", "t_close", "_sched", "last_rcv", "last_send",
+        "nodelay", "keepalive", "keepidle", "keepintvl", "keepcnt",
+        # accounting
+        "segs_in", "segs_out", "bytes_acked", "bytes_received", "last_data_sent", "last_data_recv",
+        "last_ack_recv", "series", "created",
+    )
+
+    def __init__(self, layer, local, remote, opts: SocketOptions | None, binding, now: int) -> None:
+        self.watchers: list = []
+        self.layer = layer
+        self.env = layer.env
+        cfg = self.cfg = layer.config
+        opts = self.opts = opts if opts is not None else SocketOptions()
+        self.state = CLOSED
+        self.local = local
+        self.remote = remote
+        self.key = (local[0], local[1], remote[0], remote[1])
+        self.binding = binding
+        self.listener = None
+        self.passive = False
+        self.closed = False
+        self.shut_rd = False
+        self.shut_wr = False
+        self.error = None
+        self.soft_error = None
+        self.iss = 0
+        self.snd_una = self.snd_nxt = self.snd_max = 0
+        self.snd_wnd = 0
+        self.snd_wl1 = self.snd_wl2 = 0
+        self.max_snd_wnd = 0
+        self.snd_buf_seq = 0
+        self.sndq = bytearray()
+        self.sndbuf = opts.sndbuf or cfg.sndbuf
+        self.fin_queued = False
+        self.fin_seq = None
+        self.irs = 0
+        self.rcv_nxt = 0
+        self.rcv_adv = 0
+        self.rcvq = bytearray()
+        self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
+        self.ooo = Reassembly(cfg.ooo_limit_segments)
+        self.fin_rcvd = False
+        self.ooo_fin = None
+        self.unacked_bytes = 0
+        self.last_ack_sent = 0
+        self.pmtu = layer.env.path_mtu(remote[0])
+        iphdr = 20 if len(remote[0]) == 4 else 40
+        self.advmss = max(88, min(opts.maxseg or cfg.mss, self.pmtu - iphdr - 20))
+        self.peer_mss = 536 if len(remote[0]) == 4 else 1220  # RFC 9293 §3.7.1 defaults
+        self.mss = min(self.advmss, self.peer_mss)
+        self.rcv_mss = self.mss
+        self.ws_ok = False
+        self.snd_wscale = 0
+        ws = 0
+        while ws < 14 and (self.rcvbuf >> ws) > 0xFFFF:
+            ws += 1
+        self.rcv_wscale = ws if cfg.window_scaling else 0
+        self.ts_ok = False
+        self.ts_recent = 0
+        self.ts_recent_age = 0
+        self.ts_offset = layer._ts_offset(self.key)
+        self.sack_ok = False
+        self.rtt = RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max)
+        self.rtt_seq = None
+        self.rtt_time = 0
+        self.cc = congestion.make(opts.congestion or cfg.congestion, self.mss, cfg.initial_window)
+        self.dupacks = 0
+        self.in_recovery = False
+        self.recover = 0
+        self.high_rxt = 0
+        self.scoreboard = Scoreboard()
+        self.retries = 0
+        self.probes = 0
+        self.total_retrans = 0
+        self.retrans_out = 0
+        self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
+        self._sched = None
+        self.last_rcv = now
+        self.last_send = now
+        self.nodelay = opts.nodelay
+        self.keepalive = opts.keepalive
+        self.keepidle = opts.keepidle or cfg.keepalive_time
+        self.keepintvl = opts.keepintvl or cfg.keepalive_intvl
+        self.keepcnt = opts.keepcnt or cfg.keepalive_probes
+        self.segs_in = self.segs_out = 0
+        self.bytes_acked = self.bytes_received = 0
+        self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
+        self.series = [] if opts.record else None
+        self.created = now
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.layer._name(self.local, self.remote)} {self.state.name}>"
+
+    # ------------------------------------------------------------------ state
+    def _set_state(self, new: State, cause: str) -> None:
+        """The one place a state changes: checked against RFC 9293 Figure 5 and traced."""
+        old = self.state
+        if new is old:
+            return
+        if new not in TRANSITIONS[old]:
+            raise AssertionError(f"TCP transition {old.name} -> {new.name} ({cause}) not in RFC 9293 Figure 5")
+        self.state = new
+        self.env.stats["tcp.state." + new.name] += 1
+        self.env.trace("tcp", "state", conn=self.layer._name(self.local, self.remote), old=old.name, new=new.name,
+                       cause=cause)
+        if new is ESTABLISHED:
+            self.layer.env.stats["tcp.established"] += 1
+        self._signal()
+
+    def _drop(self, reason: str, **fields) -> None:
+        self.env.stats["tcp.rx." + reason] += 1
+        self.env.trace("tcp", "drop", reason=reason, conn=self.layer._name(self.local, self.remote), **fields)
+
+    def _fail(self, code: int | None, cause: str, now: int) -> None:
+        """Enter CLOSED with a pending error (reset, timeout, ICMP hard error)."""
+        if code is not None:
+            self.error = code
+        self._set_state(CLOSED, cause)
+        self._teardown(now)
+
+    def _teardown(self, now: int) -> None:
+        self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
+        self._sched = None  # any heap entry left for us is now stale
+        self.layer._unhash(self)
+        if self.listener is not None:
+            self.listener._forget(self)
+            self.listener = None
+        if self.binding is not None and (self.closed or not self.binding.explicit):
+            self.binding.release()
+            self.binding = None
+        self._signal()
+
+    def _tw_closed(self, now: int) -> None:
+        """Our TIME_WAIT entry expired while the user still holds this socket."""
+        self._set_state(CLOSED, "2MSL timeout")
+        self._signal()
+
+    # ------------------------------------------------------------------ opens
+    def open_active(self, now: int) -> None:
+        """RFC 9293 §3.10.1 OPEN call, active: choose ISS, send SYN, enter SYN-SENT."""
+        self.iss = self.layer._isn(self.key, now)
+        self.snd_una = self.recover = self.high_rxt = self.iss
+        self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
+        self.snd_buf_seq = self.snd_nxt
+        self._set_state(State.SYN_SENT, "connect")
+        self._send_syn(now)
+        self.t_rexmit = now + self.rtt.current()
+        self._rearm()
+
+    def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
+        """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
+        self.passive = True
+        self.state = State.LISTEN  # the child starts as a copy of the listening TCB
+        self.irs = hdr.seq
+        self.rcv_nxt = seq_add(hdr.seq, 1)
+        self.iss = self.layer._isn(self.key, now)
+        if isn_floor is not None and seq_lt(self.iss, isn_floor):
+            self.iss = isn_floor
+        self.snd_una = self.recover = self.high_rxt = self.iss
+        self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
+        self.snd_buf_seq = self.snd_nxt
+        self._negotiate(hdr, now)
+        self.snd_wnd = hdr.window  # never scaled in a SYN (RFC 7323 §2.2)
+        self.max_snd_wnd = self.snd_wnd
+        self.snd_wl1 = hdr.seq
+        self.snd_wl2 = hdr.ack
+        self._set_state(State.SYN_RECEIVED, "rcv SYN")
+        self._send_syn(now)
+        self.t_rexmit = now + self.rtt.current()
+        self._rearm()
+
+    def _negotiate(self, hdr, now: int) -> None:
+        """Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018 §2)."""
+        o = hdr.options
+        cfg = self.cfg
+        if o.mss is not None:
+            self.peer_mss = o.mss
+        if cfg.window_scaling and o.wscale is not None:
+            self.ws_ok = True
+            self.snd_wscale = min(o.wscale, 14)  # RFC 7323 §2.3: values above 14 are used as 14
+        else:
+            self.snd_wscale = 0
+            self.rcv_wscale = 0
+        self.sack_ok = cfg.sack and o.sack_permitted
+        if cfg.timestamps and o.timestamps is not None:
+            self.ts_ok = True
+            self.ts_recent = o.timestamps[0]
+            self.ts_recent_age = now
+        self._set_mss(min(self.advmss, self.peer_mss))
+
+    def _set_mss(self, mss: int) -> None:
+        if self.ts_ok:
+            mss -= 12  # RFC 6691: data segments carry NOP NOP TS
+        mss = max(mss, 64)
+        self.mss = mss
+        self.rcv_mss = min(self.rcv_mss, mss) if self.rcv_mss else mss
+        self.cc.set_mss(mss)
+
+    def _send_syn(self, now: int) -> None:
+        """SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with the options we offer or accept."""
+        cfg = self.cfg
+        syn_ack = self.state is State.SYN_RECEIVED
+        if syn_ack:
+            # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
+            opts = tcp_wire.TcpOptions(
+                mss=self.advmss, wscale=self.rcv_wscale if self.ws_ok else None, sack_permitted=self.sack_ok,
+                timestamps=(self._tsval(now), self.ts_recent) if self.ts_ok else None)
+            flags = SYN | ACK
+            ack = self.rcv_nxt
+        else:
+            opts = tcp_wire.TcpOptions(
+                mss=self.advmss, wscale=self.rcv_wscale if cfg.window_scaling else None,
+                sack_permitted=cfg.sack, timestamps=(self._tsval(now), 0) if cfg.timestamps else None)
+            flags = SYN
+            ack = 0
+        wnd = min(self.rcvbuf, 0xFFFF)
+        self.rcv_adv = seq_add(self.rcv_nxt, wnd)
+        raw = tcp_wire.encode_options(opts, cfg.option_order)
+        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw)
+        self.segs_out += 1
+        self.last_ack_sent = self.rcv_nxt
+        if self.rtt_seq is None and self.retries == 0:
+            self.rtt_seq = seq_add(self.iss, 1)
+            self.rtt_time = now
+
+    def _tsval(self, now: int) -> int:
+        return ((now // 1000) + self.ts_offset) & MASK
+
+    # ------------------------------------------------------------------ user calls
+    def send(self, data, now: int) -> int:
+        """Queue bytes (RFC 9293 §3.10.2 SEND); returns how many fit in the send buffer."""
+        if self.error is not None:
+            raise self._take_error()
+        st = self.state
+        if self.shut_wr or self.fin_queued:
+            raise oserror(errno.EPIPE)
+        if st is not ESTABLISHED and st is not State.CLOSE_WAIT and st is not State.SYN_SENT \
+                and st is not State.SYN_RECEIVED:
+            raise oserror(errno.EPIPE)
+        room = self.sndbuf - len(self.sndq)
+        if room <= 0:
+            return 0
+        n = len(data)
+        if n > room:
+            n = room
+            data = memoryview(data)[:n]
+        self.sndq += data
+        if st is ESTABLISHED or st is State.CLOSE_WAIT:
+            self._output(now)
+            self._rearm()
+        return n
+
+    def recv(self, n: int, now: int, peek: bool = False) -> bytes:
+        """Take up to n received bytes (RFC 9293 §3.10.3 RECEIVE); b'' at end of stream."""
+        q = self.rcvq
+        if q:
+            data = bytes(q[:n])
+            if not peek:
+                del q[:n]
+                self._window_update(now)
+                self._rearm()
+            return data
+        if self.error is not None:
+            raise self._take_error()
+        if self.fin_rcvd or self.shut_rd or self.state is CLOSED or self.state is State.TIME_WAIT:
+            return b""
+        raise oserror(errno.EAGAIN)
+
+    def _take_error(self) -> OSError:
+        code = self.error
+        self.error = None
+        return oserror(code)
+
+    def take_error(self) -> int | None:
+        """SO_ERROR: the pending error, cleared."""
+        code = self.error
+        self.error = None
+        return code
+
+    @property
+    def recv_available(self) -> int:
+        return len(self.rcvq)
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
+            or self.state is CLOSED or self.state is State.TIME_WAIT
+
+    @property
+    def writable(self) -> bool:
+        st = self.state
+        if self.error is not None or self.shut_wr or st is CLOSED:
+            return True
+        if st is not ESTABLISHED and st is not State.CLOSE_WAIT:
+            return False
+        queued = len(self.sndq)
+        free = self.sndbuf - queued
+        return free > 0 and free >= queued // 2  # Linux sk_stream_is_writeable
+
+    @property
+    def connected(self) -> bool:
+        return self.state in SYNCHRONIZED
+
+    @property
+    def send_queued(self) -> int:
+        return len(self.sndq)
+
+    @property
+    def recv_q(self) -> int:
+        return len(self.rcvq)
+
+    @property
+    def send_q(self) -> int:
+        return len(self.sndq)
+
+    def set_nodelay(self, on: bool, now: int = 0) -> None:
+        self.nodelay = bool(on)
+        if on and self.state in SENDING:
+            self._output(now)  # Linux pushes pending data when TCP_NODELAY is set
+            self._rearm()
+
+    def set_keepalive(self, on: bool, now: int, idle: int | None = None, intvl: int | None = None,
+                      cnt: int | None = None) -> None:
+        self.keepalive = bool(on)
+        if idle:
+            self.keepidle = idle
+        if intvl:
+            self.keepintvl = intvl
+        if cnt:
+            self.keepcnt = cnt
+        if on and self.state in SYNCHRONIZED:
+            self.probes = 0
+            self.t_keep = self.last_rcv + self.keepidle
+            self._rearm()
+        elif not on:
+            self.t_keep = None
+
+    def shutdown(self, how: int, now: int) -> None:
+        st = self.state
+        if st is CLOSED or st is State.LISTEN or st is State.SYN_SENT and how != 0:
+            if st is State.SYN_SENT:
+                self._fail(None, "shutdown in SYN-SENT", now)
+                return
+            raise oserror(errno.ENOTCONN)
+        if how in (0, 2):
+            self.shut_rd = True
+            self._signal()
+        if how in (1, 2) and not self.shut_wr:
+            self.shut_wr = True
+            self._queue_fin(now, "shutdown(SHUT_WR)")
+        self._rearm()
+
+    def _queue_fin(self, now: int, cause: str) -> None:
+        """RFC 9293 §3.10.4 CLOSE: FIN after the queued data."""
+        st = self.state
+        if self.fin_queued:
+            return
+        if st is ESTABLISHED or st is State.SYN_RECEIVED:
+            self._set_state(State.FIN_WAIT_1, cause)
+        elif st is State.CLOSE_WAIT:
+            self._set_state(State.LAST_ACK, cause)
+        else:
+            return
+        self.fin_queued = True
+        self.fin_seq = seq_add(self.snd_buf_seq, len(self.sndq))
+        if st is not State.SYN_RECEIVED:
+            self._output(now)
+
+    def close(self, now: int) -> None:
+        """The socket is closed: FIN after queued data, or RST when unread data is thrown
+        away (Linux tcp_close, RFC 2525 §2.17) or SO_LINGER is zero."""
+        if self.closed:
+            return
+        self.closed = True
+        st = self.state
+        if st is CLOSED:
+            self._teardown(now)
+            return
+        if st is State.TIME_WAIT:
+            return
+        if st is State.SYN_SENT:
+            self._fail(None, "close in SYN-SENT", now)
+            return
+        if self.rcvq or (self.opts.linger == 0):
+            self.env.stats["tcp.close.unread_rst" if self.rcvq else "tcp.close.linger_rst"] += 1
+            self.rcvq.clear()
+            self.abort(now)
+            return
+        self.shut_rd = self.shut_wr = True
+        self._queue_fin(now, "close")
+        if self.state is State.FIN_WAIT_2:
+            self.t_close = now + self.cfg.fin_timeout
+        self._rearm()
+
+    def abort(self, now: int) -> None:
+        """RFC 9293 §3.10.5 ABORT: RST if synchronized (or SYN-RECEIVED), then CLOSED."""
+        st = self.state
+        if st is CLOSED:
+            return
+        self.closed = True
+        if st in SYNCHRONIZED or st is State.SYN_RECEIVED:
+            self.layer._emit(self.local, self.remote, self.snd_nxt, 0, RST, 0, b"", b"")
+            self.env.stats["tcp.tx.rst"] += 1
+        self._fail(None, "abort", now)
+
+    # ------------------------------------------------------------------ output
+    def _rcv_window_field(self) -> int:
+        """The window to advertise (RFC 9293 §3.8.6.2.2 receiver SWS avoidance): the right
+        edge moves only by at least min(rcvbuf/2, MSS), and never moves left."""
+        rcv_nxt = self.rcv_nxt
+        free = self.rcvbuf - len(self.rcvq)
+        cur = seq_sub(self.rcv_adv, rcv_nxt)
+        if cur < 0:
+            cur = 0
+        if free - cur >= min(self.rcvbuf >> 1, self.rcv_mss) or free == self.rcvbuf:
+            cur = free
+        ws = self.rcv_wscale
+        field = (cur + (1 << ws) - 1) >> ws
+        if field > 0xFFFF:
+            field = 0xFFFF
+        self.rcv_adv = (rcv_nxt + (field << ws)) & MASK
+        return field
+
+    def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
+        """Build and send one segment carrying our current ACK, window and options."""
+        if self.ts_ok:
+            opts = _encode_ts(((now // 1000) + self.ts_offset) & MASK, self.ts_recent)
+        else:
+            opts = b""
+        if self.sack_ok and self.ooo:
+            opts += self._sack_option(3 if self.ts_ok else 4)
+        rcv_nxt = self.rcv_nxt
+        win = self._rcv_window_field()
+        local = self.local
+        remote = self.remote
+        seg = _build(local[1], remote[1], seq, rcv_nxt, flags, win, payload, local[0], remote[0], options=opts)
+        err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
+        if err:
+            self.env.stats["tcp.tx.ip_error"] += 1
+            if err == errno.EMSGSIZE:
+                self._pmtu_lowered(self.env.path_mtu(remote[0]), now)
+        self.segs_out += 1
+        self.last_ack_sent = rcv_nxt
+        self.t_delack = None
+        self.unacked_bytes = 0
+        self.last_send = now
+
+    def _sack_option(self, limit: int) -> bytes:
+        base = self.rcv_nxt
+        blocks = [((base + s) & MASK, (base + e) & MASK) for s, e in self.ooo.blocks(limit)]
+        return tcp_wire.encode_sack(blocks)
+
+    def _send_ack(self, now: int) -> None:
+        if self.state is State.SYN_RECEIVED:
+            self._send_syn(now)  # the "ACK" of SYN-RECEIVED is our SYN-ACK again
+            return
+        self._send_segment(self.snd_nxt, ACK, b"", now)
+
+    def _flight(self) -> int:
+        if self.in_recovery and self.sack_ok:
+            return self._pipe()
+        f = seq_sub(self.snd_nxt, self.snd_una) - self.scoreboard.sacked
+        return f if f > 0 else 0
+
+    def _pipe(self) -> int:
+        """RFC 6675 §4 SetPipe, in bytes: outstanding minus SACKed minus lost, plus lost
+        bytes already retransmitted in this recovery."""
+        sb = self.scoreboard
+        out = seq_sub(self.snd_max, self.snd_una)
+        if not sb:
+            return out
+        edge = sb.lost_edge(self.cfg.dupthresh * self.mss)
+        lost = sb.hole_bytes_below(edge)
+        rx = seq_sub(self.high_rxt, self.snd_una)
+        retx = sb.hole_bytes_below(min(edge, rx)) if rx > 0 else 0
+        return out - sb.sacked - lost + retx
+
+    def _output(self, now: int) -> None:
+        """Send what the windows, Nagle and SWS avoidance allow (RFC 9293 §3.8.6.2.1,
+        RFC 1122 §4.2.3.4, RFC 5681), then the FIN when everything before it is out."""
+        if self.in_recovery and self.sack_ok:
+            self._sack_retransmit(now)
+        mss = self.mss
+        sndq = self.sndq
+        qlen = len(sndq)
+        cc = self.cc
+        sb = self.scoreboard
+        while True:
+            snd_nxt = self.snd_nxt
+            off = seq_sub(snd_nxt, self.snd_buf_seq)
+            retrans = snd_nxt != self.snd_max
+            if retrans and sb:
+                end = sb.sacked_end(seq_sub(snd_nxt, self.snd_una))
+                if end is not None:  # after an RTO, skip what the peer already holds
+                    self.snd_nxt = seq_add(self.snd_una, end)
+                    if seq_gt(self.snd_nxt, self.snd_max):
+                        self.snd_nxt = self.snd_max
+                    continue
+            avail = qlen - off
+            if off < 0:
+                break  # our SYN is not acknowledged yet
+            send_fin = self.fin_queued and snd_nxt == self.fin_seq
+            if avail <= 0 and not send_fin:
+                break
+            flight = self._flight()
+            cwnd_left = cc.cwnd - flight
+            win_left = seq_sub(seq_add(self.snd_una, self.snd_wnd), snd_nxt)
+            if send_fin:
+                if cwnd_left <= 0 and flight:
+                    break
+                self._send_segment(snd_nxt, FIN | ACK, b"", now)
+                self.snd_nxt = seq_add(snd_nxt, 1)
+                if retrans:
+                    self._count_retrans(1)
+                self._sent(snd_nxt, 1, retrans, now)
+                break
+            n = avail
+            if n > mss:
+                n = mss
+            if n > win_left:
+                n = win_left
+            if n > cwnd_left:
+                n = cwnd_left
+            if n <= 0:
+                break
+            if n < mss and n < avail:
+                # Sender SWS avoidance: a partial segment only if it is at least half
+                # the largest window the peer ever offered (RFC 9293 §3.8.6.2.1).
+                if cwnd_left < win_left and flight:
+                    break  # congestion-window limited: wait for ACKs rather than send slivers
+                if n < (self.max_snd_wnd >> 1):
+                    break
+            elif n < mss and not retrans and not self.nodelay and flight and not self.fin_queued:
+                # Nagle (RFC 1122 §4.2.3.4): one small segment outstanding at most.
+                self.env.stats["tcp.tx.nagle_delay"] += 1
+                break
+            flags = ACK
+            if off + n == qlen:
+                flags = ACK | PSH
+                if self.fin_queued:
+                    flags |= FIN
+            self._send_segment(snd_nxt, flags, memoryview(sndq)[off:off + n], now)
+            used = n + 1 if flags & FIN else n
+            self.snd_nxt = seq_add(snd_nxt, used)
+            if retrans:
+                self._count_retrans(n)
+            self.last_data_sent = now
+            self._sent(snd_nxt, used, retrans, now)
+            if flags & FIN:
+                break
+        # Zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1).
+        if self.snd_una == self.snd_max and self.t_rexmit is None and self.t_persist is None:
+            if qlen > seq_sub(self.snd_nxt, self.snd_buf_seq) or (self.fin_queued and self.snd_nxt == self.fin_seq):
+                self.t_persist = now + self.rtt.current()
+
+    def _sent(self, seq: int, n: int, retrans: bool, now: int) -> None:
+        end = seq_add(seq, n)
+        if seq_gt(end, self.snd_max):
+            self.snd_max = end
+        if retrans:
+            if self.rtt_seq is not None and seq_lt(seq, self.rtt_seq):
+                self.rtt_seq = None  # Karn: the timed segment's sample is now ambiguous
+        elif self.rtt_seq is None:
+            self.rtt_seq = end
+            self.rtt_time = now
+        if self.t_rexmit is None:
+            self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
+        self.t_persist = None
+
+    def _count_retrans(self, n: int) -> None:
+        self.total_retrans += 1
+        self.env.stats["tcp.tx.retransmit"] += 1
+        self.env.stats["tcp.tx.retransmit_bytes"] += n
+
+    def _retransmit(self, seq: int, n: int, now: int, why: str) -> int:
+        """Resend n bytes from seq (no window check: RFC 5681 §3.2 step 2); returns bytes."""
+        off = seq_sub(seq, self.snd_buf_seq)
+        qlen = len(self.sndq)
+        data = memoryview(self.sndq)[off:off + n] if off < qlen else b""
+        flags = ACK | PSH if data else ACK
+        used = len(data)
+        if self.fin_seq is not None and seq_add(seq, used) == self.fin_seq and seq_gt(self.snd_max, self.fin_seq):
+            flags |= FIN
+            used += 1
+        if not used:
+            return 0
+        self._send_segment(seq, flags, data, now)
+        self._count_retrans(used)
+        self.env.trace("tcp", "retransmit", conn=self.layer._name(self.local, self.remote), seq=seq, len=len(data),
+                       why=why)
+        if self.rtt_seq is not None and seq_lt(seq, self.rtt_seq):
+            self.rtt_seq = None
+        if self.t_rexmit is None:
+            self.t_rexmit = now + self.rtt.current()
+        return used
+
+    def _sack_retransmit(self, now: int) -> None:
+        """RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, NextSeg() rule 1 (the first
+        lost hole above HighRxt); new data (rule 2) is left to the normal output loop."""
+        sb = self.scoreboard
+        mss = self.mss
+        cwnd = self.cc.cwnd
+        while cwnd - self._pipe() >= mss:
+            edge = sb.lost_edge(self.cfg.dupthresh * mss)
+            start = seq_sub(self.high_rxt, self.snd_una)
+            hole = next(sb.holes_below(edge, start if start > 0 else 0), None)
+            if hole is None:
+                return
+            s, e = hole
+            n = min(mss, e - s)
+            seq = seq_add(self.snd_una, s)
+            used = self._retransmit(seq, n, now, "sack hole")
+            if not used:
+                return
+            self.high_rxt = seq_add(seq, used)
+
+    # ------------------------------------------------------------------ timers
+    def next_deadline(self) -> int | None:
+        m = None
+        for t in (self.t_rexmit, self.t_delack, self.t_persist, self.t_keep, self.t_close):
+            if t is not None and (m is None or t < m):
+                m = t
+        return m
+
+    def _rearm(self) -> None:
+        m = self.next_deadline()
+        if m is not None and (self._sched is None or m < self._sched):
+            self.layer._schedule(self, m)
+
+    def on_timer(self, now: int) -> None:
+        if self.state is CLOSED or self.state is State.TIME_WAIT:
+            return
+        if self.t_delack is not None and now >= self.t_delack:
+            self.t_delack = None
+            self.env.stats["tcp.tx.delayed_ack"] += 1
+            self._send_ack(now)
+        if self.t_rexmit is not None and now >= self.t_rexmit:
+            self.t_rexmit = None
+            self._on_rto(now)
+            if self.state is CLOSED:
+                return
+        if self.t_persist is not None and now >= self.t_persist:
+            self.t_persist = None
+            self._on_persist(now)
+            if self.state is CLOSED:
+                return
+        if self.t_keep is not None and now >= self.t_keep:
+            self.t_keep = None
+            self._on_keepalive(now)
+            if self.state is CLOSED:
+                return
+        if self.t_close is not None and now >= self.t_close:
+            self.t_close = None
+            self.env.stats["tcp.fin_wait_2.timeout"] += 1
+            self._fail(None, "FIN-WAIT-2 timeout (tcp_fin_timeout)", now)
+            return
+        self._rearm()
+
+    def _on_rto(self, now: int) -> None:
+        """RFC 6298 §5.4-5.7 on expiry; RFC 5681 §3.1 loss window; retry limits (RFC 1122
+        §4.2.3.5 R2, Linux tcp_syn_retries / tcp_retries2) end in ETIMEDOUT."""
+        st = self.state
+        stats = self.env.stats
+        stats["tcp.rto"] += 1
+        self.retries += 1
+        self.rtt.on_timeout()
+        self.rtt_seq = None
+        name = self.layer._name(self.local, self.remote)
+        if st is State.SYN_SENT or st is State.SYN_RECEIVED:
+            limit = self.cfg.syn_retries if st is State.SYN_SENT else self.cfg.synack_retries
+            if self.retries > limit:
+                stats["tcp.timeout.syn"] += 1
+                if self.passive:
+                    self.env.trace("tcp", "synack_timeout", conn=name)
+                    self._fail(None, "SYN-ACK retries exhausted", now)
+                else:
+                    self._fail(self.soft_error or errno.ETIMEDOUT, "SYN retries exhausted", now)
+                return
+            self.env.trace("tcp", "retransmit", conn=name, seq=self.iss, len=0, why="syn timeout",
+                           rto=self.rtt.current())
+            self.total_retrans += 1
+            stats["tcp.tx.retransmit"] += 1
+            self._send_syn(now)
+            self.t_rexmit = now + self.rtt.current()
+            return
+        if self.snd_una == self.snd_max:
+            return
+        user_timeout = self.opts.user_timeout
+        if self.retries > self.cfg.retries2 or (user_timeout and now - self.last_rcv >= user_timeout):
+            stats["tcp.timeout.data"] += 1
+            self._fail(self.soft_error or errno.ETIMEDOUT, "retransmission retries exhausted", now)
+            return
+        flight = seq_sub(self.snd_max, self.snd_una)
+        if self.retries == 1 or not self.in_recovery:
+            self.cc.on_rto(flight, now)
+        else:
+            self.cc.cwnd = self.cc.mss
+        self.in_recovery = False
+        self.dupacks = 0
+        self.recover = self.snd_max  # RFC 6582 §3.2 step 4: no fast retransmit for old data
+        self.high_rxt = self.snd_una
+        self.snd_nxt = self.snd_una  # go-back-N from the first unacknowledged byte
+        self.env.trace("tcp", "rto", conn=name, seq=self.snd_una, rto=self.rtt.current(), retries=self.retries,
+                       cwnd=self.cc.cwnd, ssthresh=self.cc.ssthresh)
+        self._output(now)
+        if self.t_rexmit is None:
+            self.t_rexmit = now + self.rtt.current()
+        self._record(now)
+
+    def _on_persist(self, now: int) -> None:
+        """Zero-window probe (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17), sent as Linux does:
+        an ACK one below SND.UNA, which any receiver answers with its current window."""
+        if self.snd_una != self.snd_max:
+            return
+        if self.snd_wnd and self.snd_wnd >= min(self.mss, len(self.sndq)):
+            self._output(now)
+            return
+        self.probes += 1
+        if self.probes > self.cfg.retries2:
+            self.env.stats["tcp.timeout.persist"] += 1
+            self._fail(errno.ETIMEDOUT, "zero-window probes unanswered", now)
+            return
+        self.env.stats["tcp.tx.window_probe"] += 1
+        self.env.trace("tcp", "window_probe", conn=self.layer._name(self.local, self.remote), probes=self.probes)
+        self._send_segment(seq_add(self.snd_una, -1), ACK, b"", now)
+        self.rtt.on_timeout()
+        self.t_persist = now + self.rtt.current()
+
+    def _on_keepalive(self, now: int) -> None:
+        """RFC 1122 §4.2.3.6 keep-alive: after `keepidle` of silence, `keepcnt` probes
+        `keepintvl` apart; no answer ends the connection with ETIMEDOUT (Linux sends RST)."""
+        if not self.keepalive or self.state not in SYNCHRONIZED:
+            return
+        idle = now - self.last_rcv
+        if idle < self.keepidle and self.probes == 0:
+            self.t_keep = self.last_rcv + self.keepidle
+            return
+        if self.probes >= self.keepcnt:
+            self.env.stats["tcp.timeout.keepalive"] += 1
+            self.layer._emit(self.local, self.remote, self.snd_nxt, 0, RST, 0, b"", b"")
+            self._fail(errno.ETIMEDOUT, "keepalive probes unanswered", now)
+            return
+        self.probes += 1
+        self.env.stats["tcp.tx.keepalive"] += 1
+        self.env.trace("tcp", "keepalive", conn=self.layer._name(self.local, self.remote), probes=self.probes)
+        self._send_segment(seq_add(self.snd_una, -1), ACK, b"", now)
+        self.t_keep = now + self.keepintvl
+
+    def _window_update(self, now: int) -> None:
+        """After the user reads: advertise a window that opened by a useful amount at once
+        instead of waiting for the next segment (RFC 1122 §4.2.3.3)."""
+        if self.state not in RECEIVING or self.fin_rcvd:
+            return
+        cur = seq_sub(self.rcv_adv, self.rcv_nxt)
+        free = self.rcvbuf - len(self.rcvq)
+        # Linux tcp_cleanup_rbuf: only when the advertised window had shrunk to half the
+        # buffer or less and would at least double.
+        if 2 * cur <= self.rcvbuf and free >= 2 * cur and free - cur >= self.rcv_mss:
+            self.env.stats["tcp.tx.window_update"] += 1
+            self._send_segment(self.snd_nxt, ACK, b"", now)
+
+    # ------------------------------------------------------------------ input
+    def segment_arrives(self, hdr, data, now: int) -> None:
+        self.segs_in += 1
+        st = self.state
+        if st is ESTABLISHED and self._fast_path(hdr, data, now):
+            return
+        if st is State.SYN_SENT:
+            self._syn_sent(hdr, data, now)
+        else:
+            self._synchronized(hdr, data, now)
+        if self.state is not CLOSED:
+            self._rearm()
+
+    def _fast_path(self, hdr, data, now: int) -> bool:
+        """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
+        data or a pure ACK in ESTABLISHED with nothing unusual takes the short road."""
+        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo or self.in_recovery or self.dupacks:
+            return False
+        o = hdr.options
+        if self.ts_ok:
+            ts = o.timestamps
+            if ts is None or o.sack_blocks or seq_lt(ts[0], self.ts_recent):
+                return False
+        elif o is not tcp_wire.NO_OPTIONS:
+            return False
+        ack = hdr.ack
+        una = self.snd_una
+        if ack != una and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
+            return False
+        wnd = hdr.window << self.snd_wscale
+        n = len(data)
+        if n:
+            if ack != una or wnd != self.snd_wnd or n > seq_sub(self.rcv_adv, self.rcv_nxt):
+                return False
+        elif ack == una:
+            return False  # a possible duplicate ACK or window update: full processing
+        self.last_rcv = now
+        self.probes = 0
+        if self.ts_ok and seq_le(hdr.seq, self.last_ack_sent):
+            self.ts_recent = ts[0]
+            self.ts_recent_age = now
+        if n:
+            # In-order data (RFC 9293 §3.10.7.4 seventh step).
+            self.rcvq += data
+            self.rcv_nxt = (self.rcv_nxt + n) & MASK
+            self.bytes_received += n
+            self.last_data_recv = now
+            if n > self.rcv_mss:
+                self.rcv_mss = n
+            self.unacked_bytes += n
+            if self.unacked_bytes >= 2 * self.rcv_mss:
+                self._send_segment(self.snd_nxt, ACK, b"", now)  # every second full segment
+            elif self.t_delack is None:
+                self.t_delack = now + self.cfg.delayed_ack
+            self._signal()
+        else:
+            # Pure ACK of new data.
+            self.snd_wnd = wnd
+            if wnd > self.max_snd_wnd:
+                self.max_snd_wnd = wnd
+            self.snd_wl1 = hdr.seq
+            self.snd_wl2 = ack
+            self._new_ack(ack, now)
+            self._output(now)
+        self._rearm()
+        return True
+
+    def _new_ack(self, ack: int, now: int) -> None:
+        """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
+        sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer."""
+        acked = seq_sub(ack, self.snd_una)
+        self.snd_una = ack
+        if seq_lt(self.snd_nxt, ack):
+            self.snd_nxt = ack
+        self.last_ack_recv = now
+        nbuf = seq_sub(ack, self.snd_buf_seq)
+        if nbuf > 0:
+            qlen = len(self.sndq)
+            if nbuf > qlen:
+                nbuf = qlen
+            del self.sndq[:nbuf]
+            self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
+            self.bytes_acked += nbuf
+        if self.scoreboard:
+            self.scoreboard.advance(acked)
+        rtt_seq = self.rtt_seq
+        if rtt_seq is not None and seq_ge(ack, rtt_seq):
+            self.rtt.sample(now - self.rtt_time)
+            self.rtt_seq = None
+        self.retries = 0
+        cc = self.cc
+        if self.in_recovery:
+            if seq_ge(ack, self.recover):
+                # Full acknowledgment: leave recovery (RFC 6582 §3.2 step 3, RFC 6675 §5).
+                self.in_recovery = False
+                flight = seq_sub(self.snd_max, ack)
+                if self.sack_ok:
+                    cc.cwnd = cc.ssthresh
+                else:
+                    cc.cwnd = min(cc.ssthresh, max(flight, self.mss) + self.mss)
+                self.env.trace("tcp", "recovery_exit", conn=self.layer._name(self.local, self.remote),
+                               cwnd=cc.cwnd)
+            elif not self.sack_ok:
+                # Partial acknowledgment (RFC 6582 §3.2 step 5): retransmit the next hole,
+                # deflate by the amount acknowledged, add back one SMSS.
+                self._retransmit(ack, self.mss, now, "partial ack")
+                cc.cwnd = max(cc.cwnd - acked, self.mss)
+                if acked >= self.mss:
+                    cc.cwnd += self.mss
+                self.t_rexmit = now + self.rtt.current()  # once per partial ACK (RFC 6582 "impatient" off)
+            else:
+                if seq_lt(self.high_rxt, ack):
+                    self.high_rxt = ack
+        else:
+            cc.on_ack(acked, now, self.rtt.srtt)
+        self.dupacks = 0
+        if ack == self.snd_max:
+            self.t_rexmit = None  # RFC 6298 §5.2
+            self.retrans_out = 0
+        else:
+            self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.3
+        self.t_persist = None
+        if self.series is not None:
+            self._record(now)
+        if len(self.sndq) < self.sndbuf:
+            self._signal()
+
+    def _record(self, now: int) -> None:
+        if self.series is not None:
+            self.series.append((now, self.cc.cwnd, self.cc.ssthresh, self.rtt.srtt, self.rtt.current(),
+                                self._flight(), seq_sub(self.rcv_adv, self.rcv_nxt)))
+
+    def _syn_sent(self, hdr, data, now: int) -> None:
+        """RFC 9293 §3.10.7.3 SYN-SENT STATE."""
+        flags = hdr.flags
+        layer = self.layer
+        if flags & ACK:
+            # first: an ACK outside (ISS, SND.NXT] is unacceptable.
+            if seq_le(hdr.ack, self.iss) or seq_gt(hdr.ack, self.snd_max):
+                if not flags & RST:
+                    layer._emit(self.local, self.remote, hdr.ack, 0, RST, 0, b"", b"")
+                    self.env.stats["tcp.tx.rst"] += 1
+                self._drop("bad_ack_syn_sent", ack=hdr.ack)
+                return
+        if flags & RST:
+            # second: RST acceptable only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT).
+            if flags & ACK:
+                self.env.stats["tcp.rx.rst"] += 1
+                self._fail(errno.ECONNREFUSED, "rcv RST (connection refused)", now)
+            else:
+                self._drop("rst_without_ack")
+            return
+        if not flags & SYN:
+            self._drop("no_syn_in_syn_sent")
+            return
+        # fourth: SYN.
+        self.irs = hdr.seq
+        self.rcv_nxt = seq_add(hdr.seq, 1)
+        self._negotiate(hdr, now)
+        self.last_rcv = now
+        if flags & ACK:
+            self.snd_wnd = hdr.window << self.snd_wscale
+            self.max_snd_wnd = self.snd_wnd
+            self.snd_wl1 = hdr.seq
+            self.snd_wl2 = hdr.ack
+            self._ack_syn(hdr.ack, now)
+            self._set_state(ESTABLISHED, "rcv SYN,ACK")
+            if self.keepalive:
+                self.t_keep = now + self.keepidle
+            if data:
+                self._synchronized_text(hdr, data, now, seq_add(hdr.seq, 1))
+            self._send_ack(now)
+            if self.shut_wr:
+                self._queue_fin(now, "shutdown(SHUT_WR) before connect")
+            self._output(now)
+        else:
+            # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
+            self.snd_wnd = hdr.window
+            self.max_snd_wnd = self.snd_wnd
+            self.snd_wl1 = hdr.seq
+            self.snd_wl2 = hdr.ack
+            self._set_state(State.SYN_RECEIVED, "rcv SYN (simultaneous open)")
+            self._send_syn(now)
+            self.t_rexmit = now + self.rtt.current()
+
+    def _ack_syn(self, ack: int, now: int) -> None:
+        """Our SYN is acknowledged: SND.UNA past ISS, first RTT sample, timer reset."""
+        self.snd_una = ack
+        self.retries = 0
+        if self.rtt_seq is not None:
+            self.rtt.sample(now - self.rtt_time)
+            self.rtt_seq = None
+        self.rtt.backoff = 0
+        self.t_rexmit = None
+        # The controller starts over with the negotiated MSS; RFC 5681 §3.1: a lost SYN
+        # or SYN-ACK reduces the initial window to one segment.
+        self.cc = congestion.make(self.opts.congestion or self.cfg.congestion, self.mss, self.cfg.initial_window)
+        if self.total_retrans:
+            self.cc.cwnd = self.mss
+
+    def _synchronized(self, hdr, data, now: int) -> None:
+        """RFC 9293 §3.10.7.4 (SYN-RECEIVED and every synchronized state)."""
+        flags = hdr.flags
+        st = self.state
+        stats = self.env.stats
+        seq = hdr.seq
+        o = hdr.options
+        ts = o.timestamps if self.ts_ok else None
+        n = len(data)
+        rcv_nxt = self.rcv_nxt
+        rcv_wnd = seq_sub(self.rcv_adv, rcv_nxt)
+        if rcv_wnd < 0:
+            rcv_wnd = 0
+        if st is State.SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
+                and seq_add(seq, 1) == rcv_nxt and hdr.ack == self.snd_max:
+            # Simultaneous open (RFC 9293 Figure 8 line 5): the peer's SYN,ACK repeats its
+            # SYN, already acknowledged; its ACK is what matters (as Linux's special case).
+            flags &= ~SYN
+            seq = rcv_nxt
+        # RFC 7323 §5.3 PAWS (R1), before the sequence check.
+        if ts is not None and not flags & RST and seq_lt(ts[0], self.ts_recent) \
+                and now - self.ts_recent_age < PAWS_IDLE:
+            self._drop("paws", tsval=ts[0], ts_recent=self.ts_recent)
+            self._send_ack(now)
+            return
+        # first: sequence number acceptability (the four cases of §3.10.7.4).
+        seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+        if seg_len == 0:
+            ok = seq == rcv_nxt if rcv_wnd == 0 else (seq_le(rcv_nxt, seq) and seq_lt(seq, seq_add(rcv_nxt, rcv_wnd)))
+        elif rcv_wnd == 0:
+            ok = False
+        else:
+            end = seq_add(seq, seg_len - 1)
+            right = seq_add(rcv_nxt, rcv_wnd)
+            ok = (seq_le(rcv_nxt, seq) and seq_lt(seq, right)) or (seq_le(rcv_nxt, end) and seq_lt(end, right))
+        if not ok:
+            if flags & RST:
+                self._drop("rst_out_of_window")
+                return
+            # Zero-window probes and keepalives land here too and get the ACK they ask for.
+            if n and seq_lt(seq, rcv_nxt):
+                stats["tcp.rx.duplicate_data"] += 1
+            self._drop("out_of_window", seq=seq, rcv_nxt=rcv_nxt, rcv_wnd=rcv_wnd)
+            self._send_ack(now)
+            return
+        # Trim to the window: the front (already received) and the tail (beyond it).
+        if seq_lt(seq, rcv_nxt):
+            skip = seq_sub(rcv_nxt, seq)
+            if flags & SYN:
+                flags &= ~SYN
+                skip -= 1
+                seq = seq_add(seq, 1)
+            if skip:
+                data = data[skip:]
+                seq = seq_add(seq, skip)
+                stats["tcp.rx.partial_duplicate"] += 1
+            n = len(data)
+        room = seq_sub(seq_add(rcv_nxt, rcv_wnd), seq)
+        if n > room:
+            data = data[:max(room, 0)]
+            n = len(data)
+            flags &= ~FIN
+            stats["tcp.rx.trimmed"] += 1
+            trimmed = True
+        else:
+            trimmed = False
+        # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
+        if ts is not None and seq_le(seq, self.last_ack_sent) and seq_ge(ts[0], self.ts_recent):
+            self.ts_recent = ts[0]
+            self.ts_recent_age = now
+        self.last_rcv = now
+        self.probes = 0
+        # second: RST (RFC 5961 §3.2: exact match resets, in-window gets a challenge ACK).
+        if flags & RST:
+            if hdr.seq != rcv_nxt:
+                stats["tcp.rx.rst_challenged"] += 1
+                self._challenge_ack(now, "in-window RST")
+                return
+            stats["tcp.rx.rst"] += 1
+            if st is State.SYN_RECEIVED:
+                if self.passive:
+                    self._set_state(State.LISTEN, "rcv RST (back to LISTEN)")
+                    self.state = CLOSED
+                    self._teardown(now)
+                else:
+                    self._fail(errno.ECONNREFUSED, "rcv RST in SYN-RECEIVED", now)
+            elif st is State.CLOSING or st is State.LAST_ACK:
+                self._fail(None, "rcv RST", now)
+            else:
+                self._fail(errno.EPIPE if st is State.CLOSE_WAIT and self.shut_wr else errno.ECONNRESET,
+                           "rcv RST", now)
+            return
+        # fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK.
+        if flags & SYN:
+            if st is State.SYN_RECEIVED and self.passive and seq == self.irs:
+                self._send_syn(now)
+                return
+            stats["tcp.rx.syn_challenged"] += 1
+            self._challenge_ack(now, "SYN in synchronized state")
+            return
+        # fifth: ACK.
+        if not flags & ACK:
+            self._drop("no_ack")
+            return
+        ack = hdr.ack
+        if st is State.SYN_RECEIVED:
+            if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
+                listener = self.listener
+                if listener is not None and listener.accept_full():
+                    # Linux (tcp_abort_on_overflow = 0): ignore the ACK, the SYN-ACK timer
+                    # will retransmit and the client's ACK will come again.
+                    stats["tcp.listen.overflow"] += 1
+                    self.env.trace("tcp", "drop", reason="accept queue full", conn=self.layer._name(self.local,
+                                                                                                    self.remote))
+                    return
+                self.snd_wnd = hdr.window << self.snd_wscale
+                self.max_snd_wnd = self.snd_wnd
+                self.snd_wl1 = seq
+                self.snd_wl2 = ack
+                self._ack_syn(ack, now)
+                self._set_state(ESTABLISHED, "rcv ACK of SYN")
+                if self.keepalive:
+                    self.t_keep = now + self.keepidle
+                if listener is not None:
+                    listener._established(self)
+                st = ESTABLISHED
+            else:
+                # §3.10.7.4: <SEQ=SEG.ACK><CTL=RST>
+                self.layer._emit(self.local, self.remote, ack, 0, RST, 0, b"", b"")
+                stats["tcp.tx.rst"] += 1
+                self._drop("bad_ack_syn_received")
+                return
+        una = self.snd_una
+        if seq_gt(ack, self.snd_max):
+            # RFC 5961 §5.2 / RFC 9293: ACK of data not yet sent: ACK and drop.
+            self._drop("ack_unsent", ack=ack, snd_max=self.snd_max)
+            self._challenge_ack(now, "ACK of unsent data")
+            return
+        if seq_lt(ack, seq_add(una, -max(self.max_snd_wnd, 1))):
+            # RFC 5961 §5.2: too old to be a duplicate.
+            self._drop("ack_too_old", ack=ack)
+            self._challenge_ack(now, "ACK too old")
+            return
+        wnd = hdr.window << self.snd_wscale
+        if self.sack_ok and o.sack_blocks and seq_lt(una, self.snd_max):
+            newly = self.scoreboard.update(o.sack_blocks, una, self.snd_max)
+            if newly:
+                stats["tcp.rx.sacked_bytes"] += newly
+        if seq_gt(ack, una):
+            self._new_ack(ack, now)
+        elif ack == una and n == 0 and not flags & FIN and wnd == self.snd_wnd and self.snd_max != una:
+            self._dupack(now)
+        # Window update (SND.WL1/WL2 rule of §3.10.7.4).
+        if seq_lt(self.snd_wl1, seq) or (self.snd_wl1 == seq and seq_le(self.snd_wl2, ack)):
+            if wnd != self.snd_wnd:
+                if wnd > self.snd_wnd and self.snd_wnd == 0:
+                    stats["tcp.rx.window_opened"] += 1
+                self.snd_wnd = wnd
+                if wnd > self.max_snd_wnd:
+                    self.max_snd_wnd = wnd
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack
+        st = self.state
+        fin_acked = self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq)
+        if st is State.FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
+            # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
+            self._set_state(State.FIN_WAIT_2, "rcv ACK of FIN")
+            if self.closed:
+                self.t_close = now + self.cfg.fin_timeout
+            st = State.FIN_WAIT_2
+        elif st is State.CLOSING and fin_acked:
+            self._enter_time_wait(now, "rcv ACK of FIN")
+            return
+        elif st is State.LAST_ACK and fin_acked:
+            self._fail(None, "rcv ACK of FIN", now)
+            return
+        # sixth: URG is not supported beyond treating urgent data as ordinary data (RFC 6093).
+        # seventh: segment text.
+        if n:
+            if st in RECEIVING:
+                if self.closed:
+                    # Linux: data for a socket the user has closed gets a RST.
+                    stats["tcp.rx.data_after_close"] += 1
+                    self.layer._emit(self.local, self.remote, self.snd_nxt, 0, RST, 0, b"", b"")
+                    self._fail(None, "data after close", now)
+                    return
+                self._synchronized_text(hdr, data, now, seq)
+            else:
+                stats["tcp.rx.data_after_fin"] += 1
+        # eighth: FIN.
+        if flags & FIN:
+            fin_seq = seq_add(seq, n)
+            if fin_seq == self.rcv_nxt:
+                self._fin_arrives(now)
+            elif st in RECEIVING:
+                self.ooo_fin = seq_sub(fin_seq, self.rcv_nxt)
+                if not n:
+                    self._send_ack(now)  # (with data, step seven already sent the duplicate ACK)
+            elif self.fin_rcvd and fin_seq == seq_add(self.rcv_nxt, -1):
+                self._send_ack(now)  # retransmitted FIN in CLOSE_WAIT / CLOSING / LAST_ACK
+        if trimmed and self.t_delack is not None:
+            self._send_ack(now)  # data beyond our window: tell the sender at once
+        if self.state in (ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+            self._output(now)
+
+    def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
+        """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly."""
+        n = len(data)
+        stats = self.env.stats
+        if seq == self.rcv_nxt:
+            had_hole = bool(self.ooo) or self.ooo_fin is not None
+            self.rcvq += data
+            self.rcv_nxt = seq_add(self.rcv_nxt, n)
+            self.bytes_received += n
+            if n > self.rcv_mss:
+                self.rcv_mss = n
+            if had_hole:
+                more = self.ooo.advance(n)
+                while more:
+                    self.rcvq += more
+                    self.rcv_nxt = seq_add(self.rcv_nxt, len(more))
+                    self.bytes_received += len(more)
+                    more = self.ooo.advance(len(more))
+                if self.ooo_fin is not None:
+                    self.ooo_fin -= seq_sub(self.rcv_nxt, seq) 
+                    if self.ooo_fin == 0:
+                        self.ooo_fin = None
+                        self._fin_arrives(now)
+                        return
+                stats["tcp.rx.hole_filled"] += 1
+                self._send_segment(self.snd_nxt, ACK, b"", now)  # RFC 5681 §4.2: ACK at once
+            else:
+                self.unacked_bytes += n
+                if self.unacked_bytes >= 2 * self.rcv_mss:
+                    self._send_segment(self.snd_nxt, ACK, b"", now)
+                elif self.t_delack is None:
+                    self.t_delack = now + self.cfg.delayed_ack
+            self.last_data_recv = now
+            self._signal()
+        else:
+            off = seq_sub(seq, self.rcv_nxt)
+            limit = self.rcvbuf - len(self.rcvq)
+            if self.ooo.add(off, data, max(limit, seq_sub(self.rcv_adv, self.rcv_nxt))):
+                stats["tcp.rx.out_of_order"] += 1
+                self.env.trace("tcp", "out_of_order", conn=self.layer._name(self.local, self.remote), seq=seq,
+                               len=n, rcv_nxt=self.rcv_nxt)
+            else:
+                self._drop("ooo_queue_full", seq=seq, len=n)
+            self._send_segment(self.snd_nxt, ACK, b"", now)  # RFC 5681 §4.2: duplicate ACK at once
+
+    def _fin_arrives(self, now: int) -> None:
+        """§3.10.7.4 eighth step."""
+        self.rcv_nxt = seq_add(self.rcv_nxt, 1)
+        self.fin_rcvd = True
+        self.env.stats["tcp.rx.fin"] += 1
+        st = self.state
+        self._send_segment(self.snd_nxt, ACK, b"", now)
+        if st is ESTABLISHED or st is State.SYN_RECEIVED:
+            self._set_state(State.CLOSE_WAIT, "rcv FIN")
+        elif st is State.FIN_WAIT_1:
+            if self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq):
+                self._enter_time_wait(now, "rcv FIN")
+                return
+            self._set_state(State.CLOSING, "rcv FIN (simultaneous close)")
+        elif st is State.FIN_WAIT_2:
+            self._enter_time_wait(now, "rcv FIN")
+            return
+        self._signal()
+
+    def _enter_time_wait(self, now: int, cause: str) -> None:
+        self._set_state(State.TIME_WAIT, cause)
+        self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
+        self._sched = None
+        if self.listener is not None:
+            self.listener._forget(self)
+            self.listener = None
+        self.layer._to_time_wait(self, now)
+        self._signal()
+
+    def _dupack(self, now: int) -> None:
+        """RFC 5681 §3.2 / RFC 6582 / RFC 6675 §5: the third duplicate ACK (or SACKed
+        data showing the first segment lost) starts fast retransmit and recovery."""
+        self.dupacks += 1
+        self.env.stats["tcp.rx.dupack"] += 1
+        cc = self.cc
+        mss = self.mss
+        if self.in_recovery:
+            if not self.sack_ok:
+                cc.cwnd += mss  # RFC 6582 §3.2 step 4 (window inflation)
+            return
+        lost = self.dupacks >= self.cfg.dupthresh or (
+            self.sack_ok and self.scoreboard.sacked >= self.cfg.dupthresh * mss)
+        if not lost:
+            return
+        if seq_lt(self.snd_una, self.recover):
+            return  # RFC 6582 §3.2 step 2: the dupacks are for data sent before the last RTO
+        flight = seq_sub(self.snd_max, self.snd_una)
+        ssthresh = cc.ssthresh_after_loss(flight, now)
+        self.in_recovery = True
+        self.recover = self.snd_max
+        self.high_rxt = self.snd_una
+        self.env.stats["tcp.fast_retransmit"] += 1
+        self.env.trace("tcp", "fast_retransmit", conn=self.layer._name(self.local, self.remote), seq=self.snd_una,
+                       ssthresh=ssthresh, sack=self.sack_ok)
+        used = self._retransmit(self.snd_una, mss, now, "fast retransmit")
+        if self.sack_ok:
+            cc.cwnd = ssthresh  # RFC 6675 §5 step (4.2)
+            self.high_rxt = seq_add(self.snd_una, used)
+        else:
+            cc.cwnd = ssthresh + self.cfg.dupthresh * mss  # RFC 6582 §3.2 step 3
+        self._record(now)
+
+    def _challenge_ack(self, now: int, why: str) -> None:
+        if self.layer._challenge_ack_ok(now):
+            self.env.stats["tcp.tx.challenge_ack"] += 1
+            self.env.trace("tcp", "challenge_ack", conn=self.layer._name(self.local, self.remote), why=why)
+            self._send_ack(now)
+
+    # ------------------------------------------------------------------ ICMP, PMTU
+    def icmp_error(self, kind: str, seq: int, info, now: int) -> None:
+        """RFC 5927 §4.1: only errors quoting a sequence number we have outstanding count;
+        RFC 1122 §4.2.3.9 / RFC 5461: soft errors, except in SYN-SENT as Linux does."""
+        if not (seq_le(self.snd_una, seq) and seq_le(seq, self.snd_max)) and not (
+                self.state is State.SYN_SENT and seq == self.iss):
+            self.env.stats["tcp.icmp.bad_seq"] += 1
+            return
+        if kind == "frag_needed":
+            self._pmtu_lowered(int(info or 0), now)
+            return
+        code = ICMP_ERRNO.get(kind)
+        if code is None:
+            return
+        self.env.stats["tcp.icmp." + kind] += 1
+        if self.state is State.SYN_SENT or (self.state is State.SYN_RECEIVED and not self.passive):
+            self._fail(code, f"ICMP {kind} while connecting", now)
+            return
+        self.soft_error = code
+
+    def _pmtu_lowered(self, mtu: int, now: int) -> None:
+        """RFC 1191 §6.3: a smaller path MTU lowers the MSS; retransmit what no longer fits."""
+        iphdr = 20 if len(self.remote[0]) == 4 else 40
+        floor = 68 if iphdr == 20 else 1280
+        if mtu < floor:
+            mtu = floor
+        new = mtu - iphdr - 20 - (12 if self.ts_ok else 0)
+        if new >= self.mss:
+            return
+        self.pmtu = mtu
+        self.env.stats["tcp.pmtu.lowered"] += 1
+        self.env.trace("tcp", "pmtu", conn=self.layer._name(self.local, self.remote), mtu=mtu, mss=new)
+        self.mss = new
+        self.cc.set_mss(new)
+        if self.state in SENDING and self.snd_una != self.snd_max:
+            self.snd_nxt = self.snd_una  # resend everything in flight in smaller segments
+            self.rtt_seq = None
+            self._output(now)
+        self._rearm()
+
+    # ------------------------------------------------------------------ reporting
+    def tcp_info(self, now: int | None = None) -> bytes:
+        opts = (TCPI_OPT_TIMESTAMPS if self.ts_ok else 0) | (TCPI_OPT_SACK if self.sack_ok else 0) | \
+            (TCPI_OPT_WSCALE if self.snd_wscale or self.rcv_wscale else 0)
+        mss = self.mss
+        cc = self.cc
+        unacked = -(-seq_sub(self.snd_max, self.snd_una) // mss) if self.state in SYNCHRONIZED else 0
+        ca_state = 3 if self.in_recovery else (4 if self.retries and self.state in SYNCHRONIZED else 0)
+        return pack_info(
+            state=int(self.state), ca_state=ca_state, retransmits=self.retries, probes=self.probes,
+            backoff=self.rtt.backoff, options=opts, wscale=(self.snd_wscale & 15) | ((self.rcv_wscale & 15) << 4),
+            rto=self.rtt.current(), ato=self.cfg.delayed_ack, snd_mss=mss, rcv_mss=self.rcv_mss,
+            unacked=unacked, sacked=-(-self.scoreboard.sacked // mss), retrans=self.retrans_out,
+            last_data_sent=(now - self.last_data_sent) // 1000 if now is not None else 0,
+            last_data_recv=(now - self.last_data_recv) // 1000 if now is not None else 0,
+            last_ack_recv=(now - self.last_ack_recv) // 1000 if now is not None else 0,
+            pmtu=self.pmtu, rcv_ssthresh=self.rcvbuf, rtt=self.rtt.srtt, rttvar=self.rtt.rttvar,
+            snd_ssthresh=cc.ssthresh // mss if cc.ssthresh < 0x7FFFFFFF else 0x7FFFFFFF,
+            snd_cwnd=cc.cwnd // mss, advmss=self.advmss, reordering=self.cfg.dupthresh,
+            rcv_space=self.rcvbuf, total_retrans=self.total_retrans, bytes_acked=self.bytes_acked,
+            bytes_received=self.bytes_received, segs_out=self.segs_out, segs_in=self.segs_in)

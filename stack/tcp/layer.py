@@ -1,0 +1,359 @@
+"""The TCP layer of one host: demultiplexing, port reservations, timers, RSTs for
+closed ports, ISNs, the challenge-ACK budget and the `ss` view.
+
+Demultiplexing is one dict lookup on the 4-tuple (connections and TIME_WAIT entries),
+then the listener on (address, port) or (wildcard, port), else RFC 9293 §3.10.7.1.
+
+Timers: each connection (or TIME_WAIT entry) exposes `next_deadline()`; the layer keeps
+a heap of (deadline, n, owner) with lazy invalidation: an entry is live only while it
+equals the owner's `_sched`; a deadline that moves later leaves the old entry to fire
+early and harmlessly (the owner finds nothing due and re-arms), one that moves earlier
+pushes a new entry.  `poll_at()` is the heap's top, O(1) amortised.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import heapq
+import itertools
+import os
+
+from ..addr import ip_str
+from ..clock import SECOND
+from ..seq import MASK
+from ..wire import tcp as tcp_wire
+from ..wire.errors import WireError
+from .config import SocketOptions, TcpConfig
+from .connection import Connection
+from .listener import Listener
+from .state import State
+from .timewait import TimeWait
+
+ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
+EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
+EPHEMERAL_HIGH = 60999
+
+
+def oserror(code: int) -> OSError:
+    return OSError(code, os.strerror(code))
+
+
+class Binding:
+    """A reserved local (address, port); `owner` is the socket holding it (None while
+    only bound, a Listener, a Connection or a TimeWait entry)."""
+
+    __slots__ = ("layer", "addr", "port", "reuseaddr", "owner", "explicit", "released")
+
+    def __init__(self, layer, addr: bytes, port: int, reuseaddr: bool, explicit: bool) -> None:
+        self.layer = layer
+        self.addr = addr
+        self.port = port
+        self.reuseaddr = reuseaddr
+        self.owner = None
+        self.explicit = explicit
+        self.released = False
+
+    @property
+    def local(self):
+        return (self.addr, self.port)
+
+    def kind(self) -> str:
+        owner = self.owner
+        if isinstance(owner, Listener):
+            return "listen"
+        if isinstance(owner, TimeWait):
+            return "timewait"
+        return "other"
+
+    def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        lst = self.layer.ports.get(self.port)
+        if lst is not None:
+            try:
+                lst.remove(self)
+            except ValueError:
+                pass
+            if not lst:
+                del self.layer.ports[self.port]
+
+    def __repr__(self) -> str:
+        return f"<Binding {self.layer._addr_str(self.addr, self.port)} {self.kind()}>"
+
+
+class TcpLayer:
+    def __init__(self, env, config: TcpConfig | None = None) -> None:
+        self.env = env
+        self.config = config if config is not None else TcpConfig()
+        self.conns: dict = {}  # (laddr, lport, raddr, rport) -> Connection | TimeWait
+        self.listeners: dict = {}  # (laddr, lport) -> Listener
+        self.ports: dict[int, list[Binding]] = {}
+        self._heap: list = []
+        self._tick = itertools.count()
+        # RFC 6528 §3: a secret key per host, here drawn from the host's seeded RNG.
+        secret = env.rng.getrandbits(256).to_bytes(32, "big")
+        self._isn_key = secret[:16]
+        self._ts_key = secret[16:]
+        self._ca_second = -1
+        self._ca_count = 0
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _addr_str(addr: bytes, port) -> str:
+        if len(addr) == 16:
+            return f"[{ip_str(addr)}]:{port}"
+        return f"{ip_str(addr)}:{port}"
+
+    def _name(self, local, remote) -> str:
+        return f"{self._addr_str(*local)}>{self._addr_str(*remote)}"
+
+    def _hash(self, key: tuple, k: bytes) -> int:
+        data = key[0] + key[1].to_bytes(2, "big") + key[2] + key[3].to_bytes(2, "big")
+        return int.from_bytes(hashlib.blake2s(data, key=k, digest_size=4).digest(), "big")
+
+    def _isn(self, key: tuple, now: int) -> int:
+        """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+        M a 4-microsecond timer."""
+        return (now // 4 + self._hash(key, self._isn_key)) & MASK
+
+    def _ts_offset(self, key: tuple) -> int:
+        """Per-connection timestamp offset (RFC 7323 §7.1, as Linux randomizes tsval)."""
+        return self._hash(key, self._ts_key)
+
+    def _challenge_ack_ok(self, now: int) -> bool:
+        """RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs per second per host."""
+        sec = now // SECOND
+        if sec != self._ca_second:
+            self._ca_second = sec
+            self._ca_count = 0
+        self._ca_count += 1
+        if self._ca_count > self.config.challenge_ack_limit:
+            self.env.stats["tcp.challenge_ack.limited"] += 1
+            return False
+        return True
+
+    def _emit(self, local, remote, seq: int, ack: int, flags: int, window: int, payload, opts: bytes) -> int:
+        seg = tcp_wire.build(local[1], remote[1], seq, ack, flags, window, payload, local[0], remote[0],
+                             options=opts)
+        if flags & RST:
+            self.env.trace("tcp", "rst", conn=self._name(local, remote), seq=seq, ack=ack)
+        return self.env.ip_send(local[0], remote[0], 6, seg, df=True)
+
+    def _schedule(self, obj, when: int) -> None:
+        if obj._sched is None or when < obj._sched:
+            obj._sched = when
+            heapq.heappush(self._heap, (when, next(self._tick), obj))
+
+    def _unhash(self, obj) -> None:
+        if self.conns.get(obj.key) is obj:
+            del self.conns[obj.key]
+
+    def _to_time_wait(self, conn: Connection, now: int) -> None:
+        tw = TimeWait(self, conn, now)
+        if conn.binding is not None:
+            conn.binding.owner = tw
+            conn.binding = None
+        self.conns[conn.key] = tw
+        self.env.stats["tcp.timewait.entered"] += 1
+        self._schedule(tw, tw.deadline)
+
+    def _find_listener(self, addr: bytes, port: int):
+        lst = self.listeners.get((addr, port))
+        if lst is None:
+            lst = self.listeners.get((bytes(len(addr)), port))
+        return lst
+
+    def _unlisten(self, listener: Listener) -> None:
+        key = (listener.binding.addr, listener.binding.port)
+        if self.listeners.get(key) is listener:
+            del self.listeners[key]
+        listener.binding.release()
+
+    def _child_binding(self, parent: Binding, addr: bytes) -> Binding:
+        b = Binding(self, addr, parent.port, parent.reuseaddr, False)
+        self.ports.setdefault(parent.port, []).append(b)
+        return b
+
+    # ------------------------------------------------------------------ host entry points
+    def input(self, src: bytes, dst: bytes, payload: memoryview, now: int) -> None:
+        """A TCP segment for one of our addresses.  Garbage is counted and traced."""
+        try:
+            hdr, data = tcp_wire.parse(payload, src, dst, self.config.verify_checksum)
+        except WireError as e:
+            self.env.stats["tcp.rx." + e.reason] += 1
+            self.env.trace("tcp", "drop", reason=e.reason, detail=str(e))
+            return
+        if type(src) is not bytes:
+            src = bytes(src)
+        if type(dst) is not bytes:
+            dst = bytes(dst)
+        conn = self.conns.get((dst, hdr.dport, src, hdr.sport))
+        if conn is not None:
+            conn.segment_arrives(hdr, data, now)
+            return
+        listener = self._find_listener(dst, hdr.dport)
+        if listener is not None:
+            listener.segment_arrives(src, dst, hdr, data, now)
+            return
+        self._closed(src, dst, hdr, data)
+
+    def _closed(self, src: bytes, dst: bytes, hdr, data) -> None:
+        """RFC 9293 §3.10.7.1 CLOSED: a RST for anything but a RST."""
+        stats = self.env.stats
+        flags = hdr.flags
+        if flags & RST:
+            stats["tcp.rx.rst_no_socket"] += 1
+            return
+        stats["tcp.rx.no_socket"] += 1
+        self.env.trace("tcp", "drop", reason="no socket", conn=self._name((dst, hdr.dport), (src, hdr.sport)))
+        if flags & ACK:
+            self._emit((dst, hdr.dport), (src, hdr.sport), hdr.ack, 0, RST, 0, b"", b"")
+        else:
+            seg_len = len(data) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+            self._emit((dst, hdr.dport), (src, hdr.sport), 0, (hdr.seq + seg_len) & MASK, RST | ACK, 0, b"", b"")
+        stats["tcp.tx.rst"] += 1
+
+    def icmp_error(self, kind: str, src: bytes, dst: bytes, quoted: memoryview, info, now: int) -> None:
+        """An ICMP error about a segment we sent (`src` is ours).  RFC 5927 checks inside."""
+        stats = self.env.stats
+        if len(quoted) < 8:
+            stats["tcp.icmp.short"] += 1
+            return
+        sport = (quoted[0] << 8) | quoted[1]
+        dport = (quoted[2] << 8) | quoted[3]
+        seq = int.from_bytes(quoted[4:8], "big")
+        conn = self.conns.get((bytes(src), sport, bytes(dst), dport))
+        if conn is None or not isinstance(conn, Connection):
+            stats["tcp.icmp.no_socket"] += 1
+            return
+        self.env.trace("tcp", "icmp", conn=self._name(conn.local, conn.remote), kind=kind, info=info)
+        conn.icmp_error(kind, seq, info, now)
+
+    def poll_at(self) -> int | None:
+        heap = self._heap
+        while heap and heap[0][2]._sched != heap[0][0]:
+            heapq.heappop(heap)  # stale
+        return heap[0][0] if heap else None
+
+    def poll(self, now: int) -> None:
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            when, _, obj = heapq.heappop(heap)
+            if obj._sched != when:
+                continue
+            obj._sched = None
+            obj.on_timer(now)
+
+    # ------------------------------------------------------------------ socket-facing API
+    def _overlaps(self, a: bytes, b: bytes) -> bool:
+        return len(a) == len(b) and (a == b or not any(a) or not any(b))
+
+    def _conflict(self, addr: bytes, port: int, reuseaddr: bool, exclude=None) -> bool:
+        """Linux's bind conflict rules (inet_csk_bind_conflict), SO_REUSEPORT aside."""
+        for b in self.ports.get(port, ()):
+            if b is exclude or not self._overlaps(b.addr, addr):
+                continue
+            kind = b.kind()
+            if kind == "listen":
+                return True
+            if kind == "timewait":
+                if not reuseaddr:
+                    return True
+            elif not (reuseaddr and b.reuseaddr):
+                return True
+        return False
+
+    def _pick_port(self, ok) -> int:
+        span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+        start = self.env.rng.randrange(span)
+        for i in range(span):
+            port = EPHEMERAL_LOW + (start + i) % span
+            if ok(port):
+                return port
+        raise oserror(errno.EADDRNOTAVAIL)
+
+    def bind(self, addr: bytes, port: int, *, reuseaddr: bool = False, family_len: int | None = None) -> Binding:
+        addr = bytes(addr)
+        if family_len is not None and len(addr) != family_len:
+            raise oserror(errno.EINVAL)
+        if any(addr) and not self.env.is_local(addr):
+            raise oserror(errno.EADDRNOTAVAIL)
+        if not 0 <= port <= 0xFFFF:
+            raise OverflowError("bind(): port must be 0-65535.")
+        if port == 0:
+            port = self._pick_port(lambda p: p not in self.ports)
+        elif self._conflict(addr, port, reuseaddr):
+            self.env.stats["tcp.bind.eaddrinuse"] += 1
+            raise oserror(errno.EADDRINUSE)
+        b = Binding(self, addr, port, reuseaddr, True)
+        self.ports.setdefault(port, []).append(b)
+        return b
+
+    def connect(self, binding: Binding | None, remote, now: int, opts: SocketOptions | None = None) -> Connection:
+        raddr, rport = bytes(remote[0]), remote[1]
+        if binding is None or not any(binding.addr):
+            src = self.env.source_for(raddr)
+            if src is None:
+                raise oserror(errno.ENETUNREACH)
+        else:
+            src = binding.addr
+        if binding is None or binding.port == 0:
+            def ok(port):
+                for b in self.ports.get(port, ()):
+                    if b.explicit or b.kind() == "listen":
+                        return False
+                return (src, port, raddr, rport) not in self.conns
+            port = self._pick_port(ok)
+            if binding is None:
+                binding = Binding(self, src, port, False, False)
+            binding.port = port
+            self.ports.setdefault(port, []).append(binding)
+        port = binding.port
+        key = (src, port, raddr, rport)
+        if key in self.conns:
+            raise oserror(errno.EADDRNOTAVAIL)
+        binding.addr = src
+        conn = Connection(self, (src, port), (raddr, rport), opts, binding, now)
+        binding.owner = conn
+        self.conns[key] = conn
+        self.env.stats["tcp.active_opens"] += 1
+        conn.open_active(now)
+        return conn
+
+    def listen(self, binding: Binding, backlog: int, opts: SocketOptions | None = None) -> Listener:
+        if binding.port == 0:
+            binding.port = self._pick_port(lambda p: p not in self.ports)
+            self.ports.setdefault(binding.port, []).append(binding)
+        owner = binding.owner
+        if isinstance(owner, Listener):
+            owner.set_backlog(backlog)  # listen() again only changes the backlog
+            return owner
+        for b in self.ports.get(binding.port, ()):
+            if b is not binding and self._overlaps(b.addr, binding.addr) and (
+                    b.kind() == "listen" or (b.kind() == "other" and not (b.reuseaddr and binding.reuseaddr))):
+                raise oserror(errno.EADDRINUSE)
+        listener = Listener(self, binding, backlog, opts if opts is not None else SocketOptions())
+        binding.owner = listener
+        self.listeners[(binding.addr, binding.port)] = listener
+        return listener
+
+    # ------------------------------------------------------------------ reporting
+    def table(self) -> list[tuple]:
+        """(State, Recv-Q, Send-Q, Local, Peer) rows like `ss -tan`."""
+        rows = []
+        for lst in self.listeners.values():
+            addr, port = lst.local
+            wild = "[::]:*" if len(addr) == 16 else "0.0.0.0:*"
+            rows.append(("LISTEN", len(lst.accept_queue), lst.backlog, self._addr_str(addr, port), wild))
+        for c in self.conns.values():
+            rows.append((c.state.ss_name, c.recv_q, c.send_q, self._addr_str(*c.local), self._addr_str(*c.remote)))
+        return rows
+
+    def ss(self) -> str:
+        lines = ["%-11s %-6s %-6s %-25s %s" % ("State", "Recv-Q", "Send-Q", "Local Address:Port",
+                                               "Peer Address:Port")]
+        for r in self.table():
+            lines.append("%-11s %-6d %-6d %-25s %s" % r)
+        return "\n".join(lines)

@@ -1,0 +1,144 @@
+"""Links (delay, bandwidth, queue, impairments, MTU), the learning switch and probes."""
+
+import pytest
+
+from stack import Network
+from stack.addr import mac
+from stack.wire import ethernet
+
+A = mac("02:aa:00:00:00:01")
+B = mac("02:bb:00:00:00:02")
+C = mac("02:cc:00:00:00:03")
+
+
+def frame(dst, src, n=100, tag=0):
+    return ethernet.build(dst, src, 0x88B5, tag.to_bytes(4, "big") + bytes(n - 4))
+
+
+def pair(**link):
+    net = Network(seed=7)
+    p = net.add_probe("p")
+    q = net.add_probe("q")
+    ln = net.add_link(p, q, **link)
+    return net, p, q, ln
+
+
+def test_delay_and_serialization():
+    net, p, q, _ = pair(delay=0.010, bandwidth=8_000_000)  # 1 byte per µs
+    p.send(frame(B, A, 986))  # 1000-byte frame: 1 ms on the wire
+    p.send(frame(B, A, 986))
+    net.run(until=1.0)
+    assert [t for t, _ in q.frames] == [pytest.approx(0.011), pytest.approx(0.012)]
+
+
+def test_bounded_queue_tail_drops():
+    net, p, q, ln = pair(bandwidth=1_000_000, queue=5)
+    for i in range(20):
+        p.send(frame(B, A, 500, i))
+    net.run(until=10.0)
+    assert len(q.frames) == 5 + 1 or len(q.frames) == 5  # one on the wire, five waiting
+    assert ln.stats["drop.queue"] == 20 - len(q.frames)
+    tags = [int.from_bytes(f[14:18], "big") for _, f in q.frames]
+    assert tags == list(range(len(tags)))  # tail drop keeps the head in order
+
+
+def test_mtu_drops_oversized_frames():
+    net, p, q, ln = pair(mtu=576)
+    p.send(frame(B, A, 576))
+    p.send(frame(B, A, 577))
+    net.run(until=1.0)
+    assert len(q.frames) == 1 and ln.stats["drop.mtu"] == 1
+
+
+@pytest.mark.parametrize("what", ["loss", "duplicate", "reorder", "corrupt"])
+def test_impairments_hit_about_the_configured_fraction(what):
+    net, p, q, ln = pair(delay=0.001, **{what: 0.2})
+    n = 2000
+    for i in range(n):
+        p.send(frame(B, A, 64, i))
+        net.run(until=net.now + 0.0001)
+    net.run(until=net.now + 1.0)
+    key = {"loss": "drop.loss", "duplicate": "duplicated", "reorder": "reordered", "corrupt": "corrupted"}[what]
+    assert 0.15 * n < ln.stats[key] < 0.25 * n
+    tags = [int.from_bytes(f[14:18], "big") for _, f in q.frames]
+    if what == "loss":
+        assert len(q.frames) == n - ln.stats["drop.loss"]
+    if what == "duplicate":
+        assert len(q.frames) == n + ln.stats["duplicated"]
+    if what == "reorder":
+        assert tags != sorted(tags) and sorted(tags) == list(range(n))
+    if what == "corrupt":  # no loss or reordering here: frame i is the i-th sent
+        assert len(q.frames) == n
+        flips = []
+        for i, (_, f) in enumerate(q.frames):
+            diff = int.from_bytes(f, "big") ^ int.from_bytes(frame(B, A, 64, i), "big")
+            if diff:
+                flips.append(bin(diff).count("1"))
+        assert len(flips) == ln.stats["corrupted"] and set(flips) == {1}  # one bit per corrupted frame
+
+
+def test_impairments_are_deterministic_per_seed():
+    def trial(seed):
+        net = Network(seed=seed)
+        p, q = net.add_probe("p"), net.add_probe("q")
+        net.add_link(p, q, delay=0.001, loss=0.1, duplicate=0.1, reorder=0.1, corrupt=0.1)
+        for i in range(300):
+            p.send(frame(B, A, 80, i))
+            net.run(until=net.now + 0.0002)
+        net.run(until=net.now + 1)
+        return q.frames
+
+    assert trial(1) == trial(1)
+    assert trial(1) != trial(2)
+
+
+def test_link_rejects_nonsense_parameters():
+    net = Network()
+    a, b = net.add_probe("a"), net.add_probe("b")
+    for bad in (dict(loss=1.5), dict(delay=-1), dict(bandwidth=0), dict(mtu=10)):
+        with pytest.raises(ValueError):
+            net.add_link(a, b, **bad)
+
+
+def test_switch_learns_forwards_floods_and_ages():
+    net = Network(seed=1)
+    sw = net.add_switch("s1", aging=10.0)
+    pa, pb, pc = (net.add_probe(n) for n in "abc")
+    for p in (pa, pb, pc):
+        net.add_link(p, sw)
+    pa.send(frame(B, A))  # unknown destination: flooded to b and c
+    net.run(until=0.1)
+    assert len(pb.frames) == 1 and len(pc.frames) == 1
+    pb.send(frame(A, B))  # a is known now: only a receives
+    net.run(until=0.2)
+    assert len(pa.frames) == 1 and len(pc.frames) == 1
+    assert {m for m, _, _ in sw.mac_table()} == {"02:aa:00:00:00:01", "02:bb:00:00:00:02"}
+    pc.send(frame(b"\xff" * 6, C))  # broadcast floods
+    net.run(until=0.3)
+    assert len(pa.frames) == 2 and len(pb.frames) == 2
+    net.run(until=20.0)  # a's entry ages out: frames to a are flooded again
+    pb.send(frame(A, B))
+    net.run(until=20.1)
+    assert len(pc.frames) == 2 and len(pa.frames) == 3
+    assert any(e.event == "age_out" for e in net.tracer.select(host="s1"))
+
+
+def test_switch_moves_a_mac_that_changes_port():
+    net = Network(seed=1)
+    sw = net.add_switch("s1")
+    pa, pb = net.add_probe("a"), net.add_probe("b")
+    net.add_link(pa, sw)
+    net.add_link(pb, sw)
+    pa.send(frame(B, A))
+    net.run(until=0.1)
+    pb.send(frame(C, A))  # A now appears on b's port
+    net.run(until=0.2)
+    assert dict((m, port) for m, port, _ in sw.mac_table())["02:aa:00:00:00:01"] == 1
+
+
+def test_probe_accepts_scapy_packets():
+    scapy = pytest.importorskip("scapy.all")
+    net, p, q, _ = pair()
+    p.send(scapy.Ether(dst="02:bb:00:00:00:02", src="02:aa:00:00:00:01") / scapy.IP(dst="192.0.2.9") / scapy.UDP())
+    net.run(until=0.1)
+    assert scapy.Ether(q.frames[0][1])[scapy.UDP].dport == 53
