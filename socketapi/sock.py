@@ -16,6 +16,7 @@ from . import constants as C
 from .context import check_timeout, current_host, getdefaulttimeout
 from .errors import oserror, timed_out
 from .resolver import lookup_name
+from .stream import StreamMethods
 
 _INT = struct.Struct("@i")
 _LINGER = struct.Struct("@ii")
@@ -50,7 +51,7 @@ def _index(x) -> int:
     return x.__index__()
 
 
-class socket:
+class socket(StreamMethods):
     """A socket of the host it was created for (CPython's socket.socket API)."""
 
     _bound_host = None  # set on the per-host subclasses a namespace makes
@@ -104,9 +105,6 @@ class socket:
         else:
             self._ep = None
             self._stream_init()
-
-    def _stream_init(self) -> None:
-        raise OSError(errno.ESOCKTNOSUPPORT, "Socket type not supported: TCP sockets are not implemented yet")
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -234,7 +232,9 @@ class socket:
         if self._closed:
             return
         self._closed = True
-        if self._ep is not None:
+        if self._kind == C.SOCK_STREAM:
+            self._stream_close()
+        elif self._ep is not None:
             self._ep.close()
         self._kick()
 
@@ -256,16 +256,23 @@ class socket:
         self._bind(addr, port)
 
     def _bind(self, addr: bytes, port: int) -> None:
-        self._ep.bind(addr, port)
+        if self._kind == C.SOCK_STREAM:
+            self._stream_bind(addr, port)
+        else:
+            self._ep.bind(addr, port)
 
     def getsockname(self):
         self._check()
         if self._kind == C.SOCK_RAW:
             return (ip_str(self._ep.local or bytes(self._flen)), 0)
+        if self._kind == C.SOCK_STREAM:
+            return self._stream_sockname()
         return self._name(self._ep.local)
 
     def getpeername(self):
         self._check()
+        if self._kind == C.SOCK_STREAM:
+            return self._stream_peername()
         remote = self._ep.remote
         if remote is None:
             raise oserror(errno.ENOTCONN)
@@ -278,6 +285,9 @@ class socket:
         addr, port = self._sockaddr(address, "connect")
         if self._kind == C.SOCK_RAW:
             self._ep.remote = addr
+            return
+        if self._kind == C.SOCK_STREAM:
+            self._stream_connect(addr, port)
             return
         self._connect_dgram(addr, port)
 
@@ -303,7 +313,9 @@ class socket:
     def send(self, data, flags=0) -> int:
         self._check()
         mv = _bytes_like(data)
-        _index(flags)
+        flags = _index(flags)
+        if self._kind == C.SOCK_STREAM:
+            return self._stream_send(mv, flags)
         ep = self._ep
         if ep.remote is None:
             raise oserror(errno.EDESTADDRREQ)
@@ -315,6 +327,11 @@ class socket:
         return n
 
     def sendall(self, data, flags=0) -> None:
+        if self._kind == C.SOCK_STREAM:
+            self._check()
+            mv = _bytes_like(data)
+            self._stream_sendall(mv, _index(flags))
+            return None
         self.send(data, flags)
 
     def sendto(self, data, flags_or_addr, *rest) -> int:
@@ -327,6 +344,10 @@ class socket:
             flags, address = 0, flags_or_addr
         self._check()
         mv = _bytes_like(data)
+        if self._kind == C.SOCK_STREAM:
+            if self._conn is not None and self._conn.connected:
+                raise oserror(errno.EISCONN)
+            raise oserror(errno.EPIPE)
         addr, port = self._sockaddr(address, "sendto")
         ep = self._ep
         if self._kind == C.SOCK_RAW:
@@ -354,6 +375,8 @@ class socket:
         flags = _index(flags)
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if self._kind == C.SOCK_STREAM:
+            return self._stream_recv(bufsize, flags)
         item = self._recv_item(flags, "recv")
         if item is None:
             return b""
@@ -365,6 +388,8 @@ class socket:
         flags = _index(flags)
         if bufsize < 0:
             raise ValueError("negative buffersize in recvfrom")
+        if self._kind == C.SOCK_STREAM:
+            return self._stream_recv(bufsize, flags), None
         item = self._recv_item(flags, "recvfrom")
         if item is None:
             return b"", None
@@ -383,6 +408,10 @@ class socket:
         if nbytes > len(mv):
             raise ValueError("buffer too small for requested bytes")
         n = nbytes or len(mv)
+        if self._kind == C.SOCK_STREAM:
+            data = self._stream_recv(n, flags)
+            mv[:len(data)] = data
+            return len(data)
         item = self._recv_item(flags, "recv_into")
         if item is None:
             return 0
@@ -400,6 +429,10 @@ class socket:
         if nbytes > len(mv):
             raise ValueError("nbytes is greater than the length of the buffer")
         n = nbytes or len(mv)
+        if self._kind == C.SOCK_STREAM:
+            data = self._stream_recv(n, flags)
+            mv[:len(data)] = data
+            return len(data), None
         item = self._recv_item(flags, "recvfrom_into")
         if item is None:
             return 0, None
@@ -413,6 +446,9 @@ class socket:
         how = _index(how)
         if how not in (C.SHUT_RD, C.SHUT_WR, C.SHUT_RDWR):
             raise oserror(errno.EINVAL)
+        if self._kind == C.SOCK_STREAM:
+            self._stream_shutdown(how)
+            return
         ep = self._ep
         if getattr(ep, "remote", None) is None:
             raise oserror(errno.ENOTCONN)
@@ -446,6 +482,8 @@ class socket:
 
     def _setopt(self, level: int, name: int, ival, raw) -> None:
         ep = self._ep
+        if self._kind == C.SOCK_STREAM and self._stream_setopt(level, name, ival, raw):
+            return
         if level == C.SOL_SOCKET:
             if name in (C.SO_RCVTIMEO, C.SO_SNDTIMEO):
                 secs = self._timeo_value(ival, raw)
@@ -530,12 +568,25 @@ class socket:
         pass
 
     def _apply_linger(self) -> None:
-        pass
+        if self._kind == C.SOCK_STREAM:
+            on, secs = self._opts[(C.SOL_SOCKET, C.SO_LINGER)]
+            self._tcpopts.linger = secs if on else None
 
     def _set_reuseaddr(self, on: bool) -> None:
-        self._ep.reuseaddr = on
+        if self._kind == C.SOCK_STREAM:
+            self._reuseaddr = on
+            if self._binding is not None:
+                self._binding.reuseaddr = on
+        elif self._ep is not None:
+            self._ep.reuseaddr = on
 
     def _set_buf(self, which: str, size: int) -> None:
+        if self._kind == C.SOCK_STREAM:
+            setattr(self._tcpopts, which, size)
+            c = self._conn
+            if c is not None and hasattr(c, "set_" + which):
+                getattr(c, "set_" + which)(size, self._host.clock())
+            return
         setattr(self._ep, which, size)
 
     @staticmethod
@@ -596,7 +647,11 @@ class socket:
             if name == C.SO_ACCEPTCONN:
                 return self._accepting()
             if name == C.SO_REUSEADDR:
+                if self._kind == C.SOCK_STREAM:
+                    return int(self._reuseaddr)
                 return int(bool(getattr(ep, "reuseaddr", self._opts.get((level, name), 0))))
+            if name == C.SO_KEEPALIVE and self._kind == C.SOCK_STREAM:
+                return int(self._tcpopts.keepalive)
             if name == C.SO_BROADCAST:
                 return int(bool(getattr(ep, "broadcast", 0)))
             if name == C.SO_REUSEPORT:
@@ -630,15 +685,25 @@ class socket:
         return self._getopt_other(level, name, buflen)
 
     def _getopt_other(self, level, name, buflen):
+        if self._kind == C.SOCK_STREAM:
+            return self._stream_getopt(level, name, buflen)
         raise oserror(errno.ENOPROTOOPT)
 
     def _get_buf(self, which: str) -> int:
+        if self._kind == C.SOCK_STREAM:
+            size = getattr(self._tcpopts, which)
+            if size is None:
+                size = getattr(self._tcp.config, which)
+            return size
         return getattr(self._ep, which)
 
     def _accepting(self) -> int:
-        return 0
+        return int(self._kind == C.SOCK_STREAM and self._listener is not None)
 
     def _take_error(self) -> int:
+        if self._kind == C.SOCK_STREAM:
+            c = self._conn
+            return (c.take_error() or 0) if c is not None else 0
         ep = self._ep
         code = getattr(ep, "error", None) or 0
         if code:

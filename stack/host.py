@@ -53,7 +53,9 @@ _UNREACH_KIND = {
 
 
 def _tcp_config():
-    return None
+    from .tcp.config import TcpConfig
+
+    return TcpConfig()
 
 
 @dataclass
@@ -285,10 +287,10 @@ class Host(Node):
             if dst != iface.mac:
                 if not dst[0] & 1:
                     self.stats["eth.rx.filtered"] += 1  # the NIC filter: unicast for another station
-                    return
+                    return False
                 if dst != b"\xff\xff\xff\xff\xff\xff" and dst not in iface.mcast_macs:
                     self.stats["eth.rx.filtered"] += 1  # a multicast group nobody here joined
-                    return
+                    return False
                 bcast = True
             et = (frame[12] << 8) | frame[13]
             if et == 0x0800:
@@ -302,7 +304,7 @@ class Host(Node):
                     cache = self.arp.caches.get(iface.index)
                     if cache is None or frame[28:32] not in cache.entries:
                         self.stats["arp.rx.ignored"] += 1
-                        return
+                        return False
                 self.arp.input(iface, memoryview(frame)[14:], now)
             else:
                 self._receive_other(iface, frame, now)

@@ -23,7 +23,9 @@ class Node:
         self.ports.append(channel)
         return len(self.ports) - 1
 
-    def receive(self, port_no: int, frame: bytes, now: int) -> None:
+    def receive(self, port_no: int, frame: bytes, now: int):
+        """Take a frame.  Returning False promises the frame changed nothing (a NIC filter
+        or an ignored broadcast), so the runtime need not ask for new deadlines."""
         raise NotImplementedError
 
     def poll_at(self) -> int | None:

@@ -111,8 +111,8 @@ class Channel:
 
     def _deliver(self, frame) -> None:
         dst = self.dst
-        dst.receive(self.dst_port, frame, self.events.now)
-        self.runtime.touch(dst)
+        if dst.receive(self.dst_port, frame, self.events.now) is not False:
+            self.runtime.touch(dst)
 
 
 def deliver_many(arg) -> None:
@@ -124,8 +124,8 @@ def deliver_many(arg) -> None:
     touch = chans[0].runtime.touch
     for ch in chans:
         dst = ch.dst
-        dst.receive(ch.dst_port, frame, now)
-        touch(dst)
+        if dst.receive(ch.dst_port, frame, now) is not False:
+            touch(dst)
 
 
 class Link:

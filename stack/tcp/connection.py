@@ -900,6 +900,7 @@ class Connection(Waitable):
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
         sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer."""
         acked = seq_sub(ack, self.snd_una)
+        flight_before = seq_sub(self.snd_max, self.snd_una)
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
@@ -942,7 +943,10 @@ class Connection(Waitable):
             else:
                 if seq_lt(self.high_rxt, ack):
                     self.high_rxt = ack
-        else:
+        elif 2 * flight_before >= cc.cwnd:
+            # Grow only a window that is being used (RFC 7661 §4.3 "cwnd-limited", as
+            # Linux's tcp_is_cwnd_limited): a receiver- or application-limited sender
+            # must not inflate cwnd without evidence the path carries it.
             cc.on_ack(acked, now, self.rtt.srtt)
         self.dupacks = 0
         if ack == self.snd_max:

@@ -1,0 +1,359 @@
+"""SOCK_STREAM behaviour of the socket object: TCP over `stack.tcp`.
+
+The socket moves through three stack objects: a `Binding` (bind reserved a port), then
+either a `Listener` (listen) or a `Connection` (connect, or returned by accept).  Every
+blocking rule follows CPython on Linux:
+
+- connect() blocks until the handshake ends; with a timeout it raises TimeoutError; a
+  non-blocking socket raises BlockingIOError(EINPROGRESS) and a second call EALREADY,
+  then EISCONN once connected.
+- send() on a blocking socket without a timeout queues everything; with a timeout it
+  waits for room once and may write less; non-blocking it writes what fits (EAGAIN when
+  nothing does).  sendall()'s timeout bounds the whole call.
+- recv() returns b'' at end of stream; MSG_WAITALL waits for the whole count.
+"""
+
+from __future__ import annotations
+
+import errno
+import struct
+
+from stack.tcp.config import SocketOptions
+from stack.tcp import info as tcp_info
+from stack.tcp.state import State
+
+from . import constants as C
+from .context import getdefaulttimeout
+from .errors import oserror, timed_out
+
+_INT = struct.Struct("@i")
+_CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
+
+
+class StreamMethods:
+    """Mixed into `socketapi.socket`; only used when the socket's type is SOCK_STREAM."""
+
+    def _stream_init(self) -> None:
+        if self._host.tcp is None:
+            raise OSError(errno.EPROTONOSUPPORT, "Protocol not supported: this host has no TCP layer")
+        self._tcp = self._host.tcp
+        self._binding = None
+        self._conn = None
+        self._listener = None
+        self._tcpopts = SocketOptions()
+        self._reuseaddr = False
+        self._established = False  # a connection was made (connect() again: EISCONN)
+        self._ep = None  # the waitable: the listener or the connection
+
+    # -- addresses -----------------------------------------------------------------
+
+    def _stream_bind(self, addr: bytes, port: int) -> None:
+        if self._binding is not None or self._conn is not None:
+            raise oserror(errno.EINVAL)
+        self._binding = self._tcp.bind(addr, port, reuseaddr=self._reuseaddr, family_len=self._flen)
+
+    def _stream_sockname(self):
+        if self._conn is not None:
+            return self._name(self._conn.local)
+        if self._binding is not None:
+            return self._name((self._binding.addr, self._binding.port))
+        return self._name(None)
+
+    def _stream_peername(self):
+        c = self._conn
+        if c is None or c.state in (State.SYN_SENT, State.CLOSED, State.LISTEN):
+            raise oserror(errno.ENOTCONN)
+        return self._name(c.remote)
+
+    # -- connection set-up ------------------------------------------------------------
+
+    def listen(self, backlog=None) -> None:
+        self._check()
+        if self._kind != C.SOCK_STREAM:
+            raise oserror(errno.EOPNOTSUPP)
+        backlog = min(C.SOMAXCONN, 128) if backlog is None else max(0, self._idx(backlog))
+        if self._conn is not None:
+            raise oserror(errno.EINVAL)
+        if self._binding is None:
+            self._binding = self._tcp.bind(bytes(self._flen), 0, reuseaddr=self._reuseaddr, family_len=self._flen)
+        self._listener = self._tcp.listen(self._binding, backlog, self._tcpopts)
+        self._ep = self._listener
+
+    def _accept(self):
+        """(new socket, address) as CPython's socket.accept() returns them."""
+        self._check()
+        lst = self._listener
+        if lst is None:
+            raise oserror(errno.EINVAL)
+        if not lst.readable:
+            self._wait(lambda: lst.readable, "accept")
+        conn = lst.accept()
+        if conn is None:
+            raise oserror(errno.EINVAL)  # the listener was closed under us
+        self._kick()
+        sock = type(self).__new__(type(self))
+        sock._adopt(self, conn)
+        return sock, self._name(conn.remote)
+
+    def accept(self):
+        return self._accept()
+
+    def _adopt(self, parent, conn) -> None:
+        """Become the socket for an accepted connection (CPython: the listener's family,
+        type and proto; the default timeout, or blocking, as socket.accept() sets it)."""
+        host = parent._host
+        self._host = host
+        self._family, self._kind, self._proto, self._flen = parent._family, parent._kind, parent._proto, parent._flen
+        self._closed = False
+        self._timeout = getdefaulttimeout()
+        self._rcvtimeo = self._sndtimeo = None
+        self._opts = dict(parent._opts)
+        self._fileno = host.next_fileno()
+        self._tcp = parent._tcp
+        self._binding = conn.binding
+        self._listener = None
+        self._conn = conn
+        self._tcpopts = SocketOptions(**vars(parent._tcpopts))
+        self._reuseaddr = parent._reuseaddr
+        self._established = True
+        self._ep = conn
+
+    def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
+        c = self._conn
+        if self._listener is not None:
+            raise oserror(errno.EISCONN)
+        if c is not None:
+            if c.state in _CONNECTING:
+                if self._timeout == 0.0:
+                    raise oserror(errno.EALREADY)
+                self._wait_connected(c)
+                return
+            if c.error is not None:
+                raise oserror(c.take_error())
+            if c.connected or self._established:
+                raise oserror(errno.EISCONN)
+            # a failed attempt (refused, timed out): Linux lets the socket try again
+        c = self._tcp.connect(self._binding, (addr, port), self._host.clock(), self._tcpopts)
+        self._conn = c
+        self._binding = c.binding
+        self._ep = c
+        self._kick()
+        if self._timeout == 0.0:
+            raise oserror(errno.EINPROGRESS)
+        self._wait_connected(c)
+
+    def _wait_connected(self, c) -> None:
+        if c.state in _CONNECTING:
+            self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
+        if c.error is not None and not c.connected:
+            raise oserror(c.take_error())
+        if not c.connected and c.state is State.CLOSED:
+            raise oserror(errno.ECONNREFUSED)
+        self._established = True
+
+    # -- data --------------------------------------------------------------------------
+
+    def _require_conn(self, for_send: bool):
+        c = self._conn
+        if c is None:
+            raise oserror(errno.EPIPE if for_send else errno.ENOTCONN)
+        return c
+
+    def _stream_send(self, mv, flags: int) -> int:
+        c = self._require_conn(True)
+        if c.state in _CONNECTING:
+            if self._timeout == 0.0 or flags & C.MSG_DONTWAIT:
+                raise oserror(errno.EAGAIN)
+            self._wait_connected(c)
+        now = self._host.clock
+        if self._timeout is None and not flags & C.MSG_DONTWAIT:
+            # blocking: the call returns when everything is queued (Linux tcp_sendmsg)
+            total = 0
+            while total < len(mv):
+                n = c.send(mv[total:], now())
+                self._kick()
+                total += n
+                if total < len(mv):
+                    self._wait(lambda: c.writable, "send", send=True)
+            return total
+        n = c.send(mv, now())
+        self._kick()
+        if n == 0 and len(mv):
+            self._wait(lambda: c.writable, "send", send=True, nonblock=bool(flags & C.MSG_DONTWAIT))
+            n = c.send(mv, now())
+            self._kick()
+        return n
+
+    def _stream_sendall(self, mv, flags: int) -> None:
+        c = self._require_conn(True)
+        rt = self._host.runtime
+        t = self._timeout
+        deadline = None if t is None else rt.now_us() + int(round(t * 1e6))
+        total = 0
+        while total < len(mv):
+            if c.state in _CONNECTING:
+                self._wait_connected(c)
+            n = c.send(mv[total:], self._host.clock())
+            self._kick()
+            total += n
+            if total >= len(mv):
+                break
+            if t == 0.0:
+                raise oserror(errno.EAGAIN)
+            if not rt.wait_until(lambda: c.writable, deadline, (c,), "sendall"):
+                raise timed_out()
+
+    def _stream_recv(self, bufsize: int, flags: int) -> bytes:
+        c = self._conn
+        if c is None:
+            raise oserror(errno.ENOTCONN)
+        peek = bool(flags & C.MSG_PEEK)
+        nonblock = bool(flags & C.MSG_DONTWAIT)
+        if bufsize == 0:
+            return b""
+        if flags & C.MSG_WAITALL and not peek:
+            chunks = []
+            got = 0
+            while got < bufsize:
+                if not c.readable:
+                    if got and (self._timeout == 0.0 or nonblock):
+                        break
+                    self._wait(lambda: c.readable, "recv", nonblock=nonblock)
+                try:
+                    data = c.recv(bufsize - got, self._host.clock())
+                except OSError:
+                    if got:
+                        break
+                    raise
+                self._kick()
+                if not data:
+                    break
+                chunks.append(data)
+                got += len(data)
+            return b"".join(chunks)
+        if not c.readable:
+            self._wait(lambda: c.readable, "recv", nonblock=nonblock)
+        if c.state is State.SYN_SENT:
+            raise oserror(errno.ENOTCONN)
+        data = c.recv(bufsize, self._host.clock(), peek)
+        self._kick()
+        return data
+
+    def _stream_shutdown(self, how: int) -> None:
+        c = self._conn
+        if c is None:
+            if self._listener is not None and how in (C.SHUT_RD, C.SHUT_RDWR):
+                return
+            raise oserror(errno.ENOTCONN)
+        c.shutdown(how, self._host.clock())
+        self._kick()
+
+    def _stream_close(self) -> None:
+        now = self._host.clock()
+        if self._listener is not None:
+            self._listener.close(now)
+        elif self._conn is not None:
+            self._conn.close(now)
+        elif self._binding is not None:
+            self._binding.release()
+        self._kick()
+
+    # -- options ------------------------------------------------------------------------
+
+    def _stream_setopt(self, level: int, name: int, ival, raw) -> bool:
+        """TCP's share of setsockopt; False when the option is not a TCP one."""
+        o = self._tcpopts
+        c = self._conn
+        now = self._host.clock()
+        if level == C.SOL_SOCKET:
+            if name == C.SO_KEEPALIVE:
+                o.keepalive = bool(ival)
+                if c is not None:
+                    c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
+                return True
+            return False
+        if level != C.IPPROTO_TCP:
+            return False
+        if name == C.TCP_CONGESTION:
+            algo = (raw or b"").split(b"\0", 1)[0].decode(errors="replace") if raw is not None else None
+            if algo not in ("cubic", "reno", "newreno"):
+                raise oserror(errno.ENOENT)
+            o.congestion = "newreno" if algo in ("reno", "newreno") else "cubic"
+            if c is not None and hasattr(c, "set_congestion"):
+                c.set_congestion(o.congestion, now)
+            return True
+        if ival is None:
+            raise oserror(errno.EINVAL)
+        if name == C.TCP_NODELAY:
+            o.nodelay = bool(ival)
+            if c is not None:
+                c.set_nodelay(o.nodelay, now)
+        elif name in (C.TCP_KEEPIDLE, C.TCP_KEEPINTVL):
+            if not 1 <= ival <= 32767:
+                raise oserror(errno.EINVAL)
+            if name == C.TCP_KEEPIDLE:
+                o.keepidle = ival * 1_000_000
+            else:
+                o.keepintvl = ival * 1_000_000
+            if c is not None:
+                c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
+        elif name == C.TCP_KEEPCNT:
+            if not 1 <= ival <= 127:
+                raise oserror(errno.EINVAL)
+            o.keepcnt = ival
+            if c is not None:
+                c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
+        elif name == C.TCP_MAXSEG:
+            if ival and not 88 <= ival <= 32767:
+                raise oserror(errno.EINVAL)
+            o.maxseg = ival or None
+        elif name == C.TCP_USER_TIMEOUT:
+            if ival < 0:
+                raise oserror(errno.EINVAL)
+            o.user_timeout = ival * 1000 or None
+        elif name in (C.TCP_QUICKACK, C.TCP_CORK, C.TCP_DEFER_ACCEPT, C.TCP_LINGER2, C.TCP_SYNCNT,
+                      C.TCP_WINDOW_CLAMP, C.TCP_NOTSENT_LOWAT, C.TCP_FASTOPEN):
+            self._opts[(level, name)] = ival
+        else:
+            raise oserror(errno.ENOPROTOOPT)
+        self._opts[(level, name)] = ival
+        return True
+
+    def _stream_getopt(self, level: int, name: int, buflen):
+        o = self._tcpopts
+        c = self._conn
+        if level != C.IPPROTO_TCP:
+            raise oserror(errno.ENOPROTOOPT)
+        if name == C.TCP_INFO:
+            if c is None:
+                info = tcp_info.pack(state=7)  # TCP_CLOSE
+            else:
+                info = c.tcp_info(self._host.clock())
+            return info if buflen is not None else info[:4]
+        if name == C.TCP_NODELAY:
+            return int(o.nodelay)
+        if name == C.TCP_KEEPIDLE:
+            return (o.keepidle or self._tcp.config.keepalive_time) // 1_000_000
+        if name == C.TCP_KEEPINTVL:
+            return (o.keepintvl or self._tcp.config.keepalive_intvl) // 1_000_000
+        if name == C.TCP_KEEPCNT:
+            return o.keepcnt or self._tcp.config.keepalive_probes
+        if name == C.TCP_MAXSEG:
+            if c is not None and c.connected:
+                return c.mss
+            return o.maxseg or 536
+        if name == C.TCP_USER_TIMEOUT:
+            return (o.user_timeout or 0) // 1000
+        if name == C.TCP_CONGESTION:
+            algo = (o.congestion or self._tcp.config.congestion)
+            algo = b"reno" if algo == "newreno" else algo.encode()
+            return algo.ljust(buflen or 16, b"\0")[:buflen or 16]
+        if (level, name) in self._opts:
+            return self._opts[(level, name)]
+        raise oserror(errno.ENOPROTOOPT)
+
+    @staticmethod
+    def _idx(x) -> int:
+        if isinstance(x, float) or not hasattr(x, "__index__"):
+            raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+        return x.__index__()
