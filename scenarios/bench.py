@@ -122,3 +122,86 @@ def main(path: str = "bench-results.json", only=None) -> int:
         json.dump(dict(python=platform.python_version(), machine=platform.machine(), results=results), f, indent=2)
     print(f"wrote {path}")
     return 0
+
+
+def _pair(seed=1, **link):
+    net = Network(seed=seed)
+    s1 = net.add_switch("s1")
+    h1 = net.add_host("h1", ip="192.0.2.1/24")
+    h2 = net.add_host("h2", ip="192.0.2.2/24")
+    net.add_link(h1, s1, delay=0.0001, **link)
+    net.add_link(h2, s1, delay=0.0001, **link)
+    return net, h1, h2
+
+
+def bench_tcp_bulk(size: int = 50_000_000) -> dict:
+    """Bulk TCP goodput between two hosts across a switch, MTU 1500, no loss."""
+    net, h1, h2 = _pair()
+    chunk = b"\xa5" * 65536
+    got = [0]
+
+    def sink(socket):
+        with socket.socket() as s:
+            s.bind(("", 5001))
+            s.listen()
+            c, _ = s.accept()
+            buf = bytearray(262144)
+            while True:
+                n = c.recv_into(buf)
+                if not n:
+                    break
+                got[0] += n
+            c.close()
+
+    def source(socket):
+        with socket.socket() as s:
+            s.connect(("192.0.2.2", 5001))
+            left = size
+            while left > 0:
+                n = s.send(chunk[:min(left, len(chunk))])
+                left -= n
+
+    h2.spawn(sink)
+    h1.spawn(source)
+    t0 = time.perf_counter()
+    net.run()
+    wall = time.perf_counter() - t0
+    return dict(figure=got[0] / wall / 1e6, unit="MB/s", goal=50,
+                details=dict(bytes=got[0], wall_s=round(wall, 3), virtual_s=round(net.now, 4),
+                             virtual_goodput_MBps=round(got[0] / net.now / 1e6, 1)))
+
+
+def bench_tcp_connections(n: int = 5000) -> dict:
+    """Full connect / accept / close cycles per wall-clock second."""
+    net, h1, h2 = _pair()
+    done = [0]
+
+    def server(socket):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("", 80))
+            s.listen(128)
+            for _ in range(n):
+                c, _ = s.accept()
+                c.close()
+
+    def client(socket):
+        for _ in range(n):
+            s = socket.socket()
+            s.connect(("192.0.2.2", 80))
+            s.close()
+            done[0] += 1
+
+    h2.spawn(server)
+    h1.spawn(client)
+    t0 = time.perf_counter()
+    net.run()
+    wall = time.perf_counter() - t0
+    return dict(figure=done[0] / wall, unit="cycles/s", goal=5000,
+                details=dict(cycles=done[0], wall_s=round(wall, 3), virtual_s=round(net.now, 4)))
+
+
+BENCHMARKS.update({
+    "tcp-bulk": bench_tcp_bulk,
+    "tcp-connections": bench_tcp_connections,
+})

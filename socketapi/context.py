@@ -7,6 +7,8 @@ face layer's state, deliberately: CPython's default timeout is process-wide too.
 
 from __future__ import annotations
 
+import operator
+
 from greenlet import getcurrent
 
 _default_host = None
@@ -41,10 +43,12 @@ def check_timeout(value) -> float | None:
     """CPython's validation of a timeout argument."""
     if value is None:
         return None
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer") from None
-    if t < 0 or t != t:
+    if isinstance(value, float):
+        if value != value:
+            raise ValueError("Invalid value NaN (not a number)")
+        t = value
+    else:
+        t = float(operator.index(value))  # CPython takes a float or an integer, not a string
+    if t < 0:
         raise ValueError("Timeout value out of range")
     return t

@@ -8,6 +8,7 @@ stack endpoints never block.  A call that must wait asks the host's runtime to
 from __future__ import annotations
 
 import errno
+import functools
 import struct
 
 from stack.addr import ip_str
@@ -26,6 +27,10 @@ SOCK_MIN_RCVBUF = 2_304
 SOCK_MIN_SNDBUF = 4_608
 
 _FAMILIES = {C.AF_INET: 4, C.AF_INET6: 16}
+AF_MAX = 46  # Linux: families at or above this do not exist (EAFNOSUPPORT)
+SOCK_MAX = 11  # Linux: types at or above this are invalid (EINVAL); below, unknown ones are ESOCKTNOSUPPORT
+IPPROTO_MAX = 263  # Linux: protocol numbers at or above this are invalid (EINVAL)
+HZ = 250  # Linux keeps SO_RCVTIMEO / SO_SNDTIMEO in jiffies: a timeout rounds up to whole 1/HZ
 _UNSUPPORTED_FAMILIES = {
     C.AF_UNIX: "AF_UNIX sockets name files in a kernel; a userspace IP stack has none",
     C.AF_CAN: "AF_CAN needs a CAN bus driver in a kernel; this is an IP stack",
@@ -51,23 +56,74 @@ def _index(x) -> int:
     return x.__index__()
 
 
+def _c_int(x) -> int:
+    """An argument CPython converts to a C int."""
+    x = _index(x)
+    if not -2 ** 31 <= x < 2 ** 31:
+        raise OverflowError("Python int too large to convert to C int")
+    return x
+
+
+def _positional(name: str, least: int, most: int):
+    """CPython's argument-count messages for a method that takes positional arguments only."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def method(self, *args, **kwargs):
+            if kwargs:
+                raise TypeError(f"{name}() takes no keyword arguments")
+            n = len(args)
+            if least <= n <= most:
+                return fn(self, *args)
+            if least == most:
+                raise TypeError(f"{name}() takes exactly {least} argument{'s' * (least > 1)} ({n} given)")
+            if name == "sendto":
+                raise TypeError(f"sendto() takes {least} or {most} arguments ({n} given)")
+            bound = least if n < least else most
+            word = "at least" if n < least else "at most"
+            raise TypeError(f"{name}() takes {word} {bound} argument{'s' * (bound > 1)} ({n} given)")
+
+        return method
+
+    return decorate
+
+
+def _locked(fn):
+    """Run a socket method holding its runtime's lock (a no-op in simulation): in real
+    time, OS threads and the stack thread take turns on the host's state."""
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        with self._host.runtime.lock:
+            return fn(self, *args, **kwargs)
+
+    return wrapper
+
+
 class socket(StreamMethods):
     """A socket of the host it was created for (CPython's socket.socket API)."""
 
     _bound_host = None  # set on the per-host subclasses a namespace makes
 
     def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        family = C.AF_INET if family == -1 else _c_int(family)
+        type = C.SOCK_STREAM if type == -1 else _c_int(type)
+        proto = 0 if proto == -1 else _c_int(proto)
         if fileno is not None:
+            _index(fileno)
             raise OSError(errno.EBADF, "fileno= needs a descriptor made by this stack: use fromfd() or dup()")
-        family = C.AF_INET if family == -1 else _index(family)
-        type = C.SOCK_STREAM if type == -1 else _index(type)
-        proto = 0 if proto == -1 else _index(proto)
+        # Linux's checks in its order: __sock_create() (family, type), then inet_create() (protocol)
+        if not 0 <= family < AF_MAX:
+            raise oserror(errno.EAFNOSUPPORT)
+        kind = type & 0xF
+        if type & ~(0xF | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC) or not 0 <= kind < SOCK_MAX:
+            raise oserror(errno.EINVAL)
         if family in _UNSUPPORTED_FAMILIES:
             raise OSError(errno.EAFNOSUPPORT, f"Address family not supported by protocol: "
                           f"{_UNSUPPORTED_FAMILIES[family]}")
         if family not in _FAMILIES:
             raise oserror(errno.EAFNOSUPPORT)
-        kind = type & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)
+        if not 0 <= proto < IPPROTO_MAX:
+            raise oserror(errno.EINVAL)
         if kind == C.SOCK_STREAM:
             if proto not in (0, C.IPPROTO_TCP):
                 raise oserror(errno.EPROTONOSUPPORT)
@@ -76,13 +132,15 @@ class socket(StreamMethods):
             if proto not in (0, C.IPPROTO_UDP):
                 raise oserror(errno.EPROTONOSUPPORT)
         elif kind == C.SOCK_RAW:
-            if not 0 <= proto <= 255:
-                raise oserror(errno.EINVAL)
             if proto == 0:
                 raise oserror(errno.EPROTONOSUPPORT)
         else:
-            raise oserror(errno.EINVAL)
+            raise oserror(errno.ESOCKTNOSUPPORT)
         host = self._bound_host or current_host()
+        with host.runtime.lock:
+            self._setup(host, family, type, kind, proto)
+
+    def _setup(self, host, family, type, kind, proto) -> None:
         if family == C.AF_INET6:
             raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol: IPv6 is not implemented yet")
         self._host = host
@@ -154,6 +212,8 @@ class socket(StreamMethods):
             raise OverflowError(f"{caller}(): port must be 0-65535.")
         if isinstance(h, (bytes, bytearray)):
             h = bytes(h).decode("idna")
+        if "\0" in h:
+            raise TypeError("host name must not contain null character")
         if h == "":
             return bytes(self._flen), port
         if h == "<broadcast>":
@@ -216,18 +276,21 @@ class socket(StreamMethods):
 
     def settimeout(self, value) -> None:
         self._timeout = check_timeout(value)
+        self._check()  # CPython records the timeout, then fails to set O_NONBLOCK on a closed descriptor
 
     def gettimeout(self):
         return self._timeout
 
     def setblocking(self, flag) -> None:
         self._timeout = None if flag else 0.0
+        self._check()
 
     def getblocking(self) -> bool:
         return self._timeout != 0.0
 
     # -- lifecycle ---------------------------------------------------------------
 
+    @_locked
     def close(self) -> None:
         if self._closed:
             return
@@ -245,9 +308,10 @@ class socket(StreamMethods):
 
     # -- addresses --------------------------------------------------------------
 
+    @_locked
     def bind(self, address) -> None:
+        addr, port = self._sockaddr(address, "bind")  # CPython parses the address before using the fd
         self._check()
-        addr, port = self._sockaddr(address, "bind")
         if self._kind == C.SOCK_RAW:
             if any(addr) and not self._host.is_local(addr):
                 raise oserror(errno.EADDRNOTAVAIL)
@@ -261,14 +325,16 @@ class socket(StreamMethods):
         else:
             self._ep.bind(addr, port)
 
+    @_locked
     def getsockname(self):
         self._check()
-        if self._kind == C.SOCK_RAW:
-            return (ip_str(self._ep.local or bytes(self._flen)), 0)
+        if self._kind == C.SOCK_RAW:  # Linux reports a raw socket's protocol as its port
+            return (ip_str(self._ep.local or bytes(self._flen)), self._proto)
         if self._kind == C.SOCK_STREAM:
             return self._stream_sockname()
         return self._name(self._ep.local)
 
+    @_locked
     def getpeername(self):
         self._check()
         if self._kind == C.SOCK_STREAM:
@@ -280,9 +346,13 @@ class socket(StreamMethods):
             return (ip_str(remote), 0)
         return self._name(remote)
 
+    @_locked
     def connect(self, address) -> None:
+        self._connect(self._sockaddr(address, "connect"))
+
+    def _connect(self, sockaddr) -> None:
         self._check()
-        addr, port = self._sockaddr(address, "connect")
+        addr, port = sockaddr
         if self._kind == C.SOCK_RAW:
             self._ep.remote = addr
             return
@@ -298,34 +368,40 @@ class socket(StreamMethods):
         ep.connect(addr, port)
 
     def connect_ex(self, address) -> int:
+        sockaddr = self._sockaddr(address, "connect_ex")  # argument and name errors raise, as in CPython
         try:
-            self.connect(address)
-        except (TypeError, OverflowError, ValueError):
-            raise
+            self._connect(sockaddr)
         except OSError as e:
-            if e.errno is None:
+            if e.errno is None or isinstance(e, TimeoutError):
                 raise
             return e.errno
         return 0
 
     # -- datagrams out -------------------------------------------------------------
 
+    @_positional("send", 1, 2)
+    @_locked
     def send(self, data, flags=0) -> int:
-        self._check()
         mv = _bytes_like(data)
-        flags = _index(flags)
+        flags = _c_int(flags)
+        self._check()
         if self._kind == C.SOCK_STREAM:
             return self._stream_send(mv, flags)
         ep = self._ep
+        if self._kind == C.SOCK_DGRAM:
+            self._autobind()
         if ep.remote is None:
             raise oserror(errno.EDESTADDRREQ)
-        if self._kind == C.SOCK_RAW:
-            n = ep.sendto(mv, ep.remote, self._host.clock())
-        else:
-            n = ep.sendto(mv, ep.remote, self._host.clock())
+        n = ep.sendto(mv, ep.remote, self._host.clock())
         self._kick()
         return n
 
+    def _autobind(self) -> None:
+        """Linux binds an ephemeral port before it looks at the destination (inet_send_prepare)."""
+        if self._ep.local is None:
+            self._ep.layer.bind(self._ep, bytes(self._flen), 0)
+
+    @_locked
     def sendall(self, data, flags=0) -> None:
         if self._kind == C.SOCK_STREAM:
             self._check()
@@ -334,16 +410,16 @@ class socket(StreamMethods):
             return None
         self.send(data, flags)
 
-    def sendto(self, data, flags_or_addr, *rest) -> int:
-        if len(rest) > 1:
-            raise TypeError(f"sendto() takes 2 or 3 arguments ({2 + len(rest)} given)")
-        if rest:
-            flags, address = flags_or_addr, rest[0]
-            _index(flags)
-        else:
-            flags, address = 0, flags_or_addr
-        self._check()
+    @_positional("sendto", 2, 3)
+    @_locked
+    def sendto(self, data, *flags_and_address) -> int:
         mv = _bytes_like(data)
+        if len(flags_and_address) == 2:
+            flags, address = flags_and_address
+            _c_int(flags)
+        else:
+            address, = flags_and_address
+        self._check()
         if self._kind == C.SOCK_STREAM:
             if self._conn is not None and self._conn.connected:
                 raise oserror(errno.EISCONN)
@@ -352,9 +428,10 @@ class socket(StreamMethods):
         ep = self._ep
         if self._kind == C.SOCK_RAW:
             n = ep.sendto(mv, addr, self._host.clock())
-        else:
-            if ep.remote is not None:
-                pass  # Linux lets a connected UDP socket sendto() any destination
+        else:  # a connected UDP socket may sendto() any destination, as on Linux
+            self._autobind()
+            if port == 0:
+                raise oserror(errno.EINVAL)
             n = ep.sendto(mv, (addr, port), self._host.clock())
         self._kick()
         return n
@@ -369,12 +446,16 @@ class socket(StreamMethods):
         self._kick()
         return item
 
+    @_positional("recv", 1, 2)
+    @_locked
     def recv(self, bufsize, flags=0) -> bytes:
-        self._check()
         bufsize = _index(bufsize)
-        flags = _index(flags)
+        flags = _c_int(flags)
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if bufsize == 0:
+            return b""  # CPython answers without a system call: nothing consumed, even when closed
+        self._check()
         if self._kind == C.SOCK_STREAM:
             return self._stream_recv(bufsize, flags)
         item = self._recv_item(flags, "recv")
@@ -382,12 +463,14 @@ class socket(StreamMethods):
             return b""
         return item[0][:bufsize]
 
+    @_positional("recvfrom", 1, 2)
+    @_locked
     def recvfrom(self, bufsize, flags=0):
-        self._check()
         bufsize = _index(bufsize)
-        flags = _index(flags)
+        flags = _c_int(flags)
         if bufsize < 0:
             raise ValueError("negative buffersize in recvfrom")
+        self._check()
         if self._kind == C.SOCK_STREAM:
             return self._stream_recv(bufsize, flags), None
         item = self._recv_item(flags, "recvfrom")
@@ -398,16 +481,19 @@ class socket(StreamMethods):
             return data[:bufsize], (ip_str(src[0]), 0)
         return data[:bufsize], self._name(src)
 
+    @_locked
     def recv_into(self, buffer, nbytes=0, flags=0) -> int:
-        self._check()
-        mv = _writable(buffer)
+        mv = _writable(buffer, "recv_into")
         nbytes = _index(nbytes)
-        flags = _index(flags)
+        flags = _c_int(flags)
         if nbytes < 0:
             raise ValueError("negative buffersize in recv_into")
         if nbytes > len(mv):
             raise ValueError("buffer too small for requested bytes")
         n = nbytes or len(mv)
+        if n == 0:
+            return 0  # as recv(0): no system call
+        self._check()
         if self._kind == C.SOCK_STREAM:
             data = self._stream_recv(n, flags)
             mv[:len(data)] = data
@@ -419,16 +505,17 @@ class socket(StreamMethods):
         mv[:len(data)] = data
         return len(data)
 
+    @_locked
     def recvfrom_into(self, buffer, nbytes=0, flags=0):
-        self._check()
-        mv = _writable(buffer)
+        mv = _writable(buffer, "recvfrom_into")
         nbytes = _index(nbytes)
-        flags = _index(flags)
+        flags = _c_int(flags)
         if nbytes < 0:
             raise ValueError("negative buffersize in recvfrom_into")
         if nbytes > len(mv):
             raise ValueError("nbytes is greater than the length of the buffer")
         n = nbytes or len(mv)
+        self._check()
         if self._kind == C.SOCK_STREAM:
             data = self._stream_recv(n, flags)
             mv[:len(data)] = data
@@ -441,6 +528,7 @@ class socket(StreamMethods):
         mv[:len(data)] = data
         return len(data), (self._name(src) if self._kind != C.SOCK_RAW else (ip_str(src[0]), 0))
 
+    @_locked
     def shutdown(self, how) -> None:
         self._check()
         how = _index(how)
@@ -460,23 +548,26 @@ class socket(StreamMethods):
 
     # -- options -------------------------------------------------------------------
 
-    def setsockopt(self, level, optname, value, optlen=None) -> None:
-        self._check()
-        level = _index(level)
-        optname = _index(optname)
-        if value is None:
-            if optlen is None:
-                raise TypeError("setsockopt() takes 3 or 4 arguments")
-            raw = bytes(_index(optlen))
-            ival = 0
-        elif optlen is not None:
-            raise TypeError("setsockopt() takes 3 or 4 arguments")
-        elif isinstance(value, int):
-            ival = value
-            raw = None
+    @_locked
+    def setsockopt(self, *args) -> None:
+        """setsockopt(level, optname, value: int | bytes-like) or setsockopt(level, optname, None, optlen)."""
+        if len(args) == 4 and args[2] is None:
+            level, optname, _, optlen = args
+            level, optname, optlen = _c_int(level), _c_int(optname), _index(optlen)
+            self._check()
+            if optlen:
+                raise oserror(errno.EFAULT)  # the kernel would read optlen bytes from a NULL pointer
+            ival, raw = None, b""
+        elif len(args) != 3:
+            raise TypeError(f"setsockopt() takes exactly 3 arguments ({len(args)} given)")
         else:
-            raw = bytes(_bytes_like(value))
-            ival = _INT.unpack_from(raw)[0] if len(raw) >= 4 else None
+            level, optname, value = _c_int(args[0]), _c_int(args[1]), args[2]
+            if isinstance(value, int) and -2 ** 31 <= value < 2 ** 31:
+                ival, raw = value, None
+            else:  # CPython falls back to a buffer when the value is not a C int
+                raw = bytes(_bytes_like(value))
+                ival = _INT.unpack_from(raw)[0] if len(raw) >= 4 else None
+            self._check()
         self._setopt(level, optname, ival, raw)
         self._kick()
 
@@ -593,35 +684,34 @@ class socket(StreamMethods):
     def _timeo_value(ival, raw) -> float | None:
         if raw is not None and len(raw) >= _TIMEVAL.size:
             sec, usec = _TIMEVAL.unpack_from(raw)
-            if not 0 <= usec < 1_000_000 or sec < 0:
+            if not 0 <= usec < 1_000_000:
                 raise oserror(errno.EDOM)
-            secs = sec + usec / 1e6
+            if sec < 0:
+                return None  # Linux (sock_set_timeout): a negative time means no timeout
+            usec += sec * 1_000_000
         elif raw is None and ival is not None:
             # MicroPython documents an integer number of milliseconds here (Linux
-            # CPython rejects an int with EINVAL; see README, "Documented differences")
+            # CPython rejects an int with EINVAL; see tests/socketapi/differential.py)
             if ival < 0:
                 raise oserror(errno.EDOM)
-            secs = ival / 1000
+            usec = ival * 1000
         else:
             raise oserror(errno.EINVAL)
-        return secs or None
+        jiffies = -(-usec * HZ // 1_000_000)  # Linux rounds up to whole jiffies
+        return jiffies / HZ or None
 
-    def getsockopt(self, level, optname, buflen=None):
-        self._check()
-        level = _index(level)
-        optname = _index(optname)
-        value = self._getopt(level, optname, buflen)
-        if isinstance(value, bytes):
-            if buflen is None:
-                return _INT.unpack_from(value.ljust(4, b"\0"))[0]
-            return value[:buflen]
-        if buflen is None:
-            return value
-        buflen = _index(buflen)
-        if not 0 < buflen <= 1024:
+    @_positional("getsockopt", 2, 3)
+    @_locked
+    def getsockopt(self, level, optname, buflen=0):
+        """An int when buflen is absent or 0; else at most buflen bytes, as the kernel fills them."""
+        level, optname, buflen = _c_int(level), _c_int(optname), _c_int(buflen)
+        if buflen and not 0 < buflen <= 1024:
             raise OSError("getsockopt buflen out of range")
-        return _INT.pack(value)[:buflen].ljust(min(buflen, 4), b"\0") if buflen < 4 else \
-            _INT.pack(value) + bytes(buflen - 4)
+        self._check()
+        value = self._getopt(level, optname, buflen or None)
+        if not buflen:
+            return _INT.unpack_from(value.ljust(4, b"\0"))[0] if isinstance(value, bytes) else value
+        return (value if isinstance(value, bytes) else _INT.pack(value))[:buflen]
 
     def _getopt(self, level: int, name: int, buflen):
         ep = self._ep
@@ -667,9 +757,7 @@ class socket(StreamMethods):
             if name == C.IP_TOS:
                 return getattr(ep, "tos", 0)
             if name == C.IP_HDRINCL:
-                if self._kind != C.SOCK_RAW:
-                    raise oserror(errno.ENOPROTOOPT)
-                return int(ep.hdrincl)
+                return int(getattr(ep, "hdrincl", False))
             if name == C.IP_MTU_DISCOVER:
                 return C.IP_PMTUDISC_WANT if getattr(ep, "pmtudisc", True) else C.IP_PMTUDISC_DONT
             if name == C.IP_MTU:
@@ -687,7 +775,7 @@ class socket(StreamMethods):
     def _getopt_other(self, level, name, buflen):
         if self._kind == C.SOCK_STREAM:
             return self._stream_getopt(level, name, buflen)
-        raise oserror(errno.ENOPROTOOPT)
+        raise oserror(errno.EOPNOTSUPP)  # Linux's ip_getsockopt() for a level it does not know
 
     def _get_buf(self, which: str) -> int:
         if self._kind == C.SOCK_STREAM:
@@ -711,13 +799,12 @@ class socket(StreamMethods):
         return code
 
 
-def _writable(buffer) -> memoryview:
+def _writable(buffer, caller: str) -> memoryview:
     try:
         mv = memoryview(buffer)
     except TypeError:
-        raise TypeError(f"recv_into() argument 'buffer' must be read-write bytes-like object, not "
-                        f"{type(buffer).__name__}") from None
-    if mv.readonly:
-        raise TypeError(f"recv_into() argument 'buffer' must be read-write bytes-like object, not "
+        mv = None
+    if mv is None or mv.readonly:
+        raise TypeError(f"{caller}() argument 1 must be read-write bytes-like object, not "
                         f"{type(buffer).__name__}")
     return mv.cast("B") if mv.format != "B" or mv.ndim != 1 else mv

@@ -68,6 +68,10 @@ class StreamMethods:
     # -- connection set-up ------------------------------------------------------------
 
     def listen(self, backlog=None) -> None:
+        with self._host.runtime.lock:
+            self._listen(backlog)
+
+    def _listen(self, backlog) -> None:
         self._check()
         if self._kind != C.SOCK_STREAM:
             raise oserror(errno.EOPNOTSUPP)
@@ -96,7 +100,8 @@ class StreamMethods:
         return sock, self._name(conn.remote)
 
     def accept(self):
-        return self._accept()
+        with self._host.runtime.lock:
+            return self._accept()
 
     def _adopt(self, parent, conn) -> None:
         """Become the socket for an accepted connection (CPython: the listener's family,

@@ -1,0 +1,135 @@
+"""Attach a stack host to a Linux TAP interface, so the kernel and real programs talk to it.
+
+    import tap
+    host = tap.attach("tap0", ip="192.0.2.2/24", ip6="2001:db8::2/64", gateway="192.0.2.1")
+    host.socket.create_connection(("192.0.2.1", 80))   # from any OS thread
+    host.close()
+
+The host runs on a RealtimeRuntime: a stack thread reads the TAP descriptor and runs the
+host's timers; ordinary threaded programs use `host.socket` concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from socketapi.realtime import RealtimeRuntime
+from stack.addr import mac as parse_mac
+from stack.host import Host
+from stack.trace import Tracer
+
+from .device import MAX_FRAME, TapChannel, TapError, open_tap
+
+__all__ = ["attach", "TapHost", "TapError"]
+
+
+class TapHost(Host):
+    """A host whose one real interface is a TAP device.  `close()` detaches cleanly."""
+
+    kind = "tap-host"
+
+    def _start_tap(self, dev, runtime: RealtimeRuntime, port: int, channel: TapChannel) -> None:
+        self.dev = dev
+        self.tap_port = port
+        self.tap_channel = channel
+        self._closed = False
+        fd = dev.fileno()
+
+        def readable() -> None:
+            now = runtime.now_us()
+            for _ in range(256):  # bounded: let timers and other devices run too
+                try:
+                    frame = os.read(fd, MAX_FRAME)
+                except BlockingIOError:
+                    break
+                except OSError as e:
+                    self.stats["tap.rx.error"] += 1
+                    self.trace("tap", "read_error", error=repr(e))
+                    break
+                self.stats["tap.rx.frames"] += 1
+                if channel.captures:
+                    for w, index in channel.captures:
+                        w.write(index, now, frame)
+                self.receive(port, frame, now)
+            runtime.touch(self)
+
+        runtime.add_reader(fd, readable)
+        runtime.start()
+        with runtime.lock:
+            runtime.touch(self)
+
+    def capture(self, path: str):
+        """Write every frame crossing the TAP interface to a pcapng file."""
+        from stack.pcap import PcapWriter
+
+        w = PcapWriter(path)
+        index = w.add_interface(self.dev.name)
+        self.tap_channel.captures.append((w, index))
+        self._captures = getattr(self, "_captures", []) + [w]
+        return w
+
+    def close(self) -> None:
+        """Stop the stack thread, close the device (a device we created disappears)."""
+        if self._closed:
+            return
+        self._closed = True
+        rt = self.runtime
+        with rt.lock:
+            for c in list(getattr(self.tcp, "conns", {}).values()):
+                abort = getattr(c, "abort", None)
+                if abort is not None and getattr(c, "state", None) is not None:
+                    try:
+                        abort(rt.now_us())
+                    except Exception:  # closing must not fail half-way
+                        pass
+        rt.remove_reader(self.dev.fileno())
+        rt.close()
+        for w in getattr(self, "_captures", []):
+            w.close()
+        self.dev.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def attach(ifname: str, ip: str | None = "192.0.2.2/24", ip6: str | None = "2001:db8::2/64",
+           gateway: str | None = "192.0.2.1", mtu: int | None = None, mac: str | None = None, *,
+           name: str | None = None, trace=None, seed: int | None = None) -> TapHost:
+    """Open TAP interface `ifname` (existing, or created) and return a running host on it.
+
+    `trace` may be a callable receiving every trace event (e.g. `print`).
+    """
+    dev = open_tap(ifname)
+    try:
+        dev.up()
+    except Exception:  # the device may be in another namespace's control; the kernel side brings it up
+        pass
+    runtime = RealtimeRuntime()
+    tracer = Tracer()
+    if trace is not None:
+        tracer.subscribe(trace)
+    host = TapHost(name or ifname, seed=seed if seed is not None else random.SystemRandom().randrange(1 << 30),
+                   tracer=tracer, clock=runtime.now_us)
+    host.runtime = runtime
+    if mac is None:
+        mac_bytes = bytes([0x02]) + os.urandom(5)
+    else:
+        mac_bytes = parse_mac(mac)
+    link_mtu = mtu or dev.mtu or 1500
+    iface = host.add_interface("eth0", ip=ip, mtu=link_mtu, mac=mac_bytes)
+    if ip6 is not None:
+        if hasattr(host, "ip6"):
+            host.add_address(iface, ip6)
+        else:
+            host.trace("tap", "ipv6_unavailable", address=ip6)
+    channel = TapChannel(dev, host.stats, link_mtu)
+    channel.clock = runtime.now_us
+    port = host.attach(channel)
+    if gateway is not None and ip is not None:
+        host.set_gateway(gateway)
+    host._start_tap(dev, runtime, port, channel)
+    return host

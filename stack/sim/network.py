@@ -47,7 +47,7 @@ class Network:
         return b"\x02\x00\x00" + self._macs.to_bytes(3, "big")
 
     def _clock(self) -> int:
-        return self.events.now
+        return self.runtime.now_us()
 
     def _adopt(self, host: Host) -> Host:
         host.runtime = self.runtime
@@ -133,6 +133,13 @@ class Network:
     def now(self) -> float:
         """Virtual time in seconds."""
         return self.events.now / 1e6
+
+    def start(self) -> None:
+        """RealtimeRuntime: start the stack thread (it runs until `stop()`)."""
+        self.runtime.start()
+
+    def stop(self) -> None:
+        self.runtime.stop()
 
     def run(self, until: float | None = None) -> None:
         """Run until every task has ended, or to virtual time `until` (seconds) exactly."""

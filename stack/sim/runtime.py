@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from contextlib import nullcontext
 
 from greenlet import getcurrent, greenlet
 
@@ -56,6 +57,7 @@ class Task:
 
 class SimRuntime:
     realtime = False
+    lock = nullcontext()  # one thread, cooperative tasks: nothing to lock
 
     def __init__(self, net) -> None:
         self.net = net

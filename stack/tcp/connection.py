@@ -500,7 +500,18 @@ class Connection(Waitable):
         if self.sack_ok and self.ooo:
             opts += self._sack_option(3 if self.ts_ok else 4)
         rcv_nxt = self.rcv_nxt
-        win = self._rcv_window_field()
+        # _rcv_window_field() inlined for the per-segment path.
+        free = self.rcvbuf - len(self.rcvq)
+        cur = (self.rcv_adv - rcv_nxt) & MASK
+        if cur & 0x80000000:
+            cur = 0
+        if free - cur >= min(self.rcvbuf >> 1, self.rcv_mss) or free == self.rcvbuf:
+            cur = free
+        ws = self.rcv_wscale
+        win = (cur + (1 << ws) - 1) >> ws
+        if win > 0xFFFF:
+            win = 0xFFFF
+        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
         local = self.local
         remote = self.remote
         seg = _build(local[1], remote[1], seq, rcv_nxt, flags, win, payload, local[0], remote[0], options=opts)
@@ -547,80 +558,102 @@ class Connection(Waitable):
 
     def _output(self, now: int) -> None:
         """Send what the windows, Nagle and SWS avoidance allow (RFC 9293 §3.8.6.2.1,
-        RFC 1122 §4.2.3.4, RFC 5681), then the FIN when everything before it is out."""
-        if self.in_recovery and self.sack_ok:
+        RFC 1122 §4.2.3.4, RFC 5681), then the FIN when everything before it is out.
+
+        Works in integer offsets from `snd_buf_seq` (the sequence number of sndq[0]) so
+        the per-segment loop does no modular arithmetic; sequence numbers are formed
+        only for the wire."""
+        sack_recovery = self.in_recovery and self.sack_ok
+        if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
         sndq = self.sndq
         qlen = len(sndq)
-        cc = self.cc
+        buf_seq = self.snd_buf_seq
+        una_off = seq_sub(self.snd_una, buf_seq)
+        max_off = seq_sub(self.snd_max, buf_seq)
+        win_end = una_off + self.snd_wnd
+        cwnd = self.cc.cwnd
         sb = self.scoreboard
+        fin_off = qlen if self.fin_queued else -1
+        off = seq_sub(self.snd_nxt, buf_seq)
+        if off < 0:
+            return  # our SYN is not acknowledged yet
         while True:
-            snd_nxt = self.snd_nxt
-            off = seq_sub(snd_nxt, self.snd_buf_seq)
-            retrans = snd_nxt != self.snd_max
+            retrans = off < max_off
             if retrans and sb:
-                end = sb.sacked_end(seq_sub(snd_nxt, self.snd_una))
+                end = sb.sacked_end(off - una_off)
                 if end is not None:  # after an RTO, skip what the peer already holds
-                    self.snd_nxt = seq_add(self.snd_una, end)
-                    if seq_gt(self.snd_nxt, self.snd_max):
-                        self.snd_nxt = self.snd_max
+                    off = min(una_off + end, max_off)
+                    self.snd_nxt = (buf_seq + off) & MASK
                     continue
             avail = qlen - off
-            if off < 0:
-                break  # our SYN is not acknowledged yet
-            send_fin = self.fin_queued and snd_nxt == self.fin_seq
-            if avail <= 0 and not send_fin:
+            if avail <= 0:
+                if off == fin_off:
+                    # the FIN alone (it needs no window, RFC 9293 §3.10.4)
+                    flight = self._pipe() if sack_recovery else off - una_off - sb.sacked
+                    if cwnd - flight <= 0 and flight > 0:
+                        break
+                    seq = (buf_seq + off) & MASK
+                    self._send_segment(seq, FIN | ACK, b"", now)
+                    off += 1
+                    self.snd_nxt = (buf_seq + off) & MASK
+                    if retrans:
+                        self._count_retrans(1)
+                    self._sent(seq, 1, retrans, now)
                 break
-            flight = self._flight()
-            cwnd_left = cc.cwnd - flight
-            win_left = seq_sub(seq_add(self.snd_una, self.snd_wnd), snd_nxt)
-            if send_fin:
-                if cwnd_left <= 0 and flight:
-                    break
-                self._send_segment(snd_nxt, FIN | ACK, b"", now)
-                self.snd_nxt = seq_add(snd_nxt, 1)
-                if retrans:
-                    self._count_retrans(1)
-                self._sent(snd_nxt, 1, retrans, now)
-                break
+            flight = self._pipe() if sack_recovery else off - una_off - sb.sacked
             n = avail
             if n > mss:
                 n = mss
-            if n > win_left:
-                n = win_left
+            room = win_end - off
+            if n > room:
+                n = room
+            cwnd_left = cwnd - flight
             if n > cwnd_left:
                 n = cwnd_left
             if n <= 0:
                 break
             if n < mss and n < avail:
-                # Sender SWS avoidance: a partial segment only if it is at least half
-                # the largest window the peer ever offered (RFC 9293 §3.8.6.2.1).
-                if cwnd_left < win_left and flight:
+                if cwnd_left < room and flight:
                     break  # congestion-window limited: wait for ACKs rather than send slivers
                 if n < (self.max_snd_wnd >> 1):
-                    break
-            elif n < mss and not retrans and not self.nodelay and flight and not self.fin_queued:
+                    break  # sender SWS avoidance: at least half the largest window offered
+            elif n < mss and not retrans and not self.nodelay and flight and fin_off < 0:
                 # Nagle (RFC 1122 §4.2.3.4): one small segment outstanding at most.
                 self.env.stats["tcp.tx.nagle_delay"] += 1
                 break
-            flags = ACK
-            if off + n == qlen:
-                flags = ACK | PSH
-                if self.fin_queued:
-                    flags |= FIN
-            self._send_segment(snd_nxt, flags, memoryview(sndq)[off:off + n], now)
-            used = n + 1 if flags & FIN else n
-            self.snd_nxt = seq_add(snd_nxt, used)
+            end = off + n
+            if end == qlen:
+                flags = FIN | ACK | PSH if fin_off >= 0 else ACK | PSH
+            else:
+                flags = ACK
+            seq = (buf_seq + off) & MASK
+            self._send_segment(seq, flags, memoryview(sndq)[off:end], now)
+            if flags & FIN:
+                end += 1
+            off = end
+            self.snd_nxt = (buf_seq + off) & MASK
+            self.last_data_sent = now
             if retrans:
                 self._count_retrans(n)
-            self.last_data_sent = now
-            self._sent(snd_nxt, used, retrans, now)
+                self._sent(seq, end - (end - n if not flags & FIN else end - n - 1), True, now)
+            else:
+                # _sent() inlined for new data
+                if off > max_off:
+                    max_off = off
+                    self.snd_max = self.snd_nxt
+                if self.rtt_seq is None:
+                    self.rtt_seq = self.snd_nxt
+                    self.rtt_time = now
+                if self.t_rexmit is None:
+                    self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
+                self.t_persist = None
             if flags & FIN:
                 break
         # Zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1).
         if self.snd_una == self.snd_max and self.t_rexmit is None and self.t_persist is None:
-            if qlen > seq_sub(self.snd_nxt, self.snd_buf_seq) or (self.fin_queued and self.snd_nxt == self.fin_seq):
+            if qlen > off or off == fin_off:
                 self.t_persist = now + self.rtt.current()
 
     def _sent(self, seq: int, n: int, retrans: bool, now: int) -> None:
@@ -693,9 +726,24 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        m = self.next_deadline()
-        if m is not None and (self._sched is None or m < self._sched):
-            self.layer._schedule(self, m)
+        # next_deadline() unrolled: this runs after every segment.
+        m = self.t_rexmit
+        t = self.t_delack
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_persist
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_keep
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_close
+        if t is not None and (m is None or t < m):
+            m = t
+        if m is not None:
+            sched = self._sched
+            if sched is None or m < sched:
+                self.layer._schedule(self, m)
 
     def on_timer(self, now: int) -> None:
         if self.state is CLOSED or self.state is State.TIME_WAIT:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from .checksum import ones_sum, fold, pseudo_header_sum
+from .checksum import ones_sum, fold, pseudo_header_sum  # noqa: F401 (re-exported for tools)
 from .errors import BadChecksum, Malformed, Truncated
 
 PROTO = 6
@@ -63,6 +63,7 @@ _TS = struct.Struct("!II")
 _U16 = struct.Struct("!H")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
 _EMPTY = memoryview(b"")
+_from_bytes = int.from_bytes
 
 
 class TcpOptions(NamedTuple):
@@ -161,8 +162,13 @@ def parse(buf: memoryview, src: bytes, dst: bytes, verify_checksum: bool = True)
     if doff > n:
         raise Truncated(f"TCP data offset {doff} in {n} bytes")
     if verify_checksum:
-        total = ones_sum(buf, pseudo_header_sum(src, dst, PROTO, n))
-        if total != 0xFFFF:  # the same test as transport_checksum(...) == 0
+        # One's-complement sum modulo 0xFFFF (2**16 == 1 mod 0xFFFF, see checksum.py): the
+        # segment as one integer (padded if odd) plus the pseudo-header; a correct segment
+        # sums to 0xFFFF, which is 0 modulo 0xFFFF.
+        whole = _from_bytes(buf, "big")
+        if n & 1:
+            whole <<= 8
+        if (whole + _from_bytes(src + dst, "big") + PROTO + n) % 0xFFFF:
             raise BadChecksum("TCP checksum")
     if doff < HEADER_LEN:
         raise Malformed(f"TCP data offset {doff}")
@@ -240,13 +246,24 @@ def build(sport: int, dport: int, seq: int, ack: int, flags: int, window: int, p
     """
     if isinstance(options, TcpOptions):
         options = encode_options(options, order)
-    doff = HEADER_LEN + len(options)
-    head = _HDR.pack(sport, dport, seq, ack, (doff << 10) | flags, window, 0, urgent) + options
+    olen = len(options)
     plen = len(payload)
-    total = ones_sum(head, pseudo_header_sum(src, dst, PROTO, doff + plen))
+    offflags = ((HEADER_LEN + olen) << 10) | flags
+    # The header's 16-bit words summed arithmetically; options and payload as integers
+    # (each starts at an even offset, and 2**16 == 1 mod 0xFFFF, so position is free).
+    total = (sport + dport + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window
+             + urgent + PROTO + HEADER_LEN + olen + plen + _from_bytes(src + dst, "big"))
+    if olen:
+        total += _from_bytes(options, "big")
     if plen:
-        total = ones_sum(payload, total)
-    csum = fold(total)
+        if plen & 1:
+            total += _from_bytes(payload, "big") << 8
+        else:
+            total += _from_bytes(payload, "big")
+    total %= 0xFFFF
+    csum = 0xFFFF - total if total else 0
+    head = _HDR.pack(sport, dport, seq, ack, offflags, window, csum, urgent)
     if plen:
-        return b"".join((head[:16], csum.to_bytes(2, "big"), head[18:], payload))
-    return head[:16] + csum.to_bytes(2, "big") + head[18:]
+        return b"".join((head, options, payload))
+    return head + options if olen else head
+

@@ -23,7 +23,7 @@ def per_call(stmt, number=200_000, **ns):
 
 
 def main() -> None:
-    payload = bytes(1448)
+    payload = random.Random(2).randbytes(1448)
     opts = tcp_wire.encode_ts(123456, 654321)
     seg = tcp_wire.build(80, 5555, 1000, 2000, ACK | PSH, 512, payload, A, B, options=opts)
     mv = memoryview(seg)
@@ -35,7 +35,7 @@ def main() -> None:
                          options=TcpOptions(mss=1460, wscale=7, sack_permitted=True, timestamps=(1, 0)))
     print(f"parse SYN with 4 options:                          "
           f"{per_call('parse(mv, A, B)', parse=tcp_wire.parse, mv=memoryview(syn), A=A, B=B):.2f} us")
-    buf = bytearray(payload * 100)
+    buf = bytearray(random.Random(3).randbytes(1448 * 100))
     view = memoryview(buf)
     print(f"build data segment from a bytearray slice:         "
           f"{per_call('build(80, 5555, 1000, 2000, 24, 512, view[1448:2896], A, B, options=opts)', build=tcp_wire.build, view=view, A=A, B=B, opts=opts):.2f} us")
@@ -68,7 +68,7 @@ def main() -> None:
     h.established(TcpOptions(mss=1460, wscale=7, sack_permitted=True, timestamps=(1, 0)), window=65535)
     c = h.conn
     c.sndbuf = 1 << 30
-    c.send(bytes(1448 * (n + 200)), 0)
+    c.send(random.Random(4).randbytes(1448 * (n + 200)), 0)
     h.env.sent.clear()
     acks = []
     una = c.snd_una
@@ -111,7 +111,7 @@ def main() -> None:
         cb = lb.accept()
         ca.close(w.now)
         cb.close(w.now)
-        w.run(stop=lambda: cb.state is State.CLOSED)
+        w.run(stop=lambda: cb.state is State.CLOSED and ca.state is State.TIME_WAIT)
     dt = time.perf_counter() - t0
     print(f"connect/accept/close cycles: {n / dt:.0f} per second ({len(w.a.conns)} TIME_WAIT entries)")
 

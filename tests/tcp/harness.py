@@ -26,7 +26,7 @@ class FakeEnv:
     def __init__(self, addrs=(A,), seed: int = 1, mtu: int = 1500) -> None:
         self.stats = Counter()
         self.rng = random.Random(seed)
-        self.addrs = set(addrs)
+        self.addrs = tuple(addrs)  # ordered: the first of a family is the route's source
         self.mtu = mtu
         self.sent: list[tuple[bytes, bytes, bytes]] = []
         self.traces: list[tuple] = []
