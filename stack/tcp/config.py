@@ -19,7 +19,7 @@ from ..clock import MS, SECOND
 
 @dataclasses.dataclass
 class TcpConfig:
-    mss: int = 1460  # advertised when the route's MTU does not lower it
+    mss: int | None = None  # cap on the advertised MSS; None: the route MTU minus headers (Linux)
     rcvbuf: int = 262_144
     sndbuf: int = 262_144
     initial_window: int = 10  # segments, RFC 6928

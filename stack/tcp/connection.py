@@ -31,7 +31,7 @@ from .info import pack as pack_info
 from .reassembly import Reassembly
 from .rtt import RttEstimator
 from .sack import Scoreboard
-from .state import RECEIVING, SYNCHRONIZED, TRANSITIONS, State
+from .state import RECEIVING, STATE_NAMES, SYNCHRONIZED, TRANSITIONS, State
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
 ESTABLISHED = State.ESTABLISHED
@@ -72,7 +72,7 @@ class Connection(Waitable):
         "nodelay", "keepalive", "keepidle", "keepintvl", "keepcnt",
         # accounting
         "segs_in", "segs_out", "bytes_acked", "bytes_received", "last_data_sent", "last_data_recv",
-        "last_ack_recv", "series", "created",
+        "last_ack_recv", "series", "created", "_label",
     )
 
     def __init__(self, layer, local, remote, opts: SocketOptions | None, binding, now: int) -> None:
@@ -115,7 +115,9 @@ class Connection(Waitable):
         self.last_ack_sent = 0
         self.pmtu = layer.env.path_mtu(remote[0])
         iphdr = 20 if len(remote[0]) == 4 else 40
-        self.advmss = max(88, min(opts.maxseg or cfg.mss, self.pmtu - iphdr - 20))
+        # Linux advertises the route MTU minus headers (65483 on loopback); TCP_MAXSEG or
+        # TcpConfig.mss lower it.
+        self.advmss = max(88, min(opts.maxseg or cfg.mss or 0xFFFF, self.pmtu - iphdr - 20, 0xFFFF - iphdr - 20))
         self.peer_mss = 536 if len(remote[0]) == 4 else 1220  # RFC 9293 §3.7.1 defaults
         self.mss = min(self.advmss, self.peer_mss)
         self.rcv_mss = self.mss
@@ -157,9 +159,17 @@ class Connection(Waitable):
         self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
         self.series = [] if opts.record else None
         self.created = now
+        self._label = None
 
     def __repr__(self) -> str:
-        return f"<Connection {self.layer._name(self.local, self.remote)} {self.state.name}>"
+        return f"<Connection {self.label} {self.state.name}>"
+
+    @property
+    def label(self) -> str:
+        """'192.0.2.1:40000>192.0.2.2:80', as traces name the connection (made once)."""
+        if self._label is None:
+            self._label = self.layer._name(self.local, self.remote)
+        return self._label
 
     # ------------------------------------------------------------------ state
     def _set_state(self, new: State, cause: str) -> None:
@@ -170,16 +180,16 @@ class Connection(Waitable):
         if new not in TRANSITIONS[old]:
             raise AssertionError(f"TCP transition {old.name} -> {new.name} ({cause}) not in RFC 9293 Figure 5")
         self.state = new
-        self.env.stats["tcp.state." + new.name] += 1
-        self.env.trace("tcp", "state", conn=self.layer._name(self.local, self.remote), old=old.name, new=new.name,
-                       cause=cause)
+        new_name = STATE_NAMES[new]
+        self.env.stats["tcp.state." + new_name] += 1
+        self.env.trace("tcp", "state", conn=self.label, old=STATE_NAMES[old], new=new_name, cause=cause)
         if new is ESTABLISHED:
             self.layer.env.stats["tcp.established"] += 1
         self._signal()
 
     def _drop(self, reason: str, **fields) -> None:
         self.env.stats["tcp.rx." + reason] += 1
-        self.env.trace("tcp", "drop", reason=reason, conn=self.layer._name(self.local, self.remote), **fields)
+        self.env.trace("tcp", "drop", reason=reason, conn=self.label, **fields)
 
     def _fail(self, code: int | None, cause: str, now: int) -> None:
         """Enter CLOSED with a pending error (reset, timeout, ICMP hard error)."""
@@ -497,7 +507,7 @@ class Connection(Waitable):
             opts = _encode_ts(((now // 1000) + self.ts_offset) & MASK, self.ts_recent)
         else:
             opts = b""
-        if self.sack_ok and self.ooo:
+        if self.sack_ok and self.ooo.pieces:
             opts += self._sack_option(3 if self.ts_ok else 4)
         rcv_nxt = self.rcv_nxt
         # _rcv_window_field() inlined for the per-segment path.
@@ -505,7 +515,10 @@ class Connection(Waitable):
         cur = (self.rcv_adv - rcv_nxt) & MASK
         if cur & 0x80000000:
             cur = 0
-        if free - cur >= min(self.rcvbuf >> 1, self.rcv_mss) or free == self.rcvbuf:
+        step = self.rcvbuf >> 1
+        if step > self.rcv_mss:
+            step = self.rcv_mss
+        if free - cur >= step or free == self.rcvbuf:
             cur = free
         ws = self.rcv_wscale
         win = (cur + (1 << ws) - 1) >> ws
@@ -581,7 +594,7 @@ class Connection(Waitable):
             return  # our SYN is not acknowledged yet
         while True:
             retrans = off < max_off
-            if retrans and sb:
+            if retrans and sb.ranges:
                 end = sb.sacked_end(off - una_off)
                 if end is not None:  # after an RTO, skip what the peer already holds
                     off = min(una_off + end, max_off)
@@ -637,7 +650,7 @@ class Connection(Waitable):
             self.last_data_sent = now
             if retrans:
                 self._count_retrans(n)
-                self._sent(seq, end - (end - n if not flags & FIN else end - n - 1), True, now)
+                self._sent(seq, n + 1 if flags & FIN else n, True, now)
             else:
                 # _sent() inlined for new data
                 if off > max_off:
@@ -689,7 +702,7 @@ class Connection(Waitable):
             return 0
         self._send_segment(seq, flags, data, now)
         self._count_retrans(used)
-        self.env.trace("tcp", "retransmit", conn=self.layer._name(self.local, self.remote), seq=seq, len=len(data),
+        self.env.trace("tcp", "retransmit", conn=self.label, seq=seq, len=len(data),
                        why=why)
         if self.rtt_seq is not None and seq_lt(seq, self.rtt_seq):
             self.rtt_seq = None
@@ -783,7 +796,7 @@ class Connection(Waitable):
         self.retries += 1
         self.rtt.on_timeout()
         self.rtt_seq = None
-        name = self.layer._name(self.local, self.remote)
+        name = self.label
         if st is State.SYN_SENT or st is State.SYN_RECEIVED:
             limit = self.cfg.syn_retries if st is State.SYN_SENT else self.cfg.synack_retries
             if self.retries > limit:
@@ -839,7 +852,7 @@ class Connection(Waitable):
             self._fail(errno.ETIMEDOUT, "zero-window probes unanswered", now)
             return
         self.env.stats["tcp.tx.window_probe"] += 1
-        self.env.trace("tcp", "window_probe", conn=self.layer._name(self.local, self.remote), probes=self.probes)
+        self.env.trace("tcp", "window_probe", conn=self.label, probes=self.probes)
         self._send_segment(seq_add(self.snd_una, -1), ACK, b"", now)
         self.rtt.on_timeout()
         self.t_persist = now + self.rtt.current()
@@ -860,7 +873,7 @@ class Connection(Waitable):
             return
         self.probes += 1
         self.env.stats["tcp.tx.keepalive"] += 1
-        self.env.trace("tcp", "keepalive", conn=self.layer._name(self.local, self.remote), probes=self.probes)
+        self.env.trace("tcp", "keepalive", conn=self.label, probes=self.probes)
         self._send_segment(seq_add(self.snd_una, -1), ACK, b"", now)
         self.t_keep = now + self.keepintvl
 
@@ -893,7 +906,7 @@ class Connection(Waitable):
     def _fast_path(self, hdr, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
         data or a pure ACK in ESTABLISHED with nothing unusual takes the short road."""
-        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo or self.in_recovery or self.dupacks:
+        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.in_recovery or self.dupacks:
             return False
         o = hdr.options
         if self.ts_ok:
@@ -961,7 +974,7 @@ class Connection(Waitable):
             del self.sndq[:nbuf]
             self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
             self.bytes_acked += nbuf
-        if self.scoreboard:
+        if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
         if rtt_seq is not None and seq_ge(ack, rtt_seq):
@@ -978,7 +991,7 @@ class Connection(Waitable):
                     cc.cwnd = cc.ssthresh
                 else:
                     cc.cwnd = min(cc.ssthresh, max(flight, self.mss) + self.mss)
-                self.env.trace("tcp", "recovery_exit", conn=self.layer._name(self.local, self.remote),
+                self.env.trace("tcp", "recovery_exit", conn=self.label,
                                cwnd=cc.cwnd)
             elif not self.sack_ok:
                 # Partial acknowledgment (RFC 6582 §3.2 step 5): retransmit the next hole,
@@ -1039,6 +1052,7 @@ class Connection(Waitable):
         # fourth: SYN.
         self.irs = hdr.seq
         self.rcv_nxt = seq_add(hdr.seq, 1)
+        self.rcv_adv = seq_add(self.rcv_nxt, min(self.rcvbuf, 0xFFFF))  # what our SYN offered
         self._negotiate(hdr, now)
         self.last_rcv = now
         if flags & ACK:
@@ -1193,8 +1207,7 @@ class Connection(Waitable):
                     # Linux (tcp_abort_on_overflow = 0): ignore the ACK, the SYN-ACK timer
                     # will retransmit and the client's ACK will come again.
                     stats["tcp.listen.overflow"] += 1
-                    self.env.trace("tcp", "drop", reason="accept queue full", conn=self.layer._name(self.local,
-                                                                                                    self.remote))
+                    self.env.trace("tcp", "drop", reason="accept queue full", conn=self.label)
                     return
                 self.snd_wnd = hdr.window << self.snd_wscale
                 self.max_snd_wnd = self.snd_wnd
@@ -1325,7 +1338,7 @@ class Connection(Waitable):
             limit = self.rcvbuf - len(self.rcvq)
             if self.ooo.add(off, data, max(limit, seq_sub(self.rcv_adv, self.rcv_nxt))):
                 stats["tcp.rx.out_of_order"] += 1
-                self.env.trace("tcp", "out_of_order", conn=self.layer._name(self.local, self.remote), seq=seq,
+                self.env.trace("tcp", "out_of_order", conn=self.label, seq=seq,
                                len=n, rcv_nxt=self.rcv_nxt)
             else:
                 self._drop("ooo_queue_full", seq=seq, len=n)
@@ -1383,7 +1396,7 @@ class Connection(Waitable):
         self.recover = self.snd_max
         self.high_rxt = self.snd_una
         self.env.stats["tcp.fast_retransmit"] += 1
-        self.env.trace("tcp", "fast_retransmit", conn=self.layer._name(self.local, self.remote), seq=self.snd_una,
+        self.env.trace("tcp", "fast_retransmit", conn=self.label, seq=self.snd_una,
                        ssthresh=ssthresh, sack=self.sack_ok)
         used = self._retransmit(self.snd_una, mss, now, "fast retransmit")
         if self.sack_ok:
@@ -1396,7 +1409,7 @@ class Connection(Waitable):
     def _challenge_ack(self, now: int, why: str) -> None:
         if self.layer._challenge_ack_ok(now):
             self.env.stats["tcp.tx.challenge_ack"] += 1
-            self.env.trace("tcp", "challenge_ack", conn=self.layer._name(self.local, self.remote), why=why)
+            self.env.trace("tcp", "challenge_ack", conn=self.label, why=why)
             self._send_ack(now)
 
     # ------------------------------------------------------------------ ICMP, PMTU
@@ -1430,7 +1443,7 @@ class Connection(Waitable):
             return
         self.pmtu = mtu
         self.env.stats["tcp.pmtu.lowered"] += 1
-        self.env.trace("tcp", "pmtu", conn=self.layer._name(self.local, self.remote), mtu=mtu, mss=new)
+        self.env.trace("tcp", "pmtu", conn=self.label, mtu=mtu, mss=new)
         self.mss = new
         self.cc.set_mss(new)
         if self.state in SENDING and self.snd_una != self.snd_max:

@@ -9,6 +9,7 @@ cookies, a full SYN queue or a full accept queue drops new SYNs (counted
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 
 from ..seq import MASK
@@ -82,19 +83,20 @@ class Listener(Waitable):
             return
         if self.closed:
             return
-        name = layer._name((dst, hdr.dport), (src, hdr.sport))
         if self.accept_full():
             stats["tcp.listen.overflow"] += 1
-            layer.env.trace("tcp", "drop", reason="accept queue full", conn=name, backlog=self.backlog)
+            layer.env.trace("tcp", "drop", reason="accept queue full", conn=layer._name((dst, hdr.dport), (src, hdr.sport)),
+                            backlog=self.backlog)
             return
         if len(self.syn_queue) >= self.syn_max:
             stats["tcp.listen.syn_queue_full"] += 1
-            layer.env.trace("tcp", "drop", reason="SYN queue full", conn=name, syn_max=self.syn_max)
+            layer.env.trace("tcp", "drop", reason="SYN queue full", conn=layer._name((dst, hdr.dport), (src, hdr.sport)),
+                            syn_max=self.syn_max)
             return
         # third: SYN.  Data on a SYN is not queued (as Linux without TCP Fast Open): it
         # is left unacknowledged and the peer sends it again.
         binding = layer._child_binding(self.binding, dst)
-        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), self.opts, binding, now)
+        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), dataclasses.replace(self.opts), binding, now)
         binding.owner = child
         child.listener = self
         layer.conns[child.key] = child

@@ -36,6 +36,8 @@ SS_NAMES = {
     State.LISTEN: "LISTEN", State.CLOSING: "CLOSING",
 }
 
+STATE_NAMES = {st: st.name for st in State}  # enum .name is a slow descriptor on hot paths
+
 S = State
 # Figure 5 of RFC 9293, plus the arcs its text adds: any state -> CLOSED on RST / abort /
 # timeout (§3.10.7.4 "reset processing", §3.10.5 ABORT, §3.8.3 R2), SYN_RECEIVED ->

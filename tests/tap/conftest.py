@@ -1,0 +1,90 @@
+"""TAP fixtures: each test gets its own network namespace holding the kernel side.
+
+The TAP device is opened by this process (in the root namespace) and then moved into a
+fresh namespace, where the kernel side gets 192.0.2.1/24 (and 2001:db8::1/64).  Only
+documentation addresses are used, and both the namespace and the device are removed
+afterwards.  Where /dev/net/tun or namespaces are unavailable the tests skip and say why.
+"""
+
+import itertools
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+_counter = itertools.count()
+
+
+def sh(cmd: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{cmd!r} failed ({r.returncode}): {r.stdout}{r.stderr}")
+    return r
+
+
+def _why_unavailable() -> str | None:
+    if not os.path.exists("/dev/net/tun"):
+        return "/dev/net/tun does not exist"
+    if shutil.which("ip") is None:
+        return "iproute2 (ip) is not installed"
+    if os.geteuid() != 0:
+        return "TAP and namespaces need root"
+    name = f"pyst-probe{os.getpid()}"
+    r = subprocess.run(f"ip netns add {name}", shell=True, capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"cannot create a network namespace: {r.stderr.strip()}"
+    subprocess.run(f"ip netns del {name}", shell=True)
+    return None
+
+
+REASON = _why_unavailable()
+
+
+class Kernel:
+    """The Linux side: a namespace with the TAP device in it."""
+
+    def __init__(self, ns: str, ifname: str) -> None:
+        self.ns = ns
+        self.ifname = ifname
+        self.ip = "192.0.2.1"
+        self.ip6 = "2001:db8::1"
+
+    def run(self, cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        return sh(f"ip netns exec {self.ns} {cmd}", check=check, timeout=timeout)
+
+    def popen(self, cmd: str, **kw) -> subprocess.Popen:
+        return subprocess.Popen(f"ip netns exec {self.ns} {cmd}", shell=True, **kw)
+
+    def python(self, code: str, **kw) -> subprocess.Popen:
+        return subprocess.Popen(["ip", "netns", "exec", self.ns, "python3", "-c", code], **kw)
+
+
+@pytest.fixture
+def tap_pair():
+    """(host, kernel): our stack on one end of a TAP link, the kernel's stack on the other."""
+    if REASON:
+        print(f"SKIP TAP test: {REASON}")
+        pytest.skip(REASON)
+    import tap
+
+    n = next(_counter)
+    ns = f"pyst{os.getpid() % 10000}n{n}"
+    ifname = f"pyst{os.getpid() % 10000}t{n}"
+    sh(f"ip netns add {ns}")
+    host = None
+    try:
+        host = tap.attach(ifname, ip="192.0.2.2/24", ip6="2001:db8::2/64", gateway="192.0.2.1")
+        sh(f"ip link set {ifname} netns {ns}")
+        k = Kernel(ns, ifname)
+        k.run("ip link set lo up")
+        k.run(f"ip addr add 192.0.2.1/24 dev {ifname}")
+        k.run(f"ip -6 addr add 2001:db8::1/64 dev {ifname} nodad")
+        k.run(f"ip link set {ifname} up")
+        time.sleep(0.1)
+        yield host, k
+    finally:
+        if host is not None:
+            host.close()
+        sh(f"ip netns del {ns}", check=False)

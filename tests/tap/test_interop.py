@@ -1,0 +1,148 @@
+"""Interoperability with the Linux kernel's own stack over a TAP link."""
+
+import hashlib
+import socket as real_socket
+import threading
+import time
+
+from scenarios.tools import ping
+
+
+def test_kernel_pings_us(tap_pair):
+    host, k = tap_pair
+    r = k.run("ping -c 5 -i 0.1 -W 2 192.0.2.2", check=False)
+    assert "5 received" in r.stdout, r.stdout
+    assert host.stats["icmp.tx.echo_reply"] >= 5
+
+
+def test_we_ping_the_kernel_with_a_raw_socket(tap_pair):
+    host, k = tap_pair
+    results = ping(host.socket, "192.0.2.1", count=3, interval=0.05, timeout=2.0, clock=time.monotonic)
+    assert all(rtt is not None for _, rtt in results), results
+
+
+def test_arp_both_ways_and_the_kernel_neighbor_entry(tap_pair):
+    host, k = tap_pair
+    k.run("ping -c 1 -W 2 192.0.2.2")
+    neigh = k.run("ip neigh show 192.0.2.2").stdout
+    mac = ":".join("%02x" % b for b in host.interfaces[1].mac)
+    assert mac in neigh.lower(), neigh
+    rows = host.neighbors()
+    assert any(r[1] == "192.0.2.1" and r[3] in ("REACHABLE", "STALE", "DELAY") for r in rows), rows
+
+
+def test_tcp_to_kernel_server_byte_identical(tap_pair):
+    host, k = tap_pair
+    data = bytes(range(256)) * 8192  # 2 MiB
+    srv = k.python(
+        "import socket,hashlib\n"
+        "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind(('192.0.2.1', 5001)); s.listen(); c,_=s.accept(); h=hashlib.sha256()\n"
+        "while True:\n"
+        "    b=c.recv(65536)\n"
+        "    if not b: break\n"
+        "    h.update(b)\n"
+        "c.sendall(h.hexdigest().encode()); c.close()\n")
+    time.sleep(0.3)
+    sk = host.socket
+    s = sk.socket()
+    s.settimeout(10)
+    s.connect(("192.0.2.1", 5001))
+    s.sendall(data)
+    s.shutdown(sk.SHUT_WR)
+    digest = s.recv(100)
+    s.close()
+    srv.wait(10)
+    assert digest.decode() == hashlib.sha256(data).hexdigest()
+
+
+def test_tcp_from_kernel_client_and_time_wait_on_the_kernel_side(tap_pair):
+    host, k = tap_pair
+    data = bytes(range(251)) * 4000
+    sk = host.socket
+    ls = sk.socket()
+    ls.bind(("", 7000))
+    ls.listen()
+    got = {}
+
+    def serve():
+        c, addr = ls.accept()
+        buf = bytearray()
+        c.settimeout(10)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            buf += b
+        got["data"] = bytes(buf)
+        got["peer"] = addr
+        c.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    cli = k.python(
+        "import socket\n"
+        "s=socket.create_connection(('192.0.2.2', 7000), timeout=10); s.sendall(bytes(range(251)) * 4000)\n"
+        "s.close()\n")
+    cli.wait(20)
+    t.join(20)
+    assert got["data"] == data and got["peer"][0] == "192.0.2.1"
+    time.sleep(0.3)
+    ss = k.run("ss -tan state time-wait").stdout
+    assert "192.0.2.2:7000" in ss, ss  # the kernel closed first: TIME_WAIT is on its side
+    ls.close()
+
+
+def test_rst_to_closed_port_both_ways(tap_pair):
+    host, k = tap_pair
+    r = k.run("python3 -c \"import socket; s=socket.socket(); s.settimeout(3)\n"
+              "try:\n    s.connect(('192.0.2.2', 9))\nexcept ConnectionRefusedError: print('refused')\"")
+    assert "refused" in r.stdout
+    s = host.socket.socket()
+    s.settimeout(3)
+    try:
+        s.connect(("192.0.2.1", 9))
+        raise AssertionError("connect to a closed kernel port succeeded")
+    except ConnectionRefusedError:
+        pass
+
+
+def test_udp_both_ways(tap_pair):
+    host, k = tap_pair
+    sk = host.socket
+    u = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    u.bind(("", 6000))
+    u.settimeout(5)
+    k.run("python3 -c \"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+          " s.sendto(b'from kernel', ('192.0.2.2', 6000))\"")
+    data, addr = u.recvfrom(100)
+    assert data == b"from kernel" and addr[0] == "192.0.2.1"
+    srv = k.python("import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5);"
+                   " s.bind(('192.0.2.1', 6001)); d,a=s.recvfrom(100); s.sendto(d.upper(), a)")
+    time.sleep(0.3)
+    u.sendto(b"from stack", ("192.0.2.1", 6001))
+    assert u.recvfrom(100)[0] == b"FROM STACK"
+    srv.wait(5)
+
+
+def test_broadcast_received_by_the_kernel(tap_pair):
+    host, k = tap_pair
+    srv = k.python("import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5);"
+                   " s.bind(('', 6002)); d,a=s.recvfrom(100); print(d.decode(), a[0])",
+                   stdout=__import__("subprocess").PIPE, text=True)
+    time.sleep(0.3)
+    sk = host.socket
+    u = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    u.setsockopt(sk.SOL_SOCKET, sk.SO_BROADCAST, 1)
+    u.sendto(b"hello-all", ("192.0.2.255", 6002))
+    out, _ = srv.communicate(timeout=10)
+    assert out.split() == ["hello-all", "192.0.2.2"]
+
+
+def test_real_socket_module_unaffected(tap_pair):
+    # the stack never touches the process's own sockets: a loopback pair still works
+    a, b = real_socket.socketpair()
+    a.sendall(b"ok")
+    assert b.recv(2) == b"ok"
+    a.close()
+    b.close()
