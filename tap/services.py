@@ -152,10 +152,13 @@ class Service:
                 continue
             except OSError:
                 return
-            if self.name == "echo":
-                u.sendto(data, peer)
-            elif self.name == "daytime":
-                u.sendto(daytime(), peer)
-            elif self.name == "chargen":
-                u.sendto(b"".join(chargen_line(n + i) for i in range(7)), peer)
-                n += 7
+            try:
+                if self.name == "echo":
+                    u.sendto(data, peer)
+                elif self.name == "daytime":
+                    u.sendto(daytime(), peer)
+                elif self.name == "chargen":
+                    u.sendto(b"".join(chargen_line(n + i) for i in range(7)), peer)
+                    n += 7
+            except OSError:  # closed while answering: we are shutting down
+                return
