@@ -1,0 +1,33 @@
+"""tshark as an independent reader of our captures: malformed frames, bad checksums, expert errors."""
+
+import shutil
+import subprocess
+
+import pytest
+
+def _tshark():
+    path = shutil.which("tshark")
+    if path is None:
+        pytest.skip("tshark is not installed (./run-tests installs it from Debian's packages as root)")
+    return path
+
+
+def tshark_fields(path: str, fields, display_filter: str | None = None, extra=()) -> list[list[str]]:
+    cmd = [_tshark(), "-n", "-r", path, "-T", "fields", *extra]
+    for f in fields:
+        cmd += ["-e", f]
+    if display_filter:
+        cmd += ["-Y", display_filter]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return [line.split("\t") for line in r.stdout.splitlines()]
+
+
+def tshark_problems(path: str) -> list[str]:
+    """Frames tshark finds malformed, with a bad checksum, or with an error-level expert note."""
+    checks = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"]
+    rows = tshark_fields(path, ["frame.number", "_ws.col.Info"],
+                         "_ws.malformed || _ws.expert.severity == error || ip.checksum.status == 0 || "
+                         "udp.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0",
+                         extra=checks)
+    return [" ".join(r) for r in rows]
