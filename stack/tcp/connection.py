@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+from types import MappingProxyType
 
 from ..seq import MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from ..waitable import Waitable
@@ -31,7 +32,7 @@ from .info import pack as pack_info
 from .reassembly import Reassembly
 from .rtt import RttEstimator
 from .sack import Scoreboard
-from .state import RECEIVING, STATE_NAMES, SYNCHRONIZED, TRANSITIONS, State
+from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
 ESTABLISHED = State.ESTABLISHED
@@ -39,12 +40,12 @@ CLOSED = State.CLOSED
 SENDING = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 PAWS_IDLE = 24 * 86400 * 1_000_000  # RFC 7323 §5.5: ts_recent invalid after 24 days idle
 _encode_ts = tcp_wire.encode_ts
-_build = tcp_wire.build
+_build_fast = tcp_wire.build_fast
 
-ICMP_ERRNO = {
+ICMP_ERRNO = MappingProxyType({
     "port_unreach": errno.ECONNREFUSED, "proto_unreach": errno.ENOPROTOOPT, "net_unreach": errno.ENETUNREACH,
     "host_unreach": errno.EHOSTUNREACH, "ttl_exceeded": errno.EHOSTUNREACH, "frag_needed": errno.EMSGSIZE,
-}
+})
 
 
 def oserror(code: int) -> OSError:
@@ -72,7 +73,7 @@ class Connection(Waitable):
         "nodelay", "keepalive", "keepidle", "keepintvl", "keepcnt",
         # accounting
         "segs_in", "segs_out", "bytes_acked", "bytes_received", "last_data_sent", "last_data_recv",
-        "last_ack_recv", "series", "created", "_label",
+        "last_ack_recv", "series", "created", "_label", "_isn_f", "_csum_base",
     )
 
     def __init__(self, layer, local, remote, opts: SocketOptions | None, binding, now: int) -> None:
@@ -85,6 +86,7 @@ class Connection(Waitable):
         self.local = local
         self.remote = remote
         self.key = (local[0], local[1], remote[0], remote[1])
+        self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -130,7 +132,9 @@ class Connection(Waitable):
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
-        self.ts_offset = layer._ts_offset(self.key)
+        h = layer._key_hash(self.key)
+        self.ts_offset = h & MASK
+        self._isn_f = h >> 32
         self.sack_ok = False
         self.rtt = RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max)
         self.rtt_seq = None
@@ -180,9 +184,9 @@ class Connection(Waitable):
         if new not in TRANSITIONS[old]:
             raise AssertionError(f"TCP transition {old.name} -> {new.name} ({cause}) not in RFC 9293 Figure 5")
         self.state = new
-        new_name = STATE_NAMES[new]
-        self.env.stats["tcp.state." + new_name] += 1
-        self.env.trace("tcp", "state", conn=self.label, old=STATE_NAMES[old], new=new_name, cause=cause)
+        env = self.env
+        env.stats[STATE_STAT_KEYS[new]] += 1
+        env.trace("tcp", "state", conn=self.label, old=STATE_NAMES[old], new=STATE_NAMES[new], cause=cause)
         if new is ESTABLISHED:
             self.layer.env.stats["tcp.established"] += 1
         self._signal()
@@ -218,7 +222,7 @@ class Connection(Waitable):
     # ------------------------------------------------------------------ opens
     def open_active(self, now: int) -> None:
         """RFC 9293 §3.10.1 OPEN call, active: choose ISS, send SYN, enter SYN-SENT."""
-        self.iss = self.layer._isn(self.key, now)
+        self.iss = self.layer._isn(self.key, now, self._isn_f)
         self.snd_una = self.recover = self.high_rxt = self.iss
         self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
         self.snd_buf_seq = self.snd_nxt
@@ -233,7 +237,7 @@ class Connection(Waitable):
         self.state = State.LISTEN  # the child starts as a copy of the listening TCB
         self.irs = hdr.seq
         self.rcv_nxt = seq_add(hdr.seq, 1)
-        self.iss = self.layer._isn(self.key, now)
+        self.iss = self.layer._isn(self.key, now, self._isn_f)
         if isn_floor is not None and seq_lt(self.iss, isn_floor):
             self.iss = isn_floor
         self.snd_una = self.recover = self.high_rxt = self.iss
@@ -479,7 +483,7 @@ class Connection(Waitable):
             return
         self.closed = True
         if st in SYNCHRONIZED or st is State.SYN_RECEIVED:
-            self.layer._emit(self.local, self.remote, self.snd_nxt, 0, RST, 0, b"", b"")
+            self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
             self.env.stats["tcp.tx.rst"] += 1
         self._fail(None, "abort", now)
 
@@ -527,7 +531,7 @@ class Connection(Waitable):
         self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
         local = self.local
         remote = self.remote
-        seg = _build(local[1], remote[1], seq, rcv_nxt, flags, win, payload, local[0], remote[0], options=opts)
+        seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
         err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
         if err:
             self.env.stats["tcp.tx.ip_error"] += 1
@@ -545,10 +549,14 @@ class Connection(Waitable):
         return tcp_wire.encode_sack(blocks)
 
     def _send_ack(self, now: int) -> None:
+        """<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where the RFC's SND.NXT is our snd_max:
+        after an RTO rewinds snd_nxt, an ACK stamped with the rewound value would look
+        old to the peer and be dropped before its ACK field is read (both ends rewound
+        at once would deadlock)."""
         if self.state is State.SYN_RECEIVED:
             self._send_syn(now)  # the "ACK" of SYN-RECEIVED is our SYN-ACK again
             return
-        self._send_segment(self.snd_nxt, ACK, b"", now)
+        self._send_segment(self.snd_max, ACK, b"", now)
 
     def _flight(self) -> int:
         if self.in_recovery and self.sack_ok:
@@ -612,7 +620,7 @@ class Connection(Waitable):
                     off += 1
                     self.snd_nxt = (buf_seq + off) & MASK
                     if retrans:
-                        self._count_retrans(1)
+                        self._count_retrans(seq, 1, "go-back-N (RTO or PMTU)")
                     self._sent(seq, 1, retrans, now)
                 break
             flight = self._pipe() if sack_recovery else off - una_off - sb.sacked
@@ -627,12 +635,14 @@ class Connection(Waitable):
                 n = cwnd_left
             if n <= 0:
                 break
-            if n < mss and n < avail:
+            if retrans:
+                pass  # data already sent once goes again whatever its size (no SWS, no Nagle)
+            elif n < mss and n < avail:
                 if cwnd_left < room and flight:
                     break  # congestion-window limited: wait for ACKs rather than send slivers
                 if n < (self.max_snd_wnd >> 1):
                     break  # sender SWS avoidance: at least half the largest window offered
-            elif n < mss and not retrans and not self.nodelay and flight and fin_off < 0:
+            elif n < mss and not self.nodelay and flight and fin_off < 0:
                 # Nagle (RFC 1122 §4.2.3.4): one small segment outstanding at most.
                 self.env.stats["tcp.tx.nagle_delay"] += 1
                 break
@@ -649,7 +659,7 @@ class Connection(Waitable):
             self.snd_nxt = (buf_seq + off) & MASK
             self.last_data_sent = now
             if retrans:
-                self._count_retrans(n)
+                self._count_retrans(seq, n, "go-back-N (RTO or PMTU)")
                 self._sent(seq, n + 1 if flags & FIN else n, True, now)
             else:
                 # _sent() inlined for new data
@@ -683,10 +693,13 @@ class Connection(Waitable):
             self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
         self.t_persist = None
 
-    def _count_retrans(self, n: int) -> None:
+    def _count_retrans(self, seq: int, n: int, why: str) -> None:
+        """Every retransmitted segment is counted and traced with the reason."""
         self.total_retrans += 1
-        self.env.stats["tcp.tx.retransmit"] += 1
-        self.env.stats["tcp.tx.retransmit_bytes"] += n
+        stats = self.env.stats
+        stats["tcp.tx.retransmit"] += 1
+        stats["tcp.tx.retransmit_bytes"] += n
+        self.env.trace("tcp", "retransmit", conn=self.label, seq=seq, len=n, why=why)
 
     def _retransmit(self, seq: int, n: int, now: int, why: str) -> int:
         """Resend n bytes from seq (no window check: RFC 5681 §3.2 step 2); returns bytes."""
@@ -701,9 +714,10 @@ class Connection(Waitable):
         if not used:
             return 0
         self._send_segment(seq, flags, data, now)
-        self._count_retrans(used)
-        self.env.trace("tcp", "retransmit", conn=self.label, seq=seq, len=len(data),
-                       why=why)
+        self._count_retrans(seq, used, why)
+        end = seq_add(seq, used)
+        if seq_gt(end, self.snd_max):
+            self.snd_max = end  # (only when called with more than was outstanding)
         if self.rtt_seq is not None and seq_lt(seq, self.rtt_seq):
             self.rtt_seq = None
         if self.t_rexmit is None:
@@ -817,20 +831,33 @@ class Connection(Waitable):
         if self.snd_una == self.snd_max:
             return
         user_timeout = self.opts.user_timeout
-        if self.retries > self.cfg.retries2 or (user_timeout and now - self.last_rcv >= user_timeout):
+        zero_window = self.snd_wnd == 0
+        if zero_window:
+            # The peer shrank its window to zero under data in flight: our retransmissions
+            # are window probes; give up only after rto_max without any ACK (Linux
+            # tcp_retransmit_timer), never because of retries2.
+            expired = now - self.last_rcv > self.cfg.rto_max
+        else:
+            expired = self.retries > self.cfg.retries2
+        if expired or (user_timeout and now - self.last_rcv >= user_timeout):
             stats["tcp.timeout.data"] += 1
             self._fail(self.soft_error or errno.ETIMEDOUT, "retransmission retries exhausted", now)
             return
         flight = seq_sub(self.snd_max, self.snd_una)
-        if self.retries == 1 or not self.in_recovery:
+        if self.retries == 1:
             self.cc.on_rto(flight, now)
         else:
+            # RFC 5681 §3.1: a segment already retransmitted by the timer leaves ssthresh
+            # unchanged; only the loss window applies again.
             self.cc.cwnd = self.cc.mss
         self.in_recovery = False
         self.dupacks = 0
         self.recover = self.snd_max  # RFC 6582 §3.2 step 4: no fast retransmit for old data
         self.high_rxt = self.snd_una
         self.snd_nxt = self.snd_una  # go-back-N from the first unacknowledged byte
+        if zero_window:
+            used = self._retransmit(self.snd_una, min(self.mss, flight), now, "rto into a zero window")
+            self.snd_nxt = seq_add(self.snd_una, used)
         self.env.trace("tcp", "rto", conn=name, seq=self.snd_una, rto=self.rtt.current(), retries=self.retries,
                        cwnd=self.cc.cwnd, ssthresh=self.cc.ssthresh)
         self._output(now)
@@ -868,7 +895,7 @@ class Connection(Waitable):
             return
         if self.probes >= self.keepcnt:
             self.env.stats["tcp.timeout.keepalive"] += 1
-            self.layer._emit(self.local, self.remote, self.snd_nxt, 0, RST, 0, b"", b"")
+            self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
             self._fail(errno.ETIMEDOUT, "keepalive probes unanswered", now)
             return
         self.probes += 1
@@ -888,7 +915,7 @@ class Connection(Waitable):
         # buffer or less and would at least double.
         if 2 * cur <= self.rcvbuf and free >= 2 * cur and free - cur >= self.rcv_mss:
             self.env.stats["tcp.tx.window_update"] += 1
-            self._send_segment(self.snd_nxt, ACK, b"", now)
+            self._send_segment(self.snd_max, ACK, b"", now)
 
     # ------------------------------------------------------------------ input
     def segment_arrives(self, hdr, data, now: int) -> None:
@@ -941,7 +968,7 @@ class Connection(Waitable):
                 self.rcv_mss = n
             self.unacked_bytes += n
             if self.unacked_bytes >= 2 * self.rcv_mss:
-                self._send_segment(self.snd_nxt, ACK, b"", now)  # every second full segment
+                self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
             self._signal()
@@ -1088,6 +1115,10 @@ class Connection(Waitable):
             self.rtt.sample(now - self.rtt_time)
             self.rtt_seq = None
         self.rtt.backoff = 0
+        if not self.rtt.srtt and self.total_retrans:
+            # RFC 6298 §5.7: the SYN was retransmitted and no sample exists (Karn): data
+            # transmission starts with an RTO of 3 s (Linux TCP_TIMEOUT_FALLBACK).
+            self.rtt.rto = min(max(self.rtt.rto, 3 * 1_000_000), self.cfg.rto_max)
         self.t_rexmit = None
         # The controller starts over with the negotiated MSS; RFC 5681 §3.1: a lost SYN
         # or SYN-ACK reduces the initial window to one segment.
@@ -1120,29 +1151,30 @@ class Connection(Waitable):
             self._drop("paws", tsval=ts[0], ts_recent=self.ts_recent)
             self._send_ack(now)
             return
-        # first: sequence number acceptability (the four cases of §3.10.7.4).
+        # first: sequence number acceptability (the four cases of §3.10.7.4), on the signed
+        # offset of SEG.SEQ from RCV.NXT.
         seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+        off = seq_sub(seq, rcv_nxt)
         if seg_len == 0:
-            ok = seq == rcv_nxt if rcv_wnd == 0 else (seq_le(rcv_nxt, seq) and seq_lt(seq, seq_add(rcv_nxt, rcv_wnd)))
+            ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
         elif rcv_wnd == 0:
             ok = False
         else:
-            end = seq_add(seq, seg_len - 1)
-            right = seq_add(rcv_nxt, rcv_wnd)
-            ok = (seq_le(rcv_nxt, seq) and seq_lt(seq, right)) or (seq_le(rcv_nxt, end) and seq_lt(end, right))
+            end = off + seg_len - 1
+            ok = 0 <= off < rcv_wnd or 0 <= end < rcv_wnd
         if not ok:
             if flags & RST:
                 self._drop("rst_out_of_window")
                 return
             # Zero-window probes and keepalives land here too and get the ACK they ask for.
-            if n and seq_lt(seq, rcv_nxt):
+            if n and off < 0:
                 stats["tcp.rx.duplicate_data"] += 1
             self._drop("out_of_window", seq=seq, rcv_nxt=rcv_nxt, rcv_wnd=rcv_wnd)
             self._send_ack(now)
             return
         # Trim to the window: the front (already received) and the tail (beyond it).
-        if seq_lt(seq, rcv_nxt):
-            skip = seq_sub(rcv_nxt, seq)
+        if off < 0:
+            skip = -off
             if flags & SYN:
                 flags &= ~SYN
                 skip -= 1
@@ -1152,7 +1184,8 @@ class Connection(Waitable):
                 seq = seq_add(seq, skip)
                 stats["tcp.rx.partial_duplicate"] += 1
             n = len(data)
-        room = seq_sub(seq_add(rcv_nxt, rcv_wnd), seq)
+            off = 0
+        room = rcv_wnd - off
         if n > room:
             data = data[:max(room, 0)]
             n = len(data)
@@ -1187,6 +1220,7 @@ class Connection(Waitable):
                 self._fail(errno.EPIPE if st is State.CLOSE_WAIT and self.shut_wr else errno.ECONNRESET,
                            "rcv RST", now)
             return
+        # third: security (RFC 9293 §3.10.7.4 keeps only a placeholder; nothing to check).
         # fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK.
         if flags & SYN:
             if st is State.SYN_RECEIVED and self.passive and seq == self.irs:
@@ -1277,7 +1311,7 @@ class Connection(Waitable):
                 if self.closed:
                     # Linux: data for a socket the user has closed gets a RST.
                     stats["tcp.rx.data_after_close"] += 1
-                    self.layer._emit(self.local, self.remote, self.snd_nxt, 0, RST, 0, b"", b"")
+                    self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
                     self._fail(None, "data after close", now)
                     return
                 self._synchronized_text(hdr, data, now, seq)
@@ -1324,11 +1358,11 @@ class Connection(Waitable):
                         self._fin_arrives(now)
                         return
                 stats["tcp.rx.hole_filled"] += 1
-                self._send_segment(self.snd_nxt, ACK, b"", now)  # RFC 5681 §4.2: ACK at once
+                self._send_segment(self.snd_max, ACK, b"", now)  # RFC 5681 §4.2: ACK at once
             else:
                 self.unacked_bytes += n
                 if self.unacked_bytes >= 2 * self.rcv_mss:
-                    self._send_segment(self.snd_nxt, ACK, b"", now)
+                    self._send_segment(self.snd_max, ACK, b"", now)
                 elif self.t_delack is None:
                     self.t_delack = now + self.cfg.delayed_ack
             self.last_data_recv = now
@@ -1342,7 +1376,7 @@ class Connection(Waitable):
                                len=n, rcv_nxt=self.rcv_nxt)
             else:
                 self._drop("ooo_queue_full", seq=seq, len=n)
-            self._send_segment(self.snd_nxt, ACK, b"", now)  # RFC 5681 §4.2: duplicate ACK at once
+            self._send_segment(self.snd_max, ACK, b"", now)  # RFC 5681 §4.2: duplicate ACK at once
 
     def _fin_arrives(self, now: int) -> None:
         """§3.10.7.4 eighth step."""
@@ -1350,7 +1384,7 @@ class Connection(Waitable):
         self.fin_rcvd = True
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
-        self._send_segment(self.snd_nxt, ACK, b"", now)
+        self._send_segment(self.snd_max, ACK, b"", now)
         if st is ESTABLISHED or st is State.SYN_RECEIVED:
             self._set_state(State.CLOSE_WAIT, "rcv FIN")
         elif st is State.FIN_WAIT_1:

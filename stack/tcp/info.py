@@ -10,6 +10,7 @@ min(len, sizeof) bytes.
 from __future__ import annotations
 
 import struct
+from types import MappingProxyType
 
 TCPI_OPT_TIMESTAMPS = 1
 TCPI_OPT_SACK = 2
@@ -35,8 +36,8 @@ FIELDS = (
 )
 
 
-_WIDTH = dict.fromkeys(FIELDS[:8], 0xFF) | dict.fromkeys(FIELDS[8:32], 0xFFFFFFFF) | \
-    dict.fromkeys(FIELDS[32:36], 0xFFFFFFFFFFFFFFFF) | dict.fromkeys(FIELDS[36:], 0xFFFFFFFF)
+_WIDTH = MappingProxyType(dict.fromkeys(FIELDS[:8], 0xFF) | dict.fromkeys(FIELDS[8:32], 0xFFFFFFFF) |
+                          dict.fromkeys(FIELDS[32:36], 0xFFFFFFFFFFFFFFFF) | dict.fromkeys(FIELDS[36:], 0xFFFFFFFF))
 
 
 def pack(**fields) -> bytes:

@@ -27,7 +27,6 @@ from ..wire.errors import WireError
 from .config import SocketOptions, TcpConfig
 from .connection import Connection
 from .listener import Listener
-from .state import State
 from .timewait import TimeWait
 
 ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
@@ -93,9 +92,7 @@ class TcpLayer:
         self._heap: list = []
         self._tick = itertools.count()
         # RFC 6528 §3: a secret key per host, here drawn from the host's seeded RNG.
-        secret = env.rng.getrandbits(256).to_bytes(32, "big")
-        self._isn_key = secret[:16]
-        self._ts_key = secret[16:]
+        self._secret = env.rng.getrandbits(256).to_bytes(32, "big")
         self._ca_second = -1
         self._ca_count = 0
 
@@ -109,18 +106,18 @@ class TcpLayer:
     def _name(self, local, remote) -> str:
         return f"{self._addr_str(*local)}>{self._addr_str(*remote)}"
 
-    def _hash(self, key: tuple, k: bytes) -> int:
+    def _key_hash(self, key: tuple) -> int:
+        """64 secret-keyed bits per 4-tuple: the high half is RFC 6528's F() for the ISN,
+        the low half the connection's timestamp offset (RFC 7323 §7.1), from one hash."""
         data = key[0] + key[1].to_bytes(2, "big") + key[2] + key[3].to_bytes(2, "big")
-        return int.from_bytes(hashlib.blake2s(data, key=k, digest_size=4).digest(), "big")
+        return int.from_bytes(hashlib.blake2s(data, key=self._secret, digest_size=8).digest(), "big")
 
-    def _isn(self, key: tuple, now: int) -> int:
+    def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
-        M a 4-microsecond timer."""
-        return (now // 4 + self._hash(key, self._isn_key)) & MASK
-
-    def _ts_offset(self, key: tuple) -> int:
-        """Per-connection timestamp offset (RFC 7323 §7.1, as Linux randomizes tsval)."""
-        return self._hash(key, self._ts_key)
+        M a 4-microsecond timer (`f` is F when the caller already has it)."""
+        if f is None:
+            f = self._key_hash(key) >> 32
+        return (now // 4 + f) & MASK
 
     def _challenge_ack_ok(self, now: int) -> bool:
         """RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs per second per host."""

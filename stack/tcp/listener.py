@@ -9,10 +9,9 @@ cookies, a full SYN queue or a full accept queue drops new SYNs (counted
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from collections import deque
 
-from ..seq import MASK
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from .connection import Connection
@@ -96,7 +95,7 @@ class Listener(Waitable):
         # third: SYN.  Data on a SYN is not queued (as Linux without TCP Fast Open): it
         # is left unacknowledged and the peer sends it again.
         binding = layer._child_binding(self.binding, dst)
-        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), dataclasses.replace(self.opts), binding, now)
+        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), copy.copy(self.opts), binding, now)
         binding.owner = child
         child.listener = self
         layer.conns[child.key] = child

@@ -9,6 +9,7 @@ from the same table.
 from __future__ import annotations
 
 import enum
+from types import MappingProxyType
 
 
 class State(enum.IntEnum):
@@ -29,21 +30,22 @@ class State(enum.IntEnum):
         return SS_NAMES[self]
 
 
-SS_NAMES = {
+SS_NAMES = MappingProxyType({
     State.ESTABLISHED: "ESTAB", State.SYN_SENT: "SYN-SENT", State.SYN_RECEIVED: "SYN-RECV",
     State.FIN_WAIT_1: "FIN-WAIT-1", State.FIN_WAIT_2: "FIN-WAIT-2", State.TIME_WAIT: "TIME-WAIT",
     State.CLOSED: "UNCONN", State.CLOSE_WAIT: "CLOSE-WAIT", State.LAST_ACK: "LAST-ACK",
     State.LISTEN: "LISTEN", State.CLOSING: "CLOSING",
-}
+})
 
-STATE_NAMES = {st: st.name for st in State}  # enum .name is a slow descriptor on hot paths
+STATE_NAMES = MappingProxyType({st: st.name for st in State})  # enum .name is a slow descriptor on hot paths
+STATE_STAT_KEYS = MappingProxyType({st: "tcp.state." + st.name for st in State})
 
 S = State
 # Figure 5 of RFC 9293, plus the arcs its text adds: any state -> CLOSED on RST / abort /
 # timeout (§3.10.7.4 "reset processing", §3.10.5 ABORT, §3.8.3 R2), SYN_RECEIVED ->
 # LISTEN for a passive open reset by the peer (§3.10.7.4 second check), and
 # SYN_RECEIVED -> FIN_WAIT_1 when the user closes before the handshake completes (§3.10.4).
-TRANSITIONS: dict[State, frozenset[State]] = {
+TRANSITIONS: MappingProxyType = MappingProxyType({
     S.CLOSED: frozenset({S.LISTEN, S.SYN_SENT, S.SYN_RECEIVED}),
     S.LISTEN: frozenset({S.SYN_RECEIVED, S.SYN_SENT, S.CLOSED}),
     S.SYN_SENT: frozenset({S.SYN_RECEIVED, S.ESTABLISHED, S.CLOSED}),
@@ -55,7 +57,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.CLOSING: frozenset({S.TIME_WAIT, S.CLOSED}),
     S.LAST_ACK: frozenset({S.CLOSED}),
     S.TIME_WAIT: frozenset({S.CLOSED}),
-}
+})
 
 SYNCHRONIZED = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK,
                           S.TIME_WAIT})
@@ -63,3 +65,13 @@ SYNCHRONIZED = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAI
 RECEIVING = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
 # States in which our FIN has been queued or sent.
 FIN_QUEUED = frozenset({S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSING, S.LAST_ACK, S.TIME_WAIT})
+
+
+def to_dot() -> str:
+    """The transition table as a Graphviz digraph (the docs diagram is drawn from this)."""
+    lines = ["digraph tcp {", "  rankdir=TB;", "  node [shape=box, fontname=monospace];"]
+    for old in State:
+        for new in sorted(TRANSITIONS[old], key=int):
+            lines.append(f"  {old.name} -> {new.name};")
+    lines.append("}")
+    return "\n".join(lines)

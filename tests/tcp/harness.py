@@ -12,7 +12,7 @@ from stack.addr import ip
 from stack.seq import MASK, seq_add
 from stack.tcp import SocketOptions, State, TcpConfig, TcpLayer
 from stack.wire import tcp as tcp_wire
-from stack.wire.tcp import ACK, FIN, PSH, RST, SYN, TcpOptions
+from stack.wire.tcp import ACK, FIN, PSH, SYN, TcpOptions
 
 A = ip("192.0.2.1")
 B = ip("192.0.2.2")

@@ -4,11 +4,11 @@ import errno
 
 import pytest
 
-from stack.clock import MS, SECOND
+from stack.clock import SECOND
 from stack.seq import seq_add
 from stack.tcp import SocketOptions, State, TcpConfig
 from stack.wire import tcp as tcp_wire
-from stack.wire.tcp import ACK, FIN, PSH, RST, SYN, TcpOptions
+from stack.wire.tcp import ACK, FIN, RST, SYN, TcpOptions
 
 from .harness import A, B, Harness, Wire
 

@@ -8,12 +8,12 @@ import pytest
 
 from stack.addr import ip
 from stack.clock import MS, SECOND
-from stack.tcp import SocketOptions, State, TcpConfig, TcpLayer
+from stack.tcp import State, TcpConfig, TcpLayer
 from stack.tcp.layer import EPHEMERAL_HIGH, EPHEMERAL_LOW
 from stack.wire import tcp as tcp_wire
-from stack.wire.tcp import ACK, RST, SYN, TcpOptions
+from stack.wire.tcp import ACK, SYN, TcpOptions
 
-from .harness import A, B, FakeEnv, Harness, Wire, transfer
+from .harness import A, B, FakeEnv, Harness, Wire
 
 ANY = bytes(4)
 
@@ -113,6 +113,7 @@ def test_connect_wildcard_binding_takes_route_source():
 def test_isn_rfc6528_per_tuple_and_clock_driven():
     t = layer()
     k1 = (A, 1000, B, 80)
+    assert t._isn(k1, 0) == t._isn(k1, 0, t._key_hash(k1) >> 32)
     k2 = (A, 1001, B, 80)
     assert t._isn(k1, 0) != t._isn(k2, 0)
     assert (t._isn(k1, 4_000) - t._isn(k1, 0)) % 2**32 == 1000  # M: a 4 us timer

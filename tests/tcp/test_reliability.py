@@ -10,7 +10,7 @@ from stack.seq import seq_add
 from stack.tcp import SocketOptions, State, TcpConfig
 from stack.tcp.info import unpack
 from stack.wire import tcp as tcp_wire
-from stack.wire.tcp import ACK, FIN, PSH, RST, SYN, TcpOptions
+from stack.wire.tcp import ACK, RST, SYN, TcpOptions
 
 from .harness import A, B, Harness
 
@@ -50,6 +50,7 @@ def test_data_rto_doubles_and_ends_in_etimedout():
             times.append(h.now - 10 * MS)
     # RTO 200 ms (Linux minimum), doubling
     assert times == [200 * MS, 600 * MS, 1400 * MS]
+    assert {e["why"] for e in h.env.events("retransmit")} == {"go-back-N (RTO or PMTU)"}
     assert h.now - 10 * MS == 3000 * MS
     assert h.conn.error == errno.ETIMEDOUT
     assert h.env.stats["tcp.timeout.data"] == 1
@@ -73,6 +74,61 @@ def test_rtt_sample_and_karn():
     h.push(ACK, ack=c.snd_nxt)
     assert c.rtt.srtt == srtt  # Karn: no sample from a retransmitted segment
     assert c.rtt.backoff == 1
+
+
+def test_rto_into_shrunk_zero_window_probes_without_timing_out():
+    """Regression: an RTO after the peer shrank its window to zero used to send new data
+    past snd_max and then spin on window probes; now the head segment is resent as a
+    probe, snd_max stays, and retries2 does not end a connection whose peer answers."""
+    h = Harness(retries2=2)
+    h.established(TcpOptions(mss=1000), window=3000, opts=nodelay())
+    c = h.conn
+    c.send(b"r" * 5000, h.now)
+    segs = h.sent()
+    assert [len(s.data) for s in segs] == [1000, 1000, 1000]
+    snd_max = c.snd_max
+    h.push(ACK, ack=c.snd_una, window=0)  # the receiver reneges on its window
+    for _ in range(5):
+        h.fire()
+        out = h.one()
+        assert out.seq == segs[0].seq and len(out.data) == 1000
+        assert c.snd_max == snd_max
+        h.push(ACK, ack=c.snd_una, window=0)  # still alive, still closed
+    assert c.state is State.ESTABLISHED
+    h.push(ACK, ack=segs[1].seq + 1000, window=3000)
+    assert c.snd_una == segs[1].seq + 1000
+
+
+def test_rto_retransmits_into_a_window_smaller_than_sws_threshold():
+    """Regression: sender SWS avoidance blocked the go-back-N retransmission after an RTO
+    when the window had become smaller than half the largest one offered."""
+    h = Harness()
+    h.established(TcpOptions(mss=1000), window=10000, opts=nodelay())
+    c = h.conn
+    c.send(b"s" * 3000, h.now)
+    segs = h.sent()
+    h.push(ACK, ack=c.snd_una, window=500)
+    h.fire()
+    out = h.one()
+    assert out.seq == segs[0].seq and len(out.data) == 500
+
+
+def test_acks_carry_snd_max_after_rto_rewinds_snd_nxt():
+    """Regression (found by the chaos runs): with both ends in go-back-N after RTOs,
+    ACKs stamped with the rewound snd_nxt looked old to the peer, which dropped them
+    unread: a deadlock ending in ETIMEDOUT."""
+    h = Harness()
+    h.established(TcpOptions(mss=1000), opts=nodelay())
+    c = h.conn
+    c.send(b"t" * 3000, h.now)
+    h.sent()
+    h.fire()  # RTO: snd_nxt rewinds to snd_una (+ the one resent segment)
+    h.sent()
+    assert c.snd_nxt != c.snd_max
+    h.send_data(b"x", ack=c.snd_una)
+    h.advance(40 * MS)
+    ack = h.one()
+    assert ack.flags == ACK and ack.seq == c.snd_max
 
 
 def test_rto_rfc_profile_minimum_one_second():
@@ -112,6 +168,7 @@ def test_fast_retransmit_and_newreno_partial_ack():
     h.push(ACK, ack=c.snd_max)
     assert not c.in_recovery and c.cc.cwnd <= c.cc.ssthresh
     assert h.env.stats["tcp.fast_retransmit"] == 1
+    assert [e["why"] for e in h.env.events("retransmit")] == ["fast retransmit", "partial ack"]
 
 
 def test_sack_recovery_retransmits_only_holes():
@@ -358,3 +415,26 @@ def test_series_recording():
     t, cwnd, ssthresh, srtt, rto, flight, rwnd = h.conn.series[-1]
     # RFC 6298 §2.3: the handshake's sample (1 us) then 10 ms: SRTT = (7 * 1 + 10000) / 8
     assert t == h.now and cwnd >= 14600 and srtt == (7 * 1 + 10 * MS) // 8 and flight == 0
+
+
+def test_repeated_rto_keeps_ssthresh_rfc5681():
+    h = Harness(congestion="newreno")
+    h.established(TcpOptions(mss=1000), opts=nodelay())
+    c = h.conn
+    c.send(b"u" * 8000, h.now)
+    h.sent()
+    h.fire()
+    assert (c.cc.cwnd, c.cc.ssthresh) == (1000, 4000)  # max(FlightSize / 2, 2 SMSS)
+    h.fire()
+    assert (c.cc.cwnd, c.cc.ssthresh) == (1000, 4000)  # held constant on the second timeout
+
+
+def test_rto_is_three_seconds_after_a_retransmitted_syn_rfc6298_5_7():
+    h = Harness()
+    syn = h.syn_sent()
+    h.fire()  # the SYN is retransmitted at 1 s: no RTT sample (Karn)
+    h.sent()
+    h.push(SYN | ACK, h.PEER_ISS, ack=syn.seq + 1, options=tcp_wire.encode_options(TcpOptions(mss=1460)))
+    h.sent()
+    assert h.conn.rtt.srtt == 0 and h.conn.rtt.current() == 3 * SECOND
+    assert h.conn.cc.cwnd == h.conn.mss  # RFC 5681 §3.1: the loss window after a lost SYN

@@ -6,7 +6,7 @@ import pytest
 
 from stack.clock import MS, SECOND
 from stack.seq import seq_add
-from stack.tcp import State, TcpConfig
+from stack.tcp import State
 from stack.wire import tcp as tcp_wire
 from stack.wire.tcp import ACK, FIN, PSH, RST, SYN, TcpOptions
 
@@ -397,3 +397,69 @@ def test_paws_drops_old_timestamp_and_acks():
     ack = h.sent()[-1]
     assert ack.flags == ACK and h.env.stats["tcp.rx.paws"] == 1
     assert h.conn.recv(100, 0) == b"new"
+
+
+# ---- per-state details of §3.10.7.4
+@pytest.mark.parametrize("state,expect", [("fin_wait_1", errno.ECONNRESET), ("closing", None)])
+def test_rst_in_fin_wait_1_and_closing(state, expect):
+    h = Harness()
+    getattr(h, state)()
+    h.push(RST, h.peer_nxt)
+    assert h.conn.state is State.CLOSED and h.conn.error == expect
+    assert not h.layer.conns
+
+
+def test_syn_in_close_wait_gets_challenge_ack():
+    h = Harness()
+    h.close_wait()
+    h.push(SYN, seq_add(h.peer_nxt, 3))
+    ack = h.one()
+    assert ack.flags == ACK and ack.ack == h.peer_nxt and h.conn.state is State.CLOSE_WAIT
+
+
+def test_retransmitted_fin_in_close_wait_and_last_ack_is_reacked():
+    for state in ("close_wait", "last_ack"):
+        h = Harness()
+        getattr(h, state)()
+        h.push(FIN | ACK, seq_add(h.peer_nxt, -1), ack=h.conn.snd_una)
+        ack = h.one()
+        assert ack.flags == ACK and ack.ack == h.peer_nxt
+
+
+def test_data_after_peer_fin_is_not_delivered():
+    h = Harness()
+    h.close_wait()
+    h.push(ACK | PSH, h.peer_nxt, ack=h.conn.snd_nxt, data=b"late")
+    assert h.conn.recv(10, 0) == b"" and h.env.stats["tcp.rx.data_after_fin"] == 1
+
+
+def test_fin_wait_2_keeps_receiving_until_peer_fin():
+    h = Harness()
+    h.established()
+    h.conn.shutdown(1, h.now)
+    fin = h.one()
+    h.push(ACK, ack=fin.seq + 1)
+    h.send_data(b"a" * 1460, ack=fin.seq + 1)
+    h.send_data(b"b" * 1460, ack=fin.seq + 1)
+    assert h.one().ack == h.peer_nxt
+    h.send_data(b"", flags=ACK | FIN, ack=fin.seq + 1)
+    assert h.one().ack == h.peer_nxt and h.conn.state is State.TIME_WAIT
+    assert h.conn.recv(5000, 0) == b"a" * 1460 + b"b" * 1460
+    assert h.conn.recv(5000, 0) == b""
+
+
+def test_duplicate_ack_without_outstanding_data_is_ignored():
+    h = Harness()
+    h.established()
+    for _ in range(5):
+        h.push(ACK, ack=h.conn.snd_una)
+    h.none()
+    assert h.env.stats["tcp.rx.dupack"] == 0
+
+
+def test_ack_too_old_is_challenged():
+    h = Harness()
+    h.established(window=1000)
+    c = h.conn
+    h.push(ACK, ack=seq_add(c.snd_una, -5000))
+    assert h.one().flags == ACK and h.env.stats["tcp.rx.ack_too_old"] == 1

@@ -1,12 +1,10 @@
 """Every transition of RFC 9293 Figure 5, driven with crafted segments."""
 
-import errno
-
 import pytest
 
 from stack.clock import MS, SECOND
 from stack.seq import seq_add
-from stack.tcp import State, TcpConfig
+from stack.tcp import State
 from stack.tcp.state import TRANSITIONS
 from stack.wire import tcp as tcp_wire
 from stack.wire.tcp import ACK, FIN, PSH, RST, SYN, TcpOptions
@@ -277,3 +275,32 @@ def test_table_checks_every_transition():
     # every state appears and only legal arcs exist
     assert set(TRANSITIONS) == set(State)
     assert State.TIME_WAIT in TRANSITIONS[State.FIN_WAIT_2] and State.ESTABLISHED not in TRANSITIONS[State.CLOSED]
+
+
+def test_diagram_is_drawn_from_the_table():
+    from stack.tcp.state import to_dot
+    dot = to_dot()
+    assert dot.count("->") == sum(len(v) for v in TRANSITIONS.values())
+    assert "FIN_WAIT_1 -> TIME_WAIT;" in dot and "CLOSED -> LISTEN;" in dot
+
+
+def test_self_connect_is_a_simultaneous_open():
+    """connect() to our own bound port (Linux allows it): the SYN meets its own
+    connection in SYN-SENT, which takes the simultaneous-open path to ESTABLISHED."""
+    from collections import deque
+    from stack.tcp import TcpLayer
+    from .harness import A, FakeEnv
+    q = deque()
+    env = FakeEnv((A,))
+    layer = TcpLayer(env)
+    env.send_hook = lambda s, d, p: q.append((s, d, p))
+    c = layer.connect(layer.bind(A, 5000), (A, 5000), 0)
+    while q:
+        s, d, p = q.popleft()
+        layer.input(s, d, memoryview(p), 0)
+    assert c.state is State.ESTABLISHED and env.stats["tcp.state.SYN_RECEIVED"] == 1
+    c.send(b"hello self", 0)
+    while q:
+        s, d, p = q.popleft()
+        layer.input(s, d, memoryview(p), 0)
+    assert c.recv(100, 0) == b"hello self"

@@ -77,7 +77,7 @@ def test_sequence_wrap_during_transfer():
     w = Wire(seed=5, loss=0.02, delay=2 * MS)
     # both ISNs 5000 bytes below 2**32, so the data crosses the wrap at once
     for layer in (w.a, w.b):
-        layer._isn = lambda key, now: (2**32 - 5000) & 0xFFFFFFFF
+        layer._isn = lambda key, now, f=None: (2**32 - 5000) & 0xFFFFFFFF
     ca, cb, _ = w.connect()
     assert ca.iss == cb.iss == 2**32 - 5000
     data = payload(3 * MB)

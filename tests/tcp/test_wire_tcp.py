@@ -1,5 +1,3 @@
-import struct
-
 import pytest
 from hypothesis import given, strategies as st
 from scapy.layers.inet import IP, TCP
@@ -9,7 +7,7 @@ from stack.addr import ip
 from stack.wire import tcp
 from stack.wire.checksum import transport_checksum
 from stack.wire.errors import BadChecksum, Malformed, Truncated
-from stack.wire.tcp import ACK, FIN, PSH, RST, SYN, TcpOptions
+from stack.wire.tcp import ACK, PSH, SYN, TcpOptions
 
 S, D = ip("192.0.2.1"), ip("192.0.2.2")
 S6, D6 = ip("2001:db8::1"), ip("2001:db8::2")
@@ -160,3 +158,37 @@ def test_roundtrip(sport, dport, seq, ack, flags, window, payload, opts, order, 
 def test_too_many_options_refused():
     with pytest.raises(ValueError):
         tcp.encode_options(TcpOptions(mss=1, timestamps=(1, 2), sack_blocks=((1, 2),) * 4))
+
+
+def test_listener_answers_a_linux_like_syn_built_by_scapy():
+    """A SYN as Linux sends it (crafted by scapy) gets a SYN-ACK that scapy dissects with
+    every option answered; the options the SYN lacked are absent."""
+    from stack.tcp import TcpConfig, TcpLayer
+    from .harness import FakeEnv
+    env = FakeEnv((D,))
+    layer = TcpLayer(env, TcpConfig())
+    layer.listen(layer.bind(D, 80), 5)
+    syn = TCP(sport=40000, dport=80, seq=12345, flags="S", window=64240,
+              options=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (777, 0)), ("NOP", None), ("WScale", 7)])
+    raw = bytes(IP(src=ip_s(S), dst=ip_s(D)) / syn)[20:]
+    layer.input(S, D, memoryview(raw), 0)
+    (src, dst, out), = env.sent
+    t = scapy_tcp(out, D, S)[TCP]
+    assert str(t.flags) == "SA" and t.ack == 12346 and t.window == 65535
+    o = dict(t.options)
+    assert o["MSS"] == 1460 and o["WScale"] == 3 and "SAckOK" in o and o["Timestamp"][1] == 777
+    env.sent.clear()
+    syn2 = TCP(sport=40001, dport=80, seq=5, flags="S", window=1000, options=[("MSS", 536)])
+    layer.input(S, D, memoryview(bytes(IP(src=ip_s(S), dst=ip_s(D)) / syn2)[20:]), 0)
+    (src, dst, out), = env.sent
+    assert dict(scapy_tcp(out, D, S)[TCP].options) == {"MSS": 1460}
+
+
+@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
+       st.integers(0, 0xFF), st.integers(0, 0xFFFF), st.binary(max_size=200), st.booleans(), st.booleans())
+def test_build_fast_equals_build(sport, dport, seq, ack, flags, window, payload, ts, v6):
+    src, dst = (S6, D6) if v6 else (S, D)
+    opts = tcp.encode_ts(seq, ack) if ts else b""
+    base = tcp.checksum_base(sport, dport, src, dst)
+    assert tcp.build_fast(base, sport, dport, seq, ack, flags, window, payload, opts) == \
+        tcp.build(sport, dport, seq, ack, flags, window, payload, src, dst, options=opts)

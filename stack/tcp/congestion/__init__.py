@@ -1,10 +1,12 @@
 """Pluggable congestion control: `make(name, mss, iw)` returns a fresh controller."""
 
+from types import MappingProxyType
+
 from .base import CongestionControl
 from .cubic import Cubic
 from .newreno import NewReno
 
-ALGORITHMS = {"newreno": NewReno, "reno": NewReno, "cubic": Cubic}
+ALGORITHMS = MappingProxyType({"newreno": NewReno, "reno": NewReno, "cubic": Cubic})
 
 
 def make(name: str, mss: int, initial_window: int) -> CongestionControl:
