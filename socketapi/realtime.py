@@ -61,6 +61,13 @@ class _StackLock:
         return self
 
     def __exit__(self, *exc) -> None:
+        rt = self.rt
+        heap = rt.events._heap
+        if heap and threading.current_thread() is not rt._thread:
+            s = rt._sleep_until
+            if s is None or heap[0][0] < s:
+                rt._sleep_until = heap[0][0]
+                rt._poke()  # a caller scheduled something (a frame on a link) sooner than the stack sleeps
         self.rlock.release()
 
 

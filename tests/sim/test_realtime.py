@@ -104,3 +104,21 @@ def test_spawn_runs_a_thread_with_the_host_namespace(rt_net):
     t = h2.spawn(who)
     t.join(5)
     assert t.result == "h2"
+
+
+def test_a_frame_sent_from_a_caller_thread_wakes_the_stack_thread(rt_net):
+    """Regression: a datagram scheduled on an in-memory link by a caller's thread used to wait
+    for the stack thread's idle select() timeout (a second per hop)."""
+    net, h1, h2 = rt_net
+    sk1, sk2 = h1.socket, h2.socket
+    a = sk1.socket(sk1.AF_INET, sk1.SOCK_DGRAM)
+    b = sk2.socket(sk2.AF_INET, sk2.SOCK_DGRAM)
+    b.bind(("", 7))
+    b.settimeout(5)
+    a.sendto(b"warm-up", ("192.0.2.2", 7))  # ARP first
+    b.recvfrom(100)
+    t0 = time.monotonic()
+    for i in range(10):
+        a.sendto(b"x", ("192.0.2.2", 7))
+        b.recvfrom(100)
+    assert time.monotonic() - t0 < 2.0  # ten one-way trips of ~1 ms; a missed wakeup costs 1 s each
