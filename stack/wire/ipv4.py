@@ -67,8 +67,6 @@ def parse(buf: memoryview, verify_checksum: bool = True) -> tuple[IPv4Header, me
         raise Truncated(f"IPv4 packet of {len(buf)} bytes")
     vihl, tos, total_length, ident, frag, ttl, proto, _csum, src, dst = _HDR.unpack_from(buf)
     ihl = (vihl & 0x0F) * 4
-    if vihl >> 4 != 4:
-        raise Malformed(f"IP version {vihl >> 4} in an IPv4 packet")
     if ihl < HEADER_LEN:
         raise Malformed(f"IHL of {ihl} bytes")
     if len(buf) < ihl:
@@ -79,6 +77,8 @@ def parse(buf: memoryview, verify_checksum: bool = True) -> tuple[IPv4Header, me
         raise Truncated(f"IPv4 total length {total_length} in {len(buf)} bytes")
     if verify_checksum and header_checksum(buf[:ihl]) != 0:
         raise BadChecksum("IPv4 header checksum")
+    if vihl >> 4 != 4:
+        raise Malformed(f"IP version {vihl >> 4} in an IPv4 packet")
     if frag & 0x8000:
         raise Malformed("reserved flag bit set")
     options = bytes(buf[HEADER_LEN:ihl]) if ihl > HEADER_LEN else b""

@@ -26,6 +26,16 @@ def host_and_probe():
     return net, h, p
 
 
+def refix(frame: bytes) -> bytes:
+    """Recompute the IPv4 header checksum after a test changed a header field."""
+    from stack.wire.checksum import internet_checksum
+
+    head = bytearray(frame[14:34])
+    head[10:12] = b"\0\0"
+    head[10:12] = internet_checksum(bytes(head)).to_bytes(2, "big")
+    return frame[:14] + bytes(head) + frame[34:]
+
+
 def sent(p, layer=None):
     out = [Ether(f) for _, f in p.frames]
     return [e for e in out if layer is None or layer in e]
@@ -46,7 +56,7 @@ def test_echo_request_is_answered_with_same_id_seq_payload():
 
 @pytest.mark.parametrize("mangle, counter", [
     (lambda b: b[:14 + 10] + b"\xde\xad" + b[14 + 12:], "ip.rx.bad_checksum"),
-    (lambda b: b[:14] + b"\x65" + b[15:], "ip.rx.malformed"),  # version 6 in an IPv4 ethertype
+    (lambda b: refix(b[:14] + b"\x65" + b[15:]), "ip.rx.malformed"),  # version 6 in an IPv4 ethertype
     (lambda b: b[:14 + 12], "ip.rx.truncated"),
     (lambda b: b[:14 + 30], "ip.rx.truncated"),  # total length beyond the frame
 ])
