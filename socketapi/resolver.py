@@ -25,16 +25,25 @@ PROTOCOLS = {"ip": 0, "icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "ipv6": 41, "ip
 # -- numeric conversions -------------------------------------------------------
 
 def inet_aton(text: str) -> bytes:
-    """BSD inet_aton: accepts 'a', 'a.b', 'a.b.c' and 'a.b.c.d' with decimal, octal, hex parts."""
+    """glibc's inet_aton: 'a', 'a.b', 'a.b.c' or 'a.b.c.d' with decimal, octal (0...) or hex
+    (0x...) parts; anything after the first whitespace is ignored, as glibc does."""
     if not isinstance(text, str):
         raise TypeError(f"inet_aton() argument 1 must be str, not {type(text).__name__}")
-    parts = text.split(".")
+    head = text.split(None, 1)[0] if text and not text[0].isspace() else ""
+    parts = head.split(".")
     try:
-        if len(parts) > 4 or not text or any(p == "" for p in parts):
+        if len(parts) > 4 or not head or any(p == "" for p in parts):
             raise ValueError
-        nums = [int(p, 0) if not (len(p) > 1 and p[0] == "0" and p[1] not in "xX") else int(p, 8) for p in parts]
-        if any(n < 0 for n in nums):
-            raise ValueError
+        nums = []
+        for p in parts:
+            if p[:2].lower() == "0x":
+                nums.append(int(p[2:], 16) if p[2:] else 0)
+            elif len(p) > 1 and p[0] == "0":
+                nums.append(int(p, 8))
+            else:
+                if not p.isdigit():
+                    raise ValueError
+                nums.append(int(p))
         last = nums[-1]
         if any(n > 255 for n in nums[:-1]) or last >= 1 << (8 * (5 - len(nums))):
             raise ValueError
@@ -47,14 +56,22 @@ def inet_aton(text: str) -> bytes:
         raise OSError("illegal IP address string passed to inet_aton") from None
 
 
+def _buffer(obj) -> bytes:
+    if isinstance(obj, str) or not hasattr(obj, "__buffer__") and not isinstance(obj, (bytes, bytearray, memoryview)):
+        raise TypeError(f"a bytes-like object is required, not '{type(obj).__name__}'")
+    return bytes(obj)
+
+
 def inet_ntoa(packed) -> str:
-    b = bytes(packed)
+    b = _buffer(packed)
     if len(b) != 4:
         raise OSError("packed IP wrong length for inet_ntoa")
     return "%d.%d.%d.%d" % tuple(b)
 
 
 def inet_pton(family: int, text: str) -> bytes:
+    if isinstance(family, float) or not hasattr(family, "__index__"):
+        raise TypeError(f"'{type(family).__name__}' object cannot be interpreted as an integer")
     if not isinstance(text, str):
         raise TypeError(f"inet_pton() argument 2 must be str, not {type(text).__name__}")
     if family == C.AF_INET:
@@ -71,7 +88,7 @@ def inet_pton(family: int, text: str) -> bytes:
 
 
 def inet_ntop(family: int, packed) -> str:
-    b = bytes(packed)
+    b = _buffer(packed)
     if family == C.AF_INET:
         if len(b) != 4:
             raise ValueError("invalid length of packed IP address string")
@@ -79,17 +96,34 @@ def inet_ntop(family: int, packed) -> str:
     if family == C.AF_INET6:
         if len(b) != 16:
             raise ValueError("invalid length of packed IP address string")
-        return ipaddress.IPv6Address(b).compressed
+        return ipv6_text(b)
     raise ValueError(f"unknown address family {family}")
 
 
+def ipv6_text(b: bytes) -> str:
+    """RFC 5952 text, with glibc's dotted tail for IPv4-mapped and -compatible addresses."""
+    if b[:10] == bytes(10) and b[10:12] == b"\xff\xff":
+        return "::ffff:%d.%d.%d.%d" % tuple(b[12:])
+    if b[:12] == bytes(12) and b[12:14] != b"\0\0":
+        return "::%d.%d.%d.%d" % tuple(b[12:])
+    return ipaddress.IPv6Address(b).compressed
+
+
 def _uint(name: str, bits: int):
+    """CPython's htons/ntohs (16-bit, argument-clinic messages) and htonl/ntohl (32-bit)."""
+
     def conv(x):
+        if bits == 32 and not isinstance(x, int):
+            raise TypeError(f"expected int, {type(x).__name__} found")
         if not isinstance(x, int):
             raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
         if x < 0:
+            if bits == 32:
+                raise OverflowError("can't convert negative value to unsigned int")
             raise OverflowError(f"{name}: can't convert negative Python int to C {bits}-bit unsigned integer")
         if x >> bits:
+            if bits == 32:
+                raise OverflowError("int larger than 32 bits")
             raise OverflowError(f"{name}: Python int too large to convert to C {bits}-bit unsigned integer")
         return int.from_bytes(x.to_bytes(bits // 8, "big"), "little")
 
@@ -176,8 +210,13 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
         raise gai(C.EAI_FAMILY)
     if type not in (0, C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_RAW):
         raise gai(C.EAI_SOCKTYPE)
+    if flags & ~_GAI_FLAGS or (flags & C.AI_CANONNAME and host is None):
+        raise gai(C.EAI_BADFLAGS)
     if host is None and port is None:
         raise gai(C.EAI_NONAME)
+    if type and proto and type != C.SOCK_RAW and proto != {C.SOCK_STREAM: C.IPPROTO_TCP,
+                                                          C.SOCK_DGRAM: C.IPPROTO_UDP}[type]:
+        raise gai(C.EAI_SOCKTYPE)
     portnum = _service(port, type, flags)
     if portnum is not None:
         portnum &= 0xFFFF  # glibc truncates as htons() does; CPython passes it through
@@ -194,7 +233,7 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
             addrs = [n]
         else:
             addrs = lookup_name(host_obj, host)
-        canon = host if flags & C.AI_CANONNAME else ""
+        canon = canonical_name(host_obj, host) if flags & C.AI_CANONNAME else ""
     if family == C.AF_INET:
         addrs = [a for a in addrs if len(a) == 4]
     elif family == C.AF_INET6:
@@ -221,7 +260,27 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
     return out
 
 
+_GAI_FLAGS = 0x4FF  # glibc: PASSIVE CANONNAME NUMERICHOST V4MAPPED ALL ADDRCONFIG IDN CANONIDN NUMERICSERV
+
+
+def canonical_name(host_obj, name: str) -> str:
+    """The canonical name getaddrinfo's AI_CANONNAME returns: the numeric text, or the name as
+    the host table or network knows it (lower case, as /etc/hosts spells localhost)."""
+    if _numeric(name) is not None:
+        return name
+    key = name.lower().rstrip(".")
+    if key in ("localhost", "localhost.localdomain"):
+        return "localhost"
+    return key
+
+
 def getservbyname(name: str, proto: str | None = None) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"getservbyname() argument 1 must be str, not {type(name).__name__}")
+    if proto is not None and not isinstance(proto, str):
+        raise TypeError(f"getservbyname() argument 2 must be str, not {type(proto).__name__}")
+    if proto not in (None, "tcp", "udp"):
+        raise OSError("service/proto not found")
     p = SERVICES.get(name)
     if p is None or (proto == "udp" and name in TCP_ONLY) or (proto == "tcp" and name in UDP_ONLY):
         raise OSError("service/proto not found")
@@ -240,6 +299,8 @@ def getservbyport(port: int, proto: str | None = None) -> str:
 
 
 def getprotobyname(name: str) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"getprotobyname() argument 1 must be str, not {type(name).__name__}")
     p = PROTOCOLS.get(name.lower())
     if p is None:
         raise OSError("protocol not found")

@@ -249,7 +249,7 @@ class socket(StreamMethods):
         return -1 if self._closed else self._fileno
 
     def __repr__(self) -> str:
-        s = f"<socketapi.socket fd={self.fileno()}, family={self._family}, type={self._kind}, proto={self._proto}"
+        s = f"<socket.socket fd={self.fileno()}, family={self._family}, type={self._kind}, proto={self._proto}"
         if not self._closed:
             try:
                 s += f", laddr={self.getsockname()}"
@@ -260,7 +260,7 @@ class socket(StreamMethods):
             except OSError:
                 pass
         else:
-            s = s.replace("<socketapi.socket", "<socketapi.socket [closed]")
+            s = s.replace("<socket.socket", "<socket.socket [closed]")
         return s + ">"
 
     def __enter__(self):

@@ -251,7 +251,9 @@ class Host(Node):
         return t
 
     def poll(self, now: int) -> None:
-        if self._loop:
+        rounds = 0
+        while self._loop and rounds < 64:  # loopback answers (an ICMP error, say) land in the same turn,
+            rounds += 1                     # as Linux's softirq finishes them before the send returns
             batch, self._loop = self._loop, []
             lo = self.lo
             for packet in batch:
