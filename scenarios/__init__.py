@@ -5,5 +5,6 @@ REGISTRY = {
     "udp-echo": "scenarios.udp_echo",
     "traceroute": "scenarios.traceroute",
     "fragments": "scenarios.fragments",
+    "tap-demo": "scenarios.tap_demo",
 }
 SHOWCASE = "arp-ping"
