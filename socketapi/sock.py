@@ -799,6 +799,27 @@ class socket(StreamMethods):
         return code
 
 
+    # -- readiness (select, poll, selectors) ------------------------------------------
+
+    def _waitables(self) -> list:
+        ep = self._ep
+        return [ep] if ep is not None else []
+
+    def _ready_mask(self) -> int:
+        """poll()'s view of this socket: POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16, POLLNVAL 32."""
+        if self._closed:
+            return 0x20
+        if self._kind != C.SOCK_STREAM:
+            ep = self._ep
+            mask = 0x4
+            if ep.readable:
+                mask |= 0x1
+            if getattr(ep, "error", None):
+                mask |= 0x8
+            return mask
+        return self._stream_ready_mask()
+
+
 def _writable(buffer, caller: str) -> memoryview:
     try:
         mv = memoryview(buffer)

@@ -357,6 +357,24 @@ class StreamMethods:
             return self._opts[(level, name)]
         raise oserror(errno.ENOPROTOOPT)
 
+    def _stream_ready_mask(self) -> int:
+        lst = self._listener
+        if lst is not None:
+            return 0x1 if lst.readable else 0
+        c = self._conn
+        if c is None:
+            return 0x4 | 0x10  # a fresh socket is CLOSED: Linux reports POLLOUT | POLLHUP
+        mask = 0
+        if c.readable:
+            mask |= 0x1
+        if c.writable and c.state not in _CONNECTING:
+            mask |= 0x4
+        if c.error is not None:
+            mask |= 0x8
+        if c.state is State.CLOSED or (c.fin_rcvd and c.shut_wr):
+            mask |= 0x10
+        return mask
+
     @staticmethod
     def _idx(x) -> int:
         if isinstance(x, float) or not hasattr(x, "__index__"):
