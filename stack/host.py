@@ -21,7 +21,7 @@ from .addr import IPV4_BROADCAST, IfAddr, ip_str, mac_str
 from .arp import ArpLayer
 from .icmp import ErrorLimiter, IcmpConfig
 from .ipv4 import PmtuCache, ReassemblyConfig, Reassembler, fragment
-from .neighbor import NeighborConfig
+from .neighbor import NeighborConfig, NeighborState
 from .node import Node
 from .raw import RawLayer
 from .route import RouteTable
@@ -31,9 +31,11 @@ from .wire import ethernet
 from .wire import icmp as icmp_wire
 from .wire import ipv4 as ipv4_wire
 from .wire.errors import WireError
+from .wire.ethernet import VerifiedFrame
 from .wire.ipv4 import IPv4Header
 
 LOOPBACK_MTU = 65536
+REACHABLE = NeighborState.REACHABLE
 ICMP_QUOTE_MAX = 576  # RFC 1812 §4.3.2.3: the error datagram may not exceed 576 bytes
 
 _UNREACH_KIND = {
@@ -279,7 +281,9 @@ class Host(Node):
         """A frame arrived on port `port_no`.  Nothing a remote sends can make this raise."""
         iface = self._port_iface[port_no]
         try:
-            if type(frame) is not bytes:
+            t = type(frame)
+            trusted = t is VerifiedFrame
+            if t is not bytes and not trusted:
                 frame = bytes(frame)
             if len(frame) < 14:
                 self._drop("eth.rx.truncated", "eth", "truncated", length=len(frame))
@@ -296,7 +300,7 @@ class Host(Node):
                 bcast = True
             et = (frame[12] << 8) | frame[13]
             if et == 0x0800:
-                self._ipv4_input(iface, memoryview(frame)[14:], now, bcast)
+                self._ipv4_input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x0806:
                 # The common case on a big LAN: a well-formed broadcast ARP neither for nor
                 # about anyone we know (RFC 826 would only merge a known sender).  Skip it
@@ -333,9 +337,9 @@ class Host(Node):
             self.stats["host.rx.internal_error"] += 1
             self.trace("host", "internal_error", error=repr(e))
 
-    def _ipv4_input(self, iface: Interface, buf: memoryview, now: int, link_bcast: bool) -> None:
+    def _ipv4_input(self, iface: Interface, buf: memoryview, now: int, link_bcast: bool, trusted: bool = False) -> None:
         try:
-            hdr, payload = ipv4_wire.parse(buf)
+            hdr, payload = ipv4_wire.parse(buf, not trusted)
         except WireError as e:
             self._drop(f"ip.rx.{e.reason}", "ip", e.reason, detail=str(e))
             return
@@ -348,14 +352,14 @@ class Host(Node):
             if dst[0] == 127 and not iface.loopback:
                 self._drop("ip.rx.martian", "ip", "loopback destination on a real interface", dst=dst)
                 return
-            self._deliver(iface, hdr, payload, buf, now, False)
+            self._deliver(iface, hdr, payload, buf, now, False, trusted)
         elif dst[0] == 127 and iface.loopback:
-            self._deliver(iface, hdr, payload, buf, now, False)
+            self._deliver(iface, hdr, payload, buf, now, False, trusted)
         elif dst in self._bcast4:
-            self._deliver(iface, hdr, payload, buf, now, True)
+            self._deliver(iface, hdr, payload, buf, now, True, trusted)
         elif 224 <= dst[0] <= 239:
             if dst in iface.mcast_groups:
-                self._deliver(iface, hdr, payload, buf, now, True)
+                self._deliver(iface, hdr, payload, buf, now, True, trusted)
             else:
                 self.stats["ip.rx.mcast_not_joined"] += 1
         elif link_bcast:
@@ -365,7 +369,8 @@ class Host(Node):
         else:
             self._drop("ip.rx.not_for_us", "ip", "not our address", dst=dst)
 
-    def _deliver(self, iface: Interface, hdr: IPv4Header, payload, packet, now: int, bcast: bool) -> None:
+    def _deliver(self, iface: Interface, hdr: IPv4Header, payload, packet, now: int, bcast: bool,
+                 trusted: bool = False) -> None:
         if hdr.mf or hdr.frag_offset:
             done = self.reasm.add(hdr, payload, now)
             if done is None:
@@ -381,11 +386,11 @@ class Host(Node):
             icmp_type = payload[0] if proto == ipv4_wire.PROTO_ICMP and len(payload) else None
             took_raw = self.raw.input(proto, hdr.src, hdr.dst, bytes(packet), icmp_type)
         if proto == ipv4_wire.PROTO_UDP:
-            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast) and not bcast:
+            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast, trusted) and not bcast:
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
         elif proto == ipv4_wire.PROTO_TCP and self.tcp is not None:
             if not bcast:
-                self.tcp.input(hdr.src, hdr.dst, payload, now)
+                self.tcp.input(hdr.src, hdr.dst, payload, now, trusted)
             else:
                 self.stats["tcp.rx.broadcast"] += 1
         elif proto == ipv4_wire.PROTO_ICMP:
@@ -516,7 +521,7 @@ class Host(Node):
         if ch is None:
             self.stats["eth.tx.no_link"] += 1
             return
-        ch.transmit(ethernet.build(dst_mac, iface.mac, ethertype, payload))
+        ch.transmit(VerifiedFrame(ethernet.build(dst_mac, iface.mac, ethertype, payload)))
 
     def _send_ip(self, iface: Interface, next_hop: bytes, packet: bytes, now: int, dst: bytes | None = None) -> None:
         if iface.loopback:
@@ -529,11 +534,15 @@ class Host(Node):
         elif 224 <= dst[0] <= 239:
             mac = mcast_mac(dst)
         else:
-            cache = self.arp.cache(iface)
-            mac = cache.lookup(next_hop, now)
-            if mac is None:
-                cache.enqueue(next_hop, packet, now)
-                return
+            cache = self.arp.caches.get(iface.index) or self.arp.cache(iface)
+            e = cache.entries.get(next_hop)
+            if e is not None and e.state is REACHABLE:
+                mac = e.lladdr  # the common case, without a call
+            else:
+                mac = cache.lookup(next_hop, now)
+                if mac is None:
+                    cache.enqueue(next_hop, packet, now)
+                    return
         self.send_frame(iface, mac, ethernet.ETH_P_IP, packet)
 
     # -- the transports' environment (docs/internals.md) ------------------------------
@@ -594,7 +603,10 @@ class Host(Node):
         if ttl is None:
             ttl = self.config.ttl
         size = 20 + len(payload)
-        if size > iface.mtu or (self.pmtu.entries and size > self.path_mtu(dst)):
+        too_big = size > iface.mtu or (self.pmtu.entries and size > self.path_mtu(dst))
+        if df is None:  # IP_PMTUDISC_WANT: DF when it fits the path MTU, else fragment here
+            df = not too_big
+        if too_big:
             if df:
                 return errno.EMSGSIZE
             self.stats["ip.tx.fragmented"] += 1

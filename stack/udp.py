@@ -116,9 +116,8 @@ class UdpEndpoint(Waitable):
         ttl = self.ttl
         if len(addr) == 4 and 224 <= addr[0] <= 239:
             ttl = self.mcast_ttl
-        # IP_PMTUDISC_WANT: DF on whatever fits the path MTU; larger datagrams are fragmented
-        df = self.pmtudisc and len(seg) + (20 if len(addr) == 4 else 40) <= env.path_mtu(addr)
-        err = env.ip_send(src, addr, udp_wire.PROTO, seg, ttl=ttl, tos=self.tos, df=df)
+        # IP_PMTUDISC_WANT (df=None): DF on whatever fits the path MTU, larger datagrams fragmented
+        err = env.ip_send(src, addr, udp_wire.PROTO, seg, ttl=ttl, tos=self.tos, df=None if self.pmtudisc else False)
         if err:
             raise oserror(err)
         env.stats["udp.tx.datagrams"] += 1
@@ -219,13 +218,14 @@ class UdpLayer:
 
     # -- input -----------------------------------------------------------
 
-    def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, broadcast: bool = False) -> bool:
+    def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, broadcast: bool = False,
+              csum_ok: bool = False) -> bool:
         """Deliver one datagram; returns False when no socket wanted it (the caller may
         answer with ICMP port unreachable)."""
         env = self.env
         stats = env.stats
         try:
-            hdr, data = udp_wire.parse(payload, src, dst)
+            hdr, data = udp_wire.parse(payload, src, dst, not csum_ok)
         except WireError as e:
             stats[f"udp.rx.{e.reason}"] += 1
             env.trace("udp", "drop", reason=e.reason, src=src, detail=str(e))
