@@ -46,9 +46,6 @@ class Network:
         self._macs += 1
         return b"\x02\x00\x00" + self._macs.to_bytes(3, "big")
 
-    def _clock(self) -> int:
-        return self.runtime.now_us()
-
     def _adopt(self, host: Host) -> Host:
         host.runtime = self.runtime
         host.network = self
@@ -62,7 +59,7 @@ class Network:
         self._name_free(name)
         if ip6 is not None:
             raise NotImplementedError("IPv6 addressing is not implemented yet (issue: IPv6)")
-        host = cls(name, config=config, seed=self.seed, tracer=self.tracer, clock=self._clock, mac_factory=self._mac)
+        host = cls(name, config=config, seed=self.seed, tracer=self.tracer, clock=self.runtime.now_us, mac_factory=self._mac)
         addrs = [ip] if isinstance(ip, str) else list(ip or [])
         for i, a in enumerate(addrs):
             host.add_interface(ip=a, mac=_parse_mac(mac) if (mac and i == 0) else None)
