@@ -6,5 +6,11 @@ REGISTRY = {
     "traceroute": "scenarios.traceroute",
     "fragments": "scenarios.fragments",
     "tap-demo": "scenarios.tap_demo",
+    "tcp-handshake": "scenarios.tcp_handshake",
+    "time-wait": "scenarios.tcp_time_wait",
+    "rst-closed-port": "scenarios.tcp_rst",
+    "half-close": "scenarios.tcp_half_close",
+    "simultaneous-open": "scenarios.tcp_simultaneous",
+    "simultaneous-close": "scenarios.tcp_simultaneous_close",
 }
 SHOWCASE = "arp-ping"
