@@ -12,5 +12,10 @@ REGISTRY = {
     "half-close": "scenarios.tcp_half_close",
     "simultaneous-open": "scenarios.tcp_simultaneous",
     "simultaneous-close": "scenarios.tcp_simultaneous_close",
+    "nagle": "scenarios.tcp_nagle",
+    "keepalive": "scenarios.tcp_keepalive",
+    "zero-window": "scenarios.tcp_zero_window",
+    "syn-flood": "scenarios.tcp_syn_flood",
+    "lossy-bulk": "scenarios.tcp_lossy_bulk",
 }
 SHOWCASE = "arp-ping"

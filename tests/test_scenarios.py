@@ -54,3 +54,30 @@ def test_trace_flag_prints_decisions():
                        text=True)
     assert r.returncode == 0
     assert "arp    resolve addr=192.0.2.2" in r.stdout and "neigh_state" in r.stdout
+
+
+def test_lossy_bulk_retransmits_only_what_the_link_dropped(tmp_path):
+    """tshark's TCP analysis of the lossy link: every retransmission repeats a segment the link lost."""
+    import struct
+
+    from tests.tshark import tshark_fields
+
+    pcap = tmp_path / "lossy.pcapng"
+    ctx = run_scenario("lossy-bulk", seed=1, pcap=str(pcap), quiet=True)
+    assert ctx.passed, ctx.failures
+    lost_seqs = set()
+    for _, direction, frame in ctx.lossy_bulk["cubic"]["lost"]:
+        if direction == "h1>s1" and frame[23] == 6:  # IPv4 carrying TCP, from the sender
+            ihl = (frame[14] & 0x0F) * 4
+            seq = struct.unpack_from("!I", frame, 14 + ihl + 4)[0]
+            doff = (frame[14 + ihl + 12] >> 4) * 4
+            if len(frame) - 14 - ihl - doff > 0:
+                lost_seqs.add(seq)
+    rows = tshark_fields(str(pcap), ["tcp.seq_raw", "tcp.len"],
+                         "tcp.analysis.retransmission || tcp.analysis.fast_retransmission || "
+                         "tcp.analysis.spurious_retransmission")
+    assert rows, "a 1% lossy link should have caused retransmissions"
+    assert lost_seqs
+    unexplained = [r for r in rows if int(r[0]) not in lost_seqs]
+    assert unexplained == [], f"retransmissions of segments the link did not drop: {unexplained[:5]}"
+    assert tshark_problems(str(pcap)) == []

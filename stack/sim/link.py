@@ -92,6 +92,7 @@ class Channel:
             rng = self.rng
             if self.loss and rng.random() < self.loss:
                 stats["drop.loss"] += 1
+                self.link.lost.append((now, self.name, frame))
                 self.link.trace("drop", reason="loss", dir=self.name)
                 return None
             if self.corrupt and rng.random() < self.corrupt:
@@ -148,6 +149,7 @@ class Link:
         self.b = b
         self.name = f"{a.name}-{b.name}"
         self.stats: Counter = Counter()
+        self.lost: deque = deque(maxlen=100_000)  # (time, direction, frame) the loss impairment ate
         if reorder_delay is None:
             reorder_delay = max(0.001, delay)
         params = dict(delay=delay, bandwidth=int(bandwidth) if bandwidth else None, loss=loss, duplicate=duplicate,
