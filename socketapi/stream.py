@@ -43,6 +43,7 @@ class StreamMethods:
         self._tcpopts = SocketOptions()
         self._reuseaddr = False
         self._established = False  # a connection was made (connect() again: EISCONN)
+        self._reported = False  # Linux: a connect that completed in the background is reported once
         self._ep = None  # the waitable: the listener or the connection
 
     # -- addresses -----------------------------------------------------------------
@@ -119,8 +120,10 @@ class StreamMethods:
         self._listener = None
         self._conn = conn
         self._tcpopts = SocketOptions(**vars(parent._tcpopts))
+        conn.opts = self._tcpopts  # setsockopt on the accepted socket reaches its connection
         self._reuseaddr = parent._reuseaddr
         self._established = True
+        self._reported = True
         self._ep = conn
 
     def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
@@ -135,6 +138,13 @@ class StreamMethods:
                 return
             if c.error is not None:
                 raise oserror(c.take_error())
+            if c.connected and not self._reported:
+                # the handshake finished while no connect() was waiting for it (non-blocking, or
+                # CPython's timeout mode): the next connect() reports success, once (Linux
+                # inet_stream_connect moving SS_CONNECTING to SS_CONNECTED)
+                self._reported = True
+                self._established = True
+                return
             if c.connected or self._established:
                 raise oserror(errno.EISCONN)
             # a failed attempt (refused, timed out): Linux lets the socket try again
@@ -146,6 +156,7 @@ class StreamMethods:
         if self._timeout == 0.0:
             raise oserror(errno.EINPROGRESS)
         self._wait_connected(c)
+        self._reported = self._timeout is None  # CPython's timeout mode connects non-blocking
 
     def _wait_connected(self, c) -> None:
         if c.state in _CONNECTING:
@@ -213,7 +224,7 @@ class StreamMethods:
         if c is None:
             raise oserror(errno.ENOTCONN)
         peek = bool(flags & C.MSG_PEEK)
-        nonblock = bool(flags & C.MSG_DONTWAIT)
+        nonblock = bool(flags & C.MSG_DONTWAIT) and self._timeout is None
         if bufsize == 0:
             return b""
         if flags & C.MSG_WAITALL and not peek:

@@ -101,7 +101,14 @@ class SimRuntime:
         Inside a task there is nothing to do now: the loop touches the task's host each
         time the task yields back to it.
         """
-        if host is not None and getattr(getcurrent(), "task", None) is None:
+        if host is None:
+            return
+        if host._loop:
+            # Loopback is synchronous on Linux: the softirq delivers (and answers) before the
+            # sending call returns.  Do the same instant's loopback work now.
+            host.poll(self.events.now)
+            self.touch(host)
+        elif getattr(getcurrent(), "task", None) is None:
             self.touch(host)
 
     # -- tasks -------------------------------------------------------------

@@ -254,13 +254,12 @@ class TcpLayer:
         for b in self.ports.get(port, ()):
             if b is exclude or not self._overlaps(b.addr, addr):
                 continue
-            kind = b.kind()
-            if kind == "listen":
+            if b.kind() == "listen":
                 return True
-            if kind == "timewait":
-                if not reuseaddr:
-                    return True
-            elif not (reuseaddr and b.reuseaddr):
+            # A TIME_WAIT entry keeps the SO_REUSEADDR of the socket it came from: as on Linux,
+            # a new socket may bind over it only when both set SO_REUSEADDR (which is why the
+            # CPython documentation's example server sets it before every bind).
+            if not (reuseaddr and b.reuseaddr):
                 return True
         return False
 

@@ -357,8 +357,8 @@ class Wire:
                 cands.append(at)
         return min(cands) if cands else None
 
-    def connect(self, port: int = 80, opts_a=None, opts_b=None, backlog: int = 5):
-        lb = self.b.listen(self.b.bind(B, port, reuseaddr=False), backlog, opts_b)
+    def connect(self, port: int = 80, opts_a=None, opts_b=None, backlog: int = 5, reuseaddr: bool = False):
+        lb = self.b.listen(self.b.bind(B, port, reuseaddr=reuseaddr), backlog, opts_b)
         ca = self.a.connect(None, (B, port), self.now, opts_a)
         self.run(stop=lambda: ca.state is State.ESTABLISHED and lb.accept_queue)
         cb = lb.accept()

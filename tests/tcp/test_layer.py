@@ -64,9 +64,9 @@ def test_listener_conflicts_even_with_reuseaddr():
     assert e.value.errno == errno.EADDRINUSE
 
 
-def test_time_wait_blocks_bind_unless_reuseaddr():
+def _server_time_wait(listener_reuseaddr: bool):
     w = Wire()
-    ca, cb, lb = w.connect(port=8080)
+    ca, cb, lb = w.connect(port=8080, reuseaddr=listener_reuseaddr)
     lb.close(w.now)
     cb.close(w.now)  # the server closes first and ends in TIME_WAIT
     w.run(until=w.now + SECOND)
@@ -74,13 +74,23 @@ def test_time_wait_blocks_bind_unless_reuseaddr():
     w.run(until=w.now + SECOND)
     assert cb.state is State.TIME_WAIT
     assert ("TIME-WAIT", 0, 0, "192.0.2.2:8080", f"192.0.2.1:{ca.local[1]}") in w.b.table()
+    return w
+
+
+def test_time_wait_blocks_bind_unless_both_sockets_set_reuseaddr():
+    """Linux (inet_csk_bind_conflict): the TIME_WAIT entry keeps its socket's SO_REUSEADDR; a new
+    bind succeeds over it only when both set the option (checked against a real kernel)."""
+    w = _server_time_wait(listener_reuseaddr=True)
     with pytest.raises(OSError) as e:
         w.b.bind(B, 8080, reuseaddr=False)
     assert e.value.errno == errno.EADDRINUSE
-    b = w.b.bind(B, 8080, reuseaddr=True)  # SO_REUSEADDR: allowed
-    b.release()
+    w.b.bind(B, 8080, reuseaddr=True).release()  # both set SO_REUSEADDR: allowed
     w.run(until=w.now + 60 * SECOND)
     w.b.bind(B, 8080, reuseaddr=False).release()  # after 2*MSL the port is free
+    w = _server_time_wait(listener_reuseaddr=False)
+    with pytest.raises(OSError) as e:
+        w.b.bind(B, 8080, reuseaddr=True)  # only the new socket sets it: still in use
+    assert e.value.errno == errno.EADDRINUSE
 
 
 def test_accepted_connection_keeps_port_busy_after_listener_closes():
