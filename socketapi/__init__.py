@@ -45,4 +45,26 @@ gethostbyname_ex = _dispatch("gethostbyname_ex")
 gethostbyaddr = _dispatch("gethostbyaddr")
 getfqdn = _dispatch("getfqdn")
 
+
+def create_connection(address, timeout=object(), source_address=None, *, all_errors=False):
+    from . import functions as F
+
+    ns = namespace(_current_host())
+    if timeout.__class__ is object:
+        return F.create_connection(ns, address, source_address=source_address, all_errors=all_errors)
+    return F.create_connection(ns, address, timeout, source_address, all_errors=all_errors)
+
+
+def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):  # noqa: F405
+    from . import functions as F
+
+    return F.create_server(namespace(_current_host()), address, family=family, backlog=backlog,
+                           reuse_port=reuse_port, dualstack_ipv6=dualstack_ipv6)
+
+
+def socketpair(family=AF_INET, type=SOCK_STREAM, proto=0):  # noqa: F405
+    from . import functions as F
+
+    return F.socketpair(namespace(_current_host()), family, type, proto)
+
 del _C, _resolver

@@ -58,6 +58,25 @@ def _host_functions(host) -> dict:
                                        gethostbyname_ex, gethostbyaddr, getfqdn)}
 
 
+def _bind_functions(ns) -> None:
+    """Module functions that take the namespace itself (so they use its socket class)."""
+    from . import functions as F
+
+    def create_connection(address, timeout=F._GLOBAL_DEFAULT_TIMEOUT, source_address=None, *, all_errors=False):
+        return F.create_connection(ns, address, timeout, source_address, all_errors=all_errors)
+
+    def create_server(address, *, family=C.AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):
+        return F.create_server(ns, address, family=family, backlog=backlog, reuse_port=reuse_port,
+                               dualstack_ipv6=dualstack_ipv6)
+
+    def socketpair(family=C.AF_INET, type=C.SOCK_STREAM, proto=0):
+        return F.socketpair(ns, family, type, proto)
+
+    ns.create_connection = create_connection
+    ns.create_server = create_server
+    ns.socketpair = socketpair
+
+
 def _plain_names() -> dict:
     """Host-independent names: constants, exceptions, conversions."""
     names = {k: v for k, v in vars(C).items() if k.isupper() or k in (
@@ -84,6 +103,7 @@ class Namespace(types.ModuleType):
         self.socket = bound
         self.SocketType = _socket
         self.host = host
+        _bind_functions(self)
 
     def __repr__(self) -> str:
         return f"<socket namespace of host {self.host.name}>"

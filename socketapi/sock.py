@@ -17,6 +17,7 @@ from . import constants as C
 from .context import check_timeout, current_host, getdefaulttimeout
 from .errors import oserror, timed_out
 from .resolver import lookup_name
+from .fileio import FileMethods
 from .stream import StreamMethods
 
 _INT = struct.Struct("@i")
@@ -102,7 +103,7 @@ def _locked(fn):
     return wrapper
 
 
-class socket(StreamMethods):
+class socket(StreamMethods, FileMethods):
     """A socket of the host it was created for (CPython's socket.socket API)."""
 
     _bound_host = None  # set on the per-host subclasses a namespace makes
@@ -293,8 +294,23 @@ class socket(StreamMethods):
 
     # -- lifecycle ---------------------------------------------------------------
 
+    _io_refs = 0  # file objects from makefile() still open: close() waits for them, as CPython's does
+    _close_requested = False
+
     @_locked
     def close(self) -> None:
+        self._close_requested = True
+        if self._io_refs > 0:
+            return
+        self._real_close()
+
+    def _decref_socketios(self) -> None:
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._close_requested:
+            self.close()
+
+    def _real_close(self) -> None:
         if self._closed:
             return
         self._closed = True

@@ -1,0 +1,126 @@
+"""makefile(), MicroPython's stream methods, create_connection / create_server / socketpair."""
+
+import pytest
+from differential import compare
+
+from stack import Network
+
+
+def lan():
+    net = Network(seed=1)
+    s1 = net.add_switch("s1")
+    h1 = net.add_host("h1", ip="192.0.2.1/24")
+    h2 = net.add_host("h2", ip="192.0.2.2/24")
+    net.add_link(h1, s1, delay=0.001)
+    net.add_link(h2, s1, delay=0.001)
+    return net, h1, h2
+
+
+def test_line_protocol_over_makefile_and_micropython_stream_methods():
+    net, h1, h2 = lan()
+
+    def server(socket):
+        with socket.create_server(("", 2323)) as ls:
+            c, _ = ls.accept()
+            with c, c.makefile("rw", encoding="utf-8", newline="\n") as f:
+                for line in f:
+                    f.write(line.upper())
+                    f.flush()
+
+    def client(socket):
+        s = socket.create_connection(("h2", 2323), timeout=5)  # a network name, resolved by getaddrinfo
+        out = []
+        for word in ("alpha", "beta"):
+            assert s.write(f"{word}\n".encode()) == len(word) + 1  # MicroPython: no short writes
+            out.append(s.readline())  # MicroPython: through the newline
+        s.write(b"gamma\n")
+        out.append(s.read(6))  # MicroPython: no short reads
+        s.shutdown(socket.SHUT_WR)
+        out.append(s.readall())
+        s.close()
+        return out
+
+    h2.spawn(server)
+    t = h1.spawn(client)
+    net.run()
+    assert t.result == [b"ALPHA\n", b"BETA\n", b"GAMMA\n", b""]
+
+
+def test_socket_stays_open_until_its_files_close():
+    net, h1, h2 = lan()
+    a, b = h1.socket.socketpair()
+    f = a.makefile("rb")
+    a.close()
+    assert a.fileno() != -1  # a file still uses it
+    b.sendall(b"still readable\n")
+    assert f.readline() == b"still readable\n"
+    f.close()
+    assert a.fileno() == -1
+    b.close()
+
+
+def test_create_connection_tries_every_address_and_raises_the_first_error():
+    net, h1, h2 = lan()
+    h1.hosts["multi"] = [bytes([192, 0, 2, 77]), bytes([192, 0, 2, 2])]  # the first one is dead
+
+    def server(socket):
+        with socket.create_server(("", 80), backlog=1) as ls:
+            c, _ = ls.accept()
+            c.close()
+
+    def client(socket):
+        s = socket.create_connection(("multi", 80), timeout=2)
+        peer = s.getpeername()
+        s.close()
+        try:
+            socket.create_connection(("192.0.2.2", 81), timeout=2)
+        except ConnectionRefusedError as e:
+            return peer, e.errno
+        return peer, None
+
+    h2.spawn(server)
+    t = h1.spawn(client)
+    net.run()
+    assert t.result == (("192.0.2.2", 80), 111)
+
+
+def _makefile_script(sk, step):
+    # socketpair()'s family differs on purpose (AF_UNIX on Linux; AF_INET over loopback here,
+    # CPython's own fallback), so the script makes its pair the same way on both sides
+    ls = sk.create_server(("127.0.0.1", 0))
+    b = sk.create_connection(ls.getsockname())
+    a, _ = ls.accept()
+    ls.close()
+    fw = b.makefile("wb")
+    fr = a.makefile("r", encoding="ascii")
+    step(lambda: (fw.mode, fr.mode, fw.writable(), fr.readable()))
+    fw.write(b"line one\nline two\n")
+    fw.flush()
+    step(fr.readline)
+    step(fr.readline)
+    step(lambda: b.makefile("x"))
+    raw = a.makefile("rb", buffering=0)
+    step(lambda: type(raw).__name__)
+    step(lambda: a.makefile("r", buffering=0))
+    for f in (fw, fr, raw):
+        f.close()
+    a.close()
+    b.close()
+    step(a.fileno)
+
+
+def _create_server_script(sk, step):
+    ls = sk.create_server(("127.0.0.1", 0))
+    step(lambda: ls.getsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR) != 0)
+    step(lambda: ls.getsockopt(sk.SOL_SOCKET, sk.SO_ACCEPTCONN))
+    c = sk.create_connection(ls.getsockname(), timeout=3)
+    s, _ = ls.accept()
+    step(lambda: c.gettimeout())
+    step(lambda: s.getpeername() == c.getsockname())
+    for x in (ls, c, s):
+        x.close()
+
+
+@pytest.mark.parametrize("script", [_makefile_script, _create_server_script])
+def test_differential_files_and_helpers(script):
+    compare(script)
