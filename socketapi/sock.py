@@ -14,6 +14,9 @@ import struct
 from stack.addr import ip_str
 
 from . import constants as C
+
+# plain ints for flag tests on the hot path: IntFlag's & runs Python code
+MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL = int(C.MSG_PEEK), int(C.MSG_DONTWAIT), int(C.MSG_WAITALL)
 from .context import check_timeout, current_host, getdefaulttimeout
 from .errors import oserror, timed_out
 from .resolver import lookup_name
@@ -458,8 +461,8 @@ class socket(StreamMethods, FileMethods):
     def _recv_item(self, flags: int, what: str):
         ep = self._ep
         if not ep.readable:
-            self._wait(lambda: ep.readable, what, nonblock=bool(flags & C.MSG_DONTWAIT))
-        item = ep.recv(peek=bool(flags & C.MSG_PEEK))
+            self._wait(lambda: ep.readable, what, nonblock=bool(flags & MSG_DONTWAIT))
+        item = ep.recv(peek=bool(flags & MSG_PEEK))
         self._kick()
         return item
 

@@ -23,6 +23,9 @@ from stack.tcp import info as tcp_info
 from stack.tcp.state import State
 
 from . import constants as C
+
+# plain ints for flag tests on the hot path: IntFlag's & runs Python code
+MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL = int(C.MSG_PEEK), int(C.MSG_DONTWAIT), int(C.MSG_WAITALL)
 from .context import getdefaulttimeout
 from .errors import oserror, timed_out
 
@@ -178,11 +181,11 @@ class StreamMethods:
     def _stream_send(self, mv, flags: int) -> int:
         c = self._require_conn(True)
         if c.state in _CONNECTING:
-            if self._timeout == 0.0 or flags & C.MSG_DONTWAIT:
+            if self._timeout == 0.0 or flags & MSG_DONTWAIT:
                 raise oserror(errno.EAGAIN)
             self._wait_connected(c)
         now = self._host.clock
-        if self._timeout is None and not flags & C.MSG_DONTWAIT:
+        if self._timeout is None and not flags & MSG_DONTWAIT:
             # blocking: the call returns when everything is queued (Linux tcp_sendmsg)
             total = 0
             while total < len(mv):
@@ -195,7 +198,7 @@ class StreamMethods:
         n = c.send(mv, now())
         self._kick()
         if n == 0 and len(mv):
-            self._wait(lambda: c.writable, "send", send=True, nonblock=bool(flags & C.MSG_DONTWAIT))
+            self._wait(lambda: c.writable, "send", send=True, nonblock=bool(flags & MSG_DONTWAIT))
             n = c.send(mv, now())
             self._kick()
         return n
@@ -223,11 +226,11 @@ class StreamMethods:
         c = self._conn
         if c is None:
             raise oserror(errno.ENOTCONN)
-        peek = bool(flags & C.MSG_PEEK)
-        nonblock = bool(flags & C.MSG_DONTWAIT) and self._timeout is None
+        peek = bool(flags & MSG_PEEK)
+        nonblock = bool(flags & MSG_DONTWAIT) and self._timeout is None
         if bufsize == 0:
             return b""
-        if flags & C.MSG_WAITALL and not peek:
+        if flags & MSG_WAITALL and not peek:
             chunks = []
             got = 0
             while got < bufsize:

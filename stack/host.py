@@ -618,6 +618,12 @@ class Host(Node):
         self._send_ip(iface, nh, ipv4_wire.build_plain(src, dst, proto, ttl, tos, ident, df, payload), now, dst)
         return 0
 
+    def udp_fast_path(self, src: bytes, dst: bytes, sport: int, dport: int, ttl: int, tos: int, df: bool):
+        """A cached transmit path for a UDP flow, or None (see stack/fastpath.py)."""
+        from .fastpath import udp_fast_path
+
+        return udp_fast_path(self, src, dst, sport, dport, ttl, tos, df)
+
     def ip_send_raw(self, packet: bytes) -> int:
         """IP_HDRINCL: the caller wrote the header; as Linux, fill in length, checksum, and
         a zero source or ident."""

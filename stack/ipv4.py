@@ -194,6 +194,7 @@ class PmtuCache:
 
     def __init__(self) -> None:
         self.entries: dict[bytes, tuple[int, int]] = {}
+        self.generation = 0  # bumped whenever a path MTU changes
 
     def get(self, dst: bytes, now: int) -> int | None:
         e = self.entries.get(dst)
@@ -201,6 +202,7 @@ class PmtuCache:
             return None
         if e[1] <= now:
             del self.entries[dst]
+            self.generation += 1
             return None
         return e[0]
 
@@ -213,4 +215,5 @@ class PmtuCache:
         if mtu >= current:
             return None
         self.entries[dst] = (mtu, now + PMTU_EXPIRES)
+        self.generation += 1
         return mtu

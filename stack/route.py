@@ -39,6 +39,7 @@ class RouteTable:
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self._memo: dict[bytes, Route | None] = {}
+        self.generation = 0  # bumped on every change, so cached routes can tell they are stale
 
     def add(self, prefix: str | IfAddr, iface, gateway: bytes | None = None, metric: int = 0,
             source: bytes | None = None, proto: str = "static") -> Route:
@@ -49,15 +50,18 @@ class RouteTable:
         # longest prefix first, then lowest metric; stable for equal keys
         self.routes.sort(key=lambda r: (len(r.network), r.prefix_len, -r.metric), reverse=True)
         self._memo.clear()
+        self.generation += 1
         return route
 
     def remove(self, route: Route) -> None:
         self.routes.remove(route)
         self._memo.clear()
+        self.generation += 1
 
     def remove_where(self, pred) -> None:
         self.routes = [r for r in self.routes if not pred(r)]
         self._memo.clear()
+        self.generation += 1
 
     def lookup(self, dst: bytes) -> Route | None:
         """Longest-prefix match for `dst` (4 or 16 bytes)."""
@@ -77,6 +81,7 @@ class RouteTable:
 
     def invalidate(self) -> None:
         self._memo.clear()
+        self.generation += 1
 
     def __str__(self) -> str:
         return "\n".join(str(r) for r in self.routes)

@@ -31,7 +31,7 @@ def oserror(code: int) -> OSError:
 class UdpEndpoint(Waitable):
     __slots__ = ("watchers", "layer", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "sndbuf", "reuseaddr",
                  "reuseport", "broadcast", "error", "closed", "ttl", "tos", "pmtudisc", "family_len",
-                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly")
+                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly", "fast")
 
     def __init__(self, layer: "UdpLayer", family_len: int) -> None:
         self.watchers: list = []
@@ -56,6 +56,7 @@ class UdpEndpoint(Waitable):
         self.mcast_ttl = 1
         self.mcast_loop = True
         self.bound_explicitly = False
+        self.fast = None  # a stack.fastpath.UdpFastPath for the last destination, while it is valid
 
     # -- readiness ---------------------------------------------------------
 
@@ -112,15 +113,26 @@ class UdpEndpoint(Waitable):
             src = env.source_for(addr)
             if src is None:
                 raise oserror(errno.ENETUNREACH)
-        seg = udp_wire.build(self.local[1], port, data, src, addr)
         ttl = self.ttl
         if len(addr) == 4 and 224 <= addr[0] <= 239:
             ttl = self.mcast_ttl
+        fast = self.fast
+        if fast is not None:
+            key = (src, addr, self.local[1], port, ttl if ttl is not None else env.config.ttl, self.tos,
+                   self.pmtudisc)
+            if fast.usable(key, len(data)):
+                fast.send(data)
+                env.stats["udp.tx.datagrams"] += 1
+                return len(data)
+        seg = udp_wire.build(self.local[1], port, data, src, addr)
         # IP_PMTUDISC_WANT (df=None): DF on whatever fits the path MTU, larger datagrams fragmented
         err = env.ip_send(src, addr, udp_wire.PROTO, seg, ttl=ttl, tos=self.tos, df=None if self.pmtudisc else False)
         if err:
             raise oserror(err)
         env.stats["udp.tx.datagrams"] += 1
+        if len(seg) + 20 <= 1280 and hasattr(env, "udp_fast_path"):  # remember the way for the next datagram
+            self.fast = env.udp_fast_path(src, addr, self.local[1], port,
+                                          ttl if ttl is not None else env.config.ttl, self.tos, self.pmtudisc)
         return len(data)
 
     def recv(self, peek: bool = False):
