@@ -244,7 +244,7 @@ class RealtimeRuntime:
                 for w in waitables:
                     w.unwatch(wake)
 
-    def sleep(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
 
     def spawn(self, host, fn, args=(), name: str | None = None) -> _Thread:

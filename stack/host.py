@@ -694,7 +694,7 @@ class Host(Node):
 
     def sleep(self, seconds: float) -> None:
         """Inside a task: sleep in the runtime's time (virtual in simulation)."""
-        self.runtime.sleep(seconds)
+        self.runtime.pause(seconds)
 
     def neighbors(self) -> list[tuple[str, str, str, str]]:
         """(interface, address, MAC, state) rows, like `ip neigh`."""

@@ -28,3 +28,14 @@ def echo_frame(src_mac, dst_mac, src, dst, ident=1, seq=1, payload=b"ping", **ip
     msg = icmp.build(icmp.ECHO_REQUEST, 0, icmp.echo_rest(ident, seq), payload)
     pkt = ipv4.build(ipv4.IPv4Header(ip(src), ip(dst), ipv4.PROTO_ICMP, **iph), msg)
     return ethernet.build(dst_mac, src_mac, ethernet.ETH_P_IP, pkt)
+
+
+def two_hosts(realtime=False, delay=0.001):
+    """h1 (192.0.2.1) and h2 (192.0.2.2) on switch s1; returns (net, h1, h2)."""
+    net = Network(seed=1, realtime=realtime)
+    s1 = net.add_switch("s1")
+    h1 = net.add_host("h1", ip="192.0.2.1/24")
+    h2 = net.add_host("h2", ip="192.0.2.2/24")
+    net.add_link(h1, s1, delay=delay)
+    net.add_link(h2, s1, delay=delay)
+    return net, h1, h2

@@ -190,7 +190,7 @@ class SimRuntime:
             for w in waitables:
                 w.unwatch(wake)
 
-    def sleep(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
         deadline = self.events.now + max(0, int(round(seconds * 1e6)))
         self.wait_until(lambda: self.events.now >= deadline, deadline, (), f"sleep({seconds})")
 

@@ -3,17 +3,7 @@
 import pytest
 from differential import compare
 
-from stack import Network
-
-
-def lan():
-    net = Network(seed=1)
-    s1 = net.add_switch("s1")
-    h1 = net.add_host("h1", ip="192.0.2.1/24")
-    h2 = net.add_host("h2", ip="192.0.2.2/24")
-    net.add_link(h1, s1, delay=0.001)
-    net.add_link(h2, s1, delay=0.001)
-    return net, h1, h2
+from tests.helpers import two_hosts as lan
 
 
 def test_line_protocol_over_makefile_and_micropython_stream_methods():

@@ -7,17 +7,7 @@ import time
 import pytest
 
 from socketapi import readiness as sel
-from stack import Network
-
-
-def lan(realtime=False):
-    net = Network(seed=1, realtime=realtime)
-    s1 = net.add_switch("s1")
-    h1 = net.add_host("h1", ip="192.0.2.1/24")
-    h2 = net.add_host("h2", ip="192.0.2.2/24")
-    net.add_link(h1, s1, delay=0.001)
-    net.add_link(h2, s1, delay=0.001)
-    return net, h1, h2
+from tests.helpers import two_hosts as lan
 
 
 def test_poll_driven_chat_server_with_several_clients():
