@@ -44,6 +44,11 @@ gethostbyname = _dispatch("gethostbyname")
 gethostbyname_ex = _dispatch("gethostbyname_ex")
 gethostbyaddr = _dispatch("gethostbyaddr")
 getfqdn = _dispatch("getfqdn")
+getnameinfo = _dispatch("getnameinfo")
+if_nameindex = _dispatch("if_nameindex")
+if_nametoindex = _dispatch("if_nametoindex")
+if_indextoname = _dispatch("if_indextoname")
+from .namespace import CMSG_LEN, CMSG_SPACE  # noqa: E402
 
 
 def create_connection(address, timeout=object(), source_address=None, *, all_errors=False):

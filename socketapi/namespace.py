@@ -54,8 +54,68 @@ def _host_functions(host) -> dict:
         except OSError:
             return name
 
+    def getnameinfo(sockaddr, flags):
+        """(host, service) for an address tuple, as glibc's getnameinfo answers it."""
+        if not isinstance(sockaddr, tuple):
+            raise TypeError("getnameinfo() argument 1 must be a tuple")
+        if len(sockaddr) not in (2, 4) or not isinstance(sockaddr[0], str) or not isinstance(sockaddr[1], int):
+            raise TypeError("getnameinfo(): illegal sockaddr argument")
+        addr_text, port = sockaddr[0], sockaddr[1]
+        a = resolver._numeric(addr_text)
+        if a is None:
+            a = resolver.lookup_name(host, addr_text)[0]
+        name = None if flags & C.NI_NUMERICHOST else resolver.name_for(host, a)
+        if name is None:
+            if flags & C.NI_NAMEREQD:
+                raise errors.gai(C.EAI_NONAME)
+            name = resolver.inet_ntop(C.AF_INET if len(a) == 4 else C.AF_INET6, a)
+        service = str(port)
+        if not flags & C.NI_NUMERICSERV:
+            try:
+                service = resolver.getservbyport(port, "udp" if flags & C.NI_DGRAM else "tcp")
+            except OSError:
+                pass
+        return name, service
+
+    def if_nameindex():
+        return [(i.index + 1, i.name) for i in host.interfaces]
+
+    def if_nametoindex(name):
+        if not isinstance(name, (str, bytes)):
+            raise TypeError(f"expected str, bytes or os.PathLike object, not {type(name).__name__}")
+        name = name.decode() if isinstance(name, bytes) else name
+        for i in host.interfaces:
+            if i.name == name:
+                return i.index + 1
+        raise OSError("no interface with this name")
+
+    def if_indextoname(index):
+        if not isinstance(index, int):
+            raise TypeError("an integer is required")
+        if 1 <= index <= len(host.interfaces):
+            return host.interfaces[index - 1].name
+        raise errors.oserror(6)
+
     return {fn.__name__: fn for fn in (getaddrinfo, gethostname, sethostname, gethostbyname,
-                                       gethostbyname_ex, gethostbyaddr, getfqdn)}
+                                       gethostbyname_ex, gethostbyaddr, getfqdn, getnameinfo, if_nameindex,
+                                       if_nametoindex, if_indextoname)}
+
+
+def CMSG_LEN(length: int) -> int:
+    """Linux x86-64: a 16-byte cmsghdr, then the data."""
+    if not isinstance(length, int):
+        raise TypeError(f"'{type(length).__name__}' object cannot be interpreted as an integer")
+    if length < 0 or length > 2**63 - 17:
+        raise OverflowError("CMSG_LEN() argument out of range")
+    return 16 + length
+
+
+def CMSG_SPACE(length: int) -> int:
+    if not isinstance(length, int):
+        raise TypeError(f"'{type(length).__name__}' object cannot be interpreted as an integer")
+    if length < 0 or length > 2**63 - 24:
+        raise OverflowError("CMSG_SPACE() argument out of range")
+    return 16 + ((length + 7) & ~7)
 
 
 def _bind_functions(ns) -> None:
@@ -87,7 +147,7 @@ def _plain_names() -> dict:
         inet_ntop=resolver.inet_ntop, htons=resolver.htons, ntohs=resolver.ntohs, htonl=resolver.htonl,
         ntohl=resolver.ntohl, getservbyname=resolver.getservbyname, getservbyport=resolver.getservbyport,
         getprotobyname=resolver.getprotobyname, getdefaulttimeout=getdefaulttimeout,
-        setdefaulttimeout=setdefaulttimeout, has_ipv6=False,
+        setdefaulttimeout=setdefaulttimeout, has_ipv6=False, CMSG_LEN=CMSG_LEN, CMSG_SPACE=CMSG_SPACE,
     )
     return names
 

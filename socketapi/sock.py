@@ -297,6 +297,16 @@ class socket(StreamMethods, FileMethods):
 
     # -- lifecycle ---------------------------------------------------------------
 
+    _inheritable = False  # sockets are created close-on-exec, as CPython's are
+
+    def get_inheritable(self) -> bool:
+        self._check()
+        return self._inheritable
+
+    def set_inheritable(self, inheritable) -> None:
+        self._check()
+        self._inheritable = bool(inheritable)
+
     _io_refs = 0  # file objects from makefile() still open: close() waits for them, as CPython's does
     _close_requested = False
 

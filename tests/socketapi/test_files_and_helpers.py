@@ -114,3 +114,33 @@ def _create_server_script(sk, step):
 @pytest.mark.parametrize("script", [_makefile_script, _create_server_script])
 def test_differential_files_and_helpers(script):
     compare(script)
+
+
+def _names_script(sk, step):
+    step(sk.getnameinfo, ("127.0.0.1", 80), 0)
+    step(sk.getnameinfo, ("127.0.0.1", 80), sk.NI_NUMERICHOST)
+    step(sk.getnameinfo, ("127.0.0.1", 80), sk.NI_NUMERICHOST | sk.NI_NUMERICSERV)
+    step(sk.getnameinfo, ("127.0.0.1", 53), sk.NI_DGRAM)
+    step(sk.getnameinfo, ("192.0.2.77", 80), sk.NI_NAMEREQD)
+    step(sk.getnameinfo, ("192.0.2.77", 65000), 0)
+    step(sk.getnameinfo, ("127.0.0.1",), 0)
+    step(sk.getnameinfo, "x", 0)
+    step(sk.if_nametoindex, "lo")
+    step(sk.if_nametoindex, "no-such-if")
+    step(sk.if_indextoname, 1)
+    step(sk.if_indextoname, 999)
+    step(sk.if_indextoname, "1")
+    step(sk.if_nametoindex, 1)
+    step(lambda: sk.if_nameindex()[0])
+    for n in (0, 1, 4, 9):
+        step(sk.CMSG_LEN, n)
+        step(sk.CMSG_SPACE, n)
+    step(sk.CMSG_LEN, -1)
+    with sk.socket() as s:
+        step(s.get_inheritable)
+        s.set_inheritable(True)
+        step(s.get_inheritable)
+
+
+def test_differential_names_and_misc():
+    compare(_names_script)
