@@ -21,6 +21,7 @@ from .context import check_timeout, current_host, getdefaulttimeout
 from .errors import oserror, timed_out
 from .resolver import lookup_name
 from .fileio import FileMethods
+from .msgio import MessageMethods
 from .stream import StreamMethods
 
 _INT = struct.Struct("@i")
@@ -106,7 +107,7 @@ def _locked(fn):
     return wrapper
 
 
-class socket(StreamMethods, FileMethods):
+class socket(StreamMethods, FileMethods, MessageMethods):
     """A socket of the host it was created for (CPython's socket.socket API)."""
 
     _bound_host = None  # set on the per-host subclasses a namespace makes

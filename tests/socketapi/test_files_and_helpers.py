@@ -1,5 +1,7 @@
 """makefile(), MicroPython's stream methods, create_connection / create_server / socketpair."""
 
+import io
+
 import pytest
 from differential import compare
 
@@ -144,3 +146,42 @@ def _names_script(sk, step):
 
 def test_differential_names_and_misc():
     compare(_names_script)
+
+
+def _msg_script(sk, step):
+    a = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    a.bind(("127.0.0.1", 0))
+    b = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    b.bind(("127.0.0.1", 0))
+    a.settimeout(2)
+    step(b.sendmsg, [b"ab", b"cd"], [], 0, a.getsockname())
+    step(lambda: a.recvmsg(2)[:3])  # truncated: MSG_TRUNC
+    step(b.sendmsg, [b"hello"], (), 0, a.getsockname())
+    step(lambda: a.recvmsg(100, 0)[:3])
+    step(b.sendmsg, [b"xyz"], [], 0, a.getsockname())
+    buf1, buf2 = bytearray(2), bytearray(5)
+    step(lambda: a.recvmsg_into([buf1, buf2])[:3])
+    step(lambda: (bytes(buf1), bytes(buf2)))
+    step(b.sendmsg, "str")
+    step(b.sendmsg, [b"x"])
+    step(a.recvmsg, -1)
+    step(b.sendfile, None)
+    a.close()
+    b.close()
+    ls = sk.create_server(("127.0.0.1", 0))
+    c = sk.create_connection(ls.getsockname(), timeout=3)
+    s, _ = ls.accept()
+    s.settimeout(3)
+    f = io.BytesIO(b"0123456789")
+    step(c.sendfile, f, 2, 5)
+    step(f.tell)
+    step(s.recv, 100)
+    step(c.sendfile, f, 0, -1)
+    step(c.sendmsg, [b"tcp", b"!"])
+    step(lambda: s.recvmsg(100)[:3])
+    for x in (ls, c, s):
+        x.close()
+
+
+def test_differential_msg_and_sendfile():
+    compare(_msg_script)

@@ -1,0 +1,100 @@
+"""sendmsg / recvmsg / recvmsg_into and sendfile, as CPython offers them, over the socket's own calls.
+
+Ancillary data: an IP stack has no file descriptors to pass (SCM_RIGHTS) or credentials to
+prove (SCM_CREDENTIALS); those raise an OSError saying so.  No control messages are
+received either, so the ancillary list is always empty.  recvmsg reports MSG_TRUNC when a
+datagram was longer than the buffer, as Linux does.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+
+from . import constants as C
+
+MSG_TRUNC = int(C.MSG_TRUNC)
+
+
+class MessageMethods:
+    """Mixed into `socketapi.socket`."""
+
+    def sendmsg(self, buffers, ancdata=(), flags=0, address=None) -> int:
+        from .sock import _bytes_like
+
+        data = b"".join(bytes(_bytes_like(b)) for b in buffers)
+        for item in ancdata:
+            level, kind, _payload = item
+            if level == C.SOL_SOCKET and kind in (C.SCM_RIGHTS, C.SCM_CREDENTIALS):
+                raise OSError(errno.EOPNOTSUPP, "Operation not supported: an IP stack in userspace has no "
+                                                "descriptors or credentials to pass (SCM_RIGHTS, SCM_CREDENTIALS)")
+        if address is None:
+            return self.send(data, flags)
+        return self.sendto(data, flags, address)
+
+    def recvmsg(self, bufsize, ancbufsize=0, flags=0):
+        from .sock import _index
+
+        bufsize, ancbufsize, flags = _index(bufsize), _index(ancbufsize), _index(flags)
+        if bufsize < 0 or ancbufsize < 0:
+            raise ValueError("negative buffer size in recvmsg()")
+        if self._kind == C.SOCK_STREAM:
+            data = self.recv(bufsize, flags)
+            return data, [], 0, None
+        self._check()
+        with self._host.runtime.lock:
+            item = self._recv_item(flags, "recvmsg")
+        if item is None:
+            return b"", [], 0, None
+        data, src = item
+        msg_flags = MSG_TRUNC if len(data) > bufsize else 0
+        if self._kind == C.SOCK_RAW:
+            from stack.addr import ip_str
+
+            return data[:bufsize], [], msg_flags, (ip_str(src[0]), 0)
+        return data[:bufsize], [], msg_flags, self._name(src)
+
+    def recvmsg_into(self, buffers, ancbufsize=0, flags=0):
+        views = [memoryview(b).cast("B") for b in buffers]
+        total = sum(len(v) for v in views)
+        data, anc, msg_flags, addr = self.recvmsg(total, ancbufsize, flags)
+        pos = 0
+        for v in views:
+            take = data[pos:pos + len(v)]
+            v[:len(take)] = take
+            pos += len(take)
+            if pos >= len(data):
+                break
+        return len(data), anc, msg_flags, addr
+
+    def sendfile(self, file, offset=0, count=None) -> int:
+        """Send a file's bytes from `offset` (at most `count`); the file position ends after them."""
+        if self._kind != C.SOCK_STREAM:
+            raise ValueError("only SOCK_STREAM type sockets are supported")
+        if count is not None:
+            if not isinstance(count, int):
+                raise TypeError(f"count must be a positive integer (got {count!r})")
+            if count <= 0:
+                raise ValueError(f"count must be a positive integer (got {count!r})")
+        if "b" not in getattr(file, "mode", "b"):
+            raise ValueError("file should be opened in binary mode")
+        if offset < 0:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        if offset:
+            file.seek(offset)
+        total = 0
+        try:
+            while count is None or total < count:
+                want = 262144 if count is None else min(262144, count - total)
+                block = file.read(want)
+                if not block:
+                    break
+                self.sendall(block)
+                total += len(block)
+        finally:
+            if total > 0 and hasattr(file, "seek"):
+                try:
+                    file.seek(offset + total)
+                except (OSError, io.UnsupportedOperation):
+                    pass
+        return total
