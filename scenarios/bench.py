@@ -290,3 +290,67 @@ BENCHMARKS.update({
     "idle-connections": bench_idle_connections,
     "long-virtual-time": bench_long_virtual_time,
 })
+
+
+def bench_round_trips(n: int = 20_000) -> dict:
+    """Socket-level request/response round trips per wall-clock second (TCP, 64-byte messages),
+    in the SimRuntime and in the RealtimeRuntime over an in-memory network."""
+    import threading
+
+    def run(realtime: bool, count: int):
+        net = Network(seed=1, realtime=realtime)
+        s1 = net.add_switch("s1")
+        h1 = net.add_host("h1", ip="192.0.2.1/24")
+        h2 = net.add_host("h2", ip="192.0.2.2/24")
+        net.add_link(h1, s1, delay=0.00001)
+        net.add_link(h2, s1, delay=0.00001)
+        ready = threading.Event()
+
+        def server(socket):
+            with socket.socket() as ls:
+                ls.bind(("", 7))
+                ls.listen()
+                ready.set()
+                c, _ = ls.accept()
+                c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                while True:
+                    d = c.recv(64)
+                    if not d:
+                        break
+                    c.sendall(d)
+
+        def client(socket):
+            s = socket.socket()
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.connect(("192.0.2.2", 7))
+            msg = b"m" * 64
+            t0 = time.perf_counter()
+            for _ in range(count):
+                s.sendall(msg)
+                got = 0
+                while got < 64:
+                    got += len(s.recv(64 - got))
+            wall = time.perf_counter() - t0
+            s.close()
+            return wall
+
+        if realtime:
+            net.start()
+            threading.Thread(target=server, args=(h2.socket,), daemon=True).start()
+            ready.wait(5)
+            wall = client(h1.socket)
+            net.stop()
+        else:
+            h2.spawn(server)
+            t = h1.spawn(client)
+            net.run()
+            wall = t.result
+        return count / wall
+
+    sim = run(False, n)
+    real = run(True, max(1000, n // 10))
+    return dict(figure=sim, unit="round trips/s", goal=20_000,
+                details=dict(sim_per_s=round(sim), realtime_in_memory_per_s=round(real), message_bytes=64))
+
+
+BENCHMARKS["round-trips"] = bench_round_trips
