@@ -44,18 +44,19 @@ gethostbyname = _dispatch("gethostbyname")
 gethostbyname_ex = _dispatch("gethostbyname_ex")
 gethostbyaddr = _dispatch("gethostbyaddr")
 getfqdn = _dispatch("getfqdn")
+_DEFAULT = object()  # create_connection's "use the default timeout"
 getnameinfo = _dispatch("getnameinfo")
 if_nameindex = _dispatch("if_nameindex")
 if_nametoindex = _dispatch("if_nametoindex")
 if_indextoname = _dispatch("if_indextoname")
-from .namespace import CMSG_LEN, CMSG_SPACE  # noqa: E402
+from .namespace import CMSG_LEN, CMSG_SPACE  # noqa: E402,F401  (re-exported)
 
 
-def create_connection(address, timeout=object(), source_address=None, *, all_errors=False):
+def create_connection(address, timeout=_DEFAULT, source_address=None, *, all_errors=False):  # noqa: F811
     from . import functions as F
 
     ns = namespace(_current_host())
-    if timeout.__class__ is object:
+    if timeout is _DEFAULT:
         return F.create_connection(ns, address, source_address=source_address, all_errors=all_errors)
     return F.create_connection(ns, address, timeout, source_address, all_errors=all_errors)
 

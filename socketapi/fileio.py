@@ -16,8 +16,6 @@ from __future__ import annotations
 import errno
 import io
 
-from .errors import oserror
-
 _BLOCKING_ERRNOS = {errno.EAGAIN, errno.EWOULDBLOCK}
 
 
