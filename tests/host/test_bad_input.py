@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw
 
 from stack import Network
-from stack.addr import ip, mac
+from stack.addr import mac
 from stack.wire import ethernet
 
 PMAC = mac("02:99:00:00:00:99")

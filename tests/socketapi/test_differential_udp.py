@@ -897,12 +897,12 @@ def case_timeout_exception_types(sk, step):
         try:
             r.recv(1)
         except OSError as e:
-            step(lambda: (type(e).__name__, isinstance(e, sk.timeout), isinstance(e, OSError), e.args))
+            step(lambda e=e: (type(e).__name__, isinstance(e, sk.timeout), isinstance(e, OSError), e.args))
         r.setblocking(False)
         try:
             r.recv(1)
         except OSError as e:
-            step(lambda: (type(e).__name__, isinstance(e, sk.error), e.errno, e.args))
+            step(lambda e=e: (type(e).__name__, isinstance(e, sk.error), e.errno, e.args))
 
 
 # -- closing and lifetime --------------------------------------------------------------
@@ -1343,7 +1343,7 @@ def case_gaierror_attributes(sk, step):
     try:
         sk.getaddrinfo("nonexistent.invalid", 80)
     except sk.gaierror as e:
-        step(lambda: (type(e).__name__, e.errno, e.strerror, e.args, isinstance(e, OSError),
+        step(lambda e=e: (type(e).__name__, e.errno, e.strerror, e.args, isinstance(e, OSError),
                       e.errno == sk.EAI_NONAME))
 
 

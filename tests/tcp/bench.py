@@ -124,7 +124,7 @@ def main() -> None:
     lb = w.b.listen(w.b.bind(B, 80), 20000)
     tracemalloc.start()
     m0 = tracemalloc.get_traced_memory()[0]
-    conns = [w.a.connect(None, (B, 80), 0) for _ in range(10_000)]
+    _held = [w.a.connect(None, (B, 80), 0) for _ in range(10_000)]  # kept alive while measuring
     w.run(until=SECOND)
     acc = []
     while (x := lb.accept()) is not None:
