@@ -99,3 +99,60 @@ def is_loopback(addr: bytes) -> bool:
 
 def is_unspecified(addr: bytes) -> bool:
     return not any(addr)
+
+
+# -- IPv6 address helpers (RFC 4291) ---------------------------------------------------
+
+IPV6_LOOPBACK = bytes(15) + b"\x01"
+ALL_NODES = bytes.fromhex("ff020000000000000000000000000001")
+ALL_ROUTERS = bytes.fromhex("ff020000000000000000000000000002")
+SOLICITED_NODE_PREFIX = bytes.fromhex("ff0200000000000000000001ff")
+
+# scopes (RFC 4291 §2.7 and RFC 6724 §3.1), used for source address selection
+SCOPE_INTERFACE, SCOPE_LINK, SCOPE_SITE, SCOPE_GLOBAL = 0x1, 0x2, 0x5, 0xE
+
+
+def solicited_node(addr: bytes) -> bytes:
+    """RFC 4291 §2.7.1: ff02::1:ff00:0/104 followed by the address's low 24 bits."""
+    return SOLICITED_NODE_PREFIX + addr[13:16]
+
+
+def interface_id(mac_addr: bytes) -> bytes:
+    """The modified EUI-64 interface identifier of a 48-bit MAC (RFC 4291 Appendix A):
+    the MAC split by ff:fe with the universal/local bit inverted."""
+    return bytes([mac_addr[0] ^ 0x02]) + mac_addr[1:3] + b"\xff\xfe" + mac_addr[3:6]
+
+
+def link_local(mac_addr: bytes) -> bytes:
+    """fe80::/64 with the modified EUI-64 interface identifier of `mac_addr`."""
+    return b"\xfe\x80" + bytes(6) + interface_id(mac_addr)
+
+
+def is_link_local(addr: bytes) -> bool:
+    """fe80::/10 unicast, or a link-local-scope multicast group (ff02::/16)."""
+    if len(addr) != 16:
+        return len(addr) == 4 and addr[0] == 169 and addr[1] == 254
+    return (addr[0] == 0xFE and addr[1] & 0xC0 == 0x80) or (addr[0] == 0xFF and addr[1] & 0x0F == SCOPE_LINK)
+
+
+def scope(addr: bytes) -> int:
+    """The scope of an IPv6 address (RFC 6724 §3.1); IPv4-mapped addresses count as global."""
+    if addr[0] == 0xFF:
+        return addr[1] & 0x0F
+    if addr == IPV6_LOOPBACK or (addr[0] == 0xFE and addr[1] & 0xC0 == 0x80):
+        return SCOPE_LINK
+    return SCOPE_GLOBAL
+
+
+def ipv6_mcast_mac(group: bytes) -> bytes:
+    """RFC 2464 §7: 33:33 followed by the low 32 bits of the IPv6 group."""
+    return b"\x33\x33" + group[12:16]
+
+
+def v4_mapped(addr4: bytes) -> bytes:
+    """::ffff:a.b.c.d (RFC 4291 §2.5.5.2)."""
+    return bytes(10) + b"\xff\xff" + addr4
+
+
+def is_v4_mapped(addr: bytes) -> bool:
+    return len(addr) == 16 and addr[:12] == bytes(10) + b"\xff\xff"

@@ -17,10 +17,13 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .addr import IPV4_BROADCAST, IfAddr, ip_str, mac_str
+from .addr import ALL_NODES, IPV4_BROADCAST, IPV6_LOOPBACK, IfAddr, ip_str, ipv6_mcast_mac, is_link_local, mac_str
+from .addrconf import AddrConf, AddrConfConfig, select_source
 from .arp import ArpLayer
 from .icmp import ErrorLimiter, IcmpConfig
 from .ipv4 import PmtuCache, ReassemblyConfig, Reassembler, fragment
+from .ipv6 import Ipv6Layer
+from .ndp import NdpLayer
 from .neighbor import NeighborConfig, NeighborState
 from .node import Node
 from .raw import RawLayer
@@ -65,7 +68,10 @@ class HostConfig:
     """Per-host knobs, with Linux's defaults."""
 
     ttl: int = 64  # net.ipv4.ip_default_ttl
-    forwarding: bool = False  # net.ipv4.ip_forward
+    hop_limit: int = 64  # net.ipv6.conf.default.hop_limit
+    forwarding: bool = False  # net.ipv4.ip_forward and net.ipv6.conf.all.forwarding
+    accept_ra: bool = True  # net.ipv6.conf.default.accept_ra (ignored when forwarding, as Linux's 1)
+    addrconf: AddrConfConfig = field(default_factory=AddrConfConfig)
     arp_announce: bool = True  # RFC 5227 announcements when an address comes up
     neighbor: NeighborConfig = field(default_factory=NeighborConfig)
     reassembly: ReassemblyConfig = field(default_factory=ReassemblyConfig)
@@ -84,13 +90,25 @@ class Interface:
         self.mtu = mtu
         self.loopback = loopback
         self.ipv4: list[IfAddr] = []
-        self.ipv6: list[IfAddr] = []
+        self.ipv6: list = []  # addrconf.Addr6, in every state
         self.addrs4: set[bytes] = set()  # the addresses of `ipv4`, for O(1) membership
+        self.addrs6: dict = {}  # address -> Addr6
+        self._mtu6: int | None = None  # the IPv6 link MTU when a router advertised a smaller one
         self.port: int | None = None  # the host's port number once linked
         self.channel = None  # what carries frames away
         self.up = loopback
-        self.mcast_groups: set[bytes] = {bytes([224, 0, 0, 1])}  # all-hosts, joined by every host (RFC 1112)
-        self.mcast_macs: set[bytes] = {mcast_mac(g) for g in self.mcast_groups}
+        # all-hosts (RFC 1112) and all-nodes (RFC 4291 §2.7.1): every node is in them
+        self.mcast_groups: set[bytes] = {bytes([224, 0, 0, 1]), ALL_NODES}
+        self.mcast_refs: dict[bytes, int] = {g: 1 for g in self.mcast_groups}
+        self.mcast_macs: set[bytes] = {group_mac(g) for g in self.mcast_groups}
+
+    @property
+    def mtu6(self) -> int:
+        return self._mtu6 if self._mtu6 is not None and self._mtu6 <= self.mtu else self.mtu
+
+    @mtu6.setter
+    def mtu6(self, value: int) -> None:
+        self._mtu6 = value
 
     def has_ipv4(self, addr: bytes) -> bool:
         return addr in self.addrs4
@@ -130,6 +148,13 @@ class Host(Node):
         self.icmp_limiter = ErrorLimiter(self.config.icmp)
         self.udp = UdpLayer(self)
         self.raw = RawLayer(self)
+        self.ip6 = Ipv6Layer(self)
+        self.ndp = NdpLayer(self)
+        self.addrconf = AddrConf(self, self.config.addrconf)
+        self.radv = None  # a RouterAdvertiser once `advertise` is called
+        self.mld = None  # the MLD layer's hook (multicast issue)
+        self._local6: set[bytes] = set()  # usable IPv6 addresses
+        self._addr6_owner: dict = {}  # usable address -> Addr6
         self.tcp = None
         if self.config.tcp is not None:
             from .tcp.layer import TcpLayer
@@ -142,6 +167,7 @@ class Host(Node):
         self._fileno = 2
         self.lo = self.add_interface("lo", mtu=LOOPBACK_MTU, loopback=True, mac=bytes(6))
         self.add_address(self.lo, "127.0.0.1/8")
+        self.add_address(self.lo, "::1/128")
 
     def _default_mac(self, host: "Host", index: int) -> bytes:
         return bytes([0x02, 0x00]) + self.rng.randrange(1 << 32).to_bytes(4, "big")
@@ -162,8 +188,8 @@ class Host(Node):
 
     def add_address(self, iface: Interface, addr: str | IfAddr) -> IfAddr:
         a = IfAddr.parse(addr) if isinstance(addr, str) else addr
-        if len(a.addr) != 4:
-            raise ValueError("IPv6 addresses arrive with the IPv6 layer")
+        if len(a.addr) == 16:
+            return self._add_address6(iface, a)
         iface.ipv4.append(a)
         iface.addrs4.add(a.addr)
         self._local4.add(a.addr)
@@ -173,6 +199,16 @@ class Host(Node):
         if iface.up and not iface.loopback and self.config.arp_announce:
             self.arp.announce(iface, a.addr, self.clock())
         return a
+
+    def _add_address6(self, iface: Interface, a: IfAddr):
+        """A static IPv6 address: tentative (or optimistic) until DAD passes, with its prefix
+        on-link as Linux's `ip -6 addr add` makes it."""
+        if a.addr[0] == 0xFF or not any(a.addr):
+            raise ValueError(f"{a} is not a unicast address")
+        added = self.addrconf.add(iface, a.addr, a.prefix_len, "static", self.clock())
+        if not iface.loopback and a.prefix_len < 128:
+            self.routes.add(IfAddr(a.network, a.prefix_len), iface, None, 256, None, "kernel")
+        return added
 
     def add_route(self, prefix: str, gateway: str | None = None, iface: Interface | None = None, metric: int = 0):
         """A static route (`gateway=None` means on-link through `iface`)."""
@@ -191,8 +227,18 @@ class Host(Node):
         return self.routes.add(prefix, iface, gw, metric)
 
     def set_gateway(self, gateway: str) -> None:
-        """The default route (0.0.0.0/0 via `gateway`)."""
-        self.add_route("0.0.0.0/0", gateway)
+        """The default route (0.0.0.0/0, or ::/0 for an IPv6 `gateway`)."""
+        self.add_route("::/0" if ":" in gateway else "0.0.0.0/0", gateway)
+
+    def advertise(self, iface: "Interface | str", prefixes=(), **kw):
+        """Send router advertisements on `iface` (a router; see stack/radv.py for the knobs)."""
+        from .radv import RouterAdvertiser
+
+        if isinstance(iface, str):
+            iface = self.interface(iface)
+        if self.radv is None:
+            self.radv = RouterAdvertiser(self)
+        return self.radv.enable(iface, prefixes, **kw)
 
     def attach(self, channel) -> int:
         """Take a link: the first interface without one, or a new one."""
@@ -214,9 +260,85 @@ class Host(Node):
         iface.up = True
         self.routes.invalidate()
         self.trace("link", "up", iface=iface.name, mac=iface.mac, mtu=iface.mtu)
+        now = self.clock()
         if self.config.arp_announce:
             for a in iface.ipv4:
-                self.arp.announce(iface, a.addr, self.clock())
+                self.arp.announce(iface, a.addr, now)
+        if iface.loopback:
+            return
+        # IPv6 comes up: a link-local address first (RFC 4862 §5.3), DAD for every address,
+        # then router solicitation (hosts) or advertisement (routers)
+        if not any(r.iface is iface and r.network[:2] == b"\xfe\x80" and r.prefix_len == 64 for r in self.routes.routes):
+            self.routes.add("fe80::/64", iface, None, 256, None, "kernel")
+        self.addrconf.link_local(iface, now)
+        for a in iface.ipv6:
+            if a.tentative and a.deadline is None:
+                self.addrconf.start_dad(a, now)
+        if self.config.forwarding:
+            self.join_group(iface, bytes.fromhex("ff020000000000000000000000000002"))  # all-routers
+        self.ndp.start_router_solicitation(iface, now)
+        if self.radv is not None:
+            self.radv.interface_up(iface, now)
+
+    # -- IPv6 addresses and groups (the hooks addrconf, ndp and mld call) --------------
+
+    def address_usable(self, a) -> None:
+        self._local6.add(a.addr)
+        self._addr6_owner[a.addr] = a
+        self.routes.invalidate()
+
+    def address_gone(self, a) -> None:
+        if self._addr6_owner.get(a.addr) is a:
+            self._local6.discard(a.addr)
+            del self._addr6_owner[a.addr]
+            self.routes.invalidate()
+
+    def send_dad_probe(self, iface: Interface, addr: bytes) -> None:
+        self.ndp.send_dad_probe(iface, addr)
+
+    def dad_completed(self, a) -> None:
+        self.stats["addrconf.dad.ok"] += 1
+
+    def link_local_of(self, iface: Interface) -> bytes | None:
+        for a in iface.ipv6:
+            if a.usable and is_link_local(a.addr):
+                return a.addr
+        return None
+
+    def ndp_source(self, iface: Interface, dst: bytes) -> bytes | None:
+        """The source of a Neighbor Discovery message on `iface` about `dst`."""
+        return select_source(iface.ipv6, dst)
+
+    def join_group(self, iface: Interface, group: bytes) -> bool:
+        """Join `group` on `iface` (counted: the interface leaves when the last user does).
+        Returns True when the interface newly joined, so the caller reports it."""
+        n = iface.mcast_refs.get(group, 0)
+        iface.mcast_refs[group] = n + 1
+        if n:
+            return False
+        iface.mcast_groups.add(group)
+        iface.mcast_macs.add(group_mac(group))
+        self.trace("mcast", "join", group=group, iface=iface.name)
+        if self.mld is not None and len(group) == 16:
+            self.mld.joined(iface, group, self.clock())
+        return True
+
+    def leave_group(self, iface: Interface, group: bytes) -> bool:
+        n = iface.mcast_refs.get(group, 0)
+        if n == 0:
+            return False
+        if n > 1:
+            iface.mcast_refs[group] = n - 1
+            return False
+        del iface.mcast_refs[group]
+        iface.mcast_groups.discard(group)
+        mac = group_mac(group)
+        if not any(group_mac(g) == mac for g in iface.mcast_groups):
+            iface.mcast_macs.discard(mac)
+        self.trace("mcast", "leave", group=group, iface=iface.name)
+        if self.mld is not None and len(group) == 16:
+            self.mld.left(iface, group, self.clock())
+        return True
 
     def interface(self, name: str) -> Interface:
         for i in self.interfaces:
@@ -225,7 +347,9 @@ class Host(Node):
         raise KeyError(name)
 
     def addresses(self, family_len: int = 4) -> list[bytes]:
-        return [a.addr for i in self.interfaces for a in (i.ipv4 if family_len == 4 else i.ipv6)]
+        if family_len == 4:
+            return [a.addr for i in self.interfaces for a in i.ipv4]
+        return [a.addr for i in self.interfaces for a in i.ipv6 if a.usable]
 
     # -- tracing ---------------------------------------------------------
 
@@ -250,6 +374,11 @@ class Host(Node):
             c = tcp.poll_at()
             if c is not None and (t is None or c < t):
                 t = c
+        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld):
+            if layer is not None:
+                c = layer.poll_at()
+                if c is not None and (t is None or c < t):
+                    t = c
         return t
 
     def poll(self, now: int) -> None:
@@ -274,6 +403,11 @@ class Host(Node):
             t = self.tcp.poll_at()
             if t is not None and t <= now:
                 self.tcp.poll(now)
+        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld):
+            if layer is not None:
+                t = layer.poll_at()
+                if t is not None and t <= now:
+                    layer.poll(now)
 
     # -- frames in ----------------------------------------------------------
 
@@ -301,6 +435,8 @@ class Host(Node):
             et = (frame[12] << 8) | frame[13]
             if et == 0x0800:
                 self._ipv4_input(iface, memoryview(frame)[14:], now, bcast, trusted)
+            elif et == 0x86DD:
+                self.ip6.input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x0806:
                 # The common case on a big LAN: a well-formed broadcast ARP neither for nor
                 # about anyone we know (RFC 826 would only merge a known sender).  Skip it
@@ -332,7 +468,10 @@ class Host(Node):
 
     def _guarded_ipv4_input(self, iface, buf, now, bcast) -> None:
         try:
-            self._ipv4_input(iface, buf, now, bcast)
+            if len(buf) and buf[0] >> 4 == 6:
+                self.ip6.input(iface, buf, now, bcast, True)
+            else:
+                self._ipv4_input(iface, buf, now, bcast)
         except Exception as e:
             self.stats["host.rx.internal_error"] += 1
             self.trace("host", "internal_error", error=repr(e))
@@ -548,7 +687,8 @@ class Host(Node):
     # -- the transports' environment (docs/internals.md) ------------------------------
 
     def is_local(self, addr: bytes) -> bool:
-        return addr in self._local4 or (len(addr) == 4 and addr[0] == 127)
+        return addr in self._local4 or (len(addr) == 4 and addr[0] == 127) or addr in self._local6 \
+            or addr == IPV6_LOOPBACK
 
     def is_broadcast(self, addr: bytes) -> bool:
         return addr in self._bcast4
@@ -562,7 +702,9 @@ class Host(Node):
             return None
         return r.iface, (r.gateway or dst)
 
-    def source_for(self, dst: bytes) -> bytes | None:
+    def source_for(self, dst: bytes, ifindex: int | None = None) -> bytes | None:
+        if len(dst) == 16:
+            return self._source_for6(dst, ifindex)
         if len(dst) != 4:
             return None
         if dst in self._local4:
@@ -574,7 +716,18 @@ class Host(Node):
             return None
         return r.source or r.iface.primary_ipv4()
 
+    def _source_for6(self, dst: bytes, ifindex: int | None) -> bytes | None:
+        """RFC 6724 §5 among the addresses of the interface the packet would leave by."""
+        if dst in self._local6 or dst == IPV6_LOOPBACK:
+            return dst
+        rt = self.ip6._route(dst, None, ifindex)
+        if rt is None:
+            return None
+        return select_source(rt[0].ipv6, dst)
+
     def path_mtu(self, dst: bytes) -> int:
+        if len(dst) == 16:
+            return self.ip6.path_mtu(dst)
         rt = self._route(dst) if len(dst) == 4 else None
         if rt is None:
             return 1500
@@ -592,6 +745,8 @@ class Host(Node):
                 df: bool | None = None) -> int:
         """Send one datagram; 0 or an errno (ENETUNREACH, EMSGSIZE)."""
         if len(dst) != 4:
+            if len(dst) == 16:
+                return self.ip6.send(src, dst, proto, payload, hop_limit=ttl, traffic_class=tos, df=df)
             return errno.EAFNOSUPPORT
         rt = self._route(dst)
         if rt is None:
@@ -699,9 +854,10 @@ class Host(Node):
     def neighbors(self) -> list[tuple[str, str, str, str]]:
         """(interface, address, MAC, state) rows, like `ip neigh`."""
         rows = []
-        for index, cache in self.arp.caches.items():
-            for addr, lladdr, state in cache.table():
-                rows.append((self.interfaces[index].name, ip_str(addr), mac_str(lladdr) if lladdr else "-", state))
+        for caches in (self.arp.caches, self.ndp.caches):
+            for index, cache in caches.items():
+                for addr, lladdr, state in cache.table():
+                    rows.append((self.interfaces[index].name, ip_str(addr), mac_str(lladdr) if lladdr else "-", state))
         return rows
 
     def __repr__(self) -> str:
@@ -711,3 +867,8 @@ class Host(Node):
 def mcast_mac(group: bytes) -> bytes:
     """RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the IPv4 group."""
     return b"\x01\x00\x5e" + bytes([group[1] & 0x7F, group[2], group[3]])
+
+
+def group_mac(group: bytes) -> bytes:
+    """The Ethernet multicast address of an IPv4 or IPv6 group."""
+    return mcast_mac(group) if len(group) == 4 else ipv6_mcast_mac(group)

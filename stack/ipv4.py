@@ -106,6 +106,7 @@ class Reassembler:
         self.queues: dict = {}
         self.mem = 0
         self._heap: list = []
+        self.max_payload = 65535 - ipv4_wire.HEADER_LEN
 
     def poll_at(self) -> int | None:
         return self._heap[0][0] if self._heap else None
@@ -135,7 +136,7 @@ class Reassembler:
         offset = hdr.frag_offset
         data = bytes(payload)
         end = offset + len(data)
-        if end > 65535 - ipv4_wire.HEADER_LEN or (hdr.mf and len(data) & 7) or (hdr.mf and not data):
+        if end > self.max_payload or (hdr.mf and len(data) & 7) or (hdr.mf and not data):
             self.stats[f"{self.layer}.reasm.bad_fragment"] += 1
             self._trace(self.layer, "drop", reason="bad fragment length", src=hdr.src, offset=offset, len=len(data))
             return None

@@ -16,7 +16,7 @@ from .waitable import Waitable
 
 class RawEndpoint(Waitable):
     __slots__ = ("watchers", "layer", "proto", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "hdrincl", "ttl",
-                 "tos", "broadcast", "closed", "error", "family_len", "icmp_filter")
+                 "tos", "broadcast", "closed", "error", "family_len", "icmp_filter", "icmp6_filter")
 
     def __init__(self, layer: "RawLayer", proto: int, family_len: int = 4) -> None:
         self.watchers: list = []
@@ -35,6 +35,7 @@ class RawEndpoint(Waitable):
         self.closed = False
         self.error: int | None = None
         self.icmp_filter = 0  # ICMP_FILTER bitmask of types not delivered
+        self.icmp6_filter = 0  # ICMP6_FILTER (RFC 3542 §3.2): a set bit blocks that type
 
     @property
     def readable(self) -> bool:
@@ -59,7 +60,14 @@ class RawEndpoint(Waitable):
             src = self.local if self.local and any(self.local) else env.source_for(dst)
             if src is None:
                 raise oserror(errno.ENETUNREACH)
-            err = env.ip_send(src, dst, self.proto, bytes(data), ttl=self.ttl, tos=self.tos, df=False)
+            data = bytes(data)
+            if len(dst) == 16 and self.proto == 58 and len(data) >= 4:
+                # RFC 3542 §3.1: the kernel computes the ICMPv6 checksum of raw ICMPv6 sockets
+                from .wire.checksum import transport_checksum
+
+                zeroed = data[:2] + b"\0\0" + data[4:]
+                data = data[:2] + transport_checksum(src, dst, 58, zeroed).to_bytes(2, "big") + data[4:]
+            err = env.ip_send(src, dst, self.proto, data, ttl=self.ttl, tos=self.tos, df=False)
         if err:
             raise oserror(err)
         return len(data)
@@ -90,8 +98,10 @@ class RawLayer:
         self.endpoints.append(ep)
         return ep
 
-    def input(self, proto: int, src: bytes, dst: bytes, packet: bytes, icmp_type: int | None = None) -> bool:
-        """Copy `packet` (header included) to every matching raw endpoint; True if any took it."""
+    def input(self, proto: int, src: bytes, dst: bytes, packet: bytes, icmp_type: int | None = None,
+              family_len: int = 4) -> bool:
+        """Copy `packet` to every matching raw endpoint; True if any took it.  IPv4 endpoints
+        get the IP header too; IPv6 ones never do (RFC 3542 §3)."""
         took = False
         for ep in self.endpoints:
             if ep.proto != proto and ep.proto != 255 or ep.family_len != len(src):
@@ -100,8 +110,11 @@ class RawLayer:
                 continue
             if ep.remote and ep.remote != src:
                 continue
-            if icmp_type is not None and icmp_type < 32 and ep.icmp_filter >> icmp_type & 1:
-                continue
+            if icmp_type is not None:
+                if family_len == 4 and icmp_type < 32 and ep.icmp_filter >> icmp_type & 1:
+                    continue
+                if family_len == 16 and ep.icmp6_filter >> icmp_type & 1:
+                    continue
             ep._deliver(packet, src)
             took = True
         return took

@@ -55,15 +55,19 @@ class Network:
     def add_host(self, name: str, ip=None, ip6=None, gateway: str | None = None, *, mac: str | None = None,
                  config: HostConfig | None = None, cls=Host) -> Host:
         """A host with one interface per address in `ip` (a string, or a list for several
-        interfaces, taken by links in the order they are added) and a default `gateway`."""
+        interfaces, taken by links in the order they are added), IPv6 addresses in `ip6`
+        the same way (the i-th goes on the i-th interface), and a default `gateway` (IPv4
+        or IPv6; routers advertise IPv6 ones too)."""
         self._name_free(name)
-        if ip6 is not None:
-            raise NotImplementedError("IPv6 addressing is not implemented yet (issue: IPv6)")
         host = cls(name, config=config, seed=self.seed, tracer=self.tracer, clock=self.runtime.now_us, mac_factory=self._mac)
         addrs = [ip] if isinstance(ip, str) else list(ip or [])
-        for i, a in enumerate(addrs):
-            host.add_interface(ip=a, mac=_parse_mac(mac) if (mac and i == 0) else None)
-        if not addrs and mac:
+        addrs6 = [ip6] if isinstance(ip6, str) else list(ip6 or [])
+        for i in range(max(len(addrs), len(addrs6))):
+            iface = host.add_interface(ip=addrs[i] if i < len(addrs) and addrs[i] else None,
+                                       mac=_parse_mac(mac) if (mac and i == 0) else None)
+            if i < len(addrs6) and addrs6[i]:
+                host.add_address(iface, addrs6[i])
+        if not addrs and not addrs6 and mac:
             host.add_interface(mac=_parse_mac(mac))
         if gateway is not None:
             host.set_gateway(gateway)
@@ -114,12 +118,14 @@ class Network:
         """Addresses of a host by name (its interfaces' addresses, loopback excluded)."""
         node = self.nodes.get(name)
         if isinstance(node, Host):
-            return [a.addr for i in node.interfaces if not i.loopback for a in i.ipv4]
+            return [a.addr for i in node.interfaces if not i.loopback for a in i.ipv4] + \
+                [a.addr for i in node.interfaces if not i.loopback for a in i.ipv6
+                 if a.usable and not (a.addr[0] == 0xFE and a.addr[1] & 0xC0 == 0x80)]
         return []
 
     def name_of(self, addr: bytes) -> str | None:
         for node in self.nodes.values():
-            if isinstance(node, Host) and any(a.addr == addr for i in node.interfaces for a in i.ipv4
+            if isinstance(node, Host) and any(a.addr == addr for i in node.interfaces for a in i.ipv4 + i.ipv6
                                               if not i.loopback):
                 return node.name
         return None
