@@ -20,7 +20,7 @@ from .resolver import (getprotobyname, getservbyname, getservbyport, htonl, hton
 from .sock import socket
 
 SocketType = socket
-has_ipv6 = False
+has_ipv6 = True
 
 
 def namespace(host) -> Namespace:
@@ -66,6 +66,10 @@ def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, du
 
     return F.create_server(namespace(_current_host()), address, family=family, backlog=backlog,
                            reuse_port=reuse_port, dualstack_ipv6=dualstack_ipv6)
+
+
+def has_dualstack_ipv6() -> bool:
+    return True
 
 
 def socketpair(family=AF_INET, type=SOCK_STREAM, proto=0):  # noqa: F405

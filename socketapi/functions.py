@@ -37,22 +37,36 @@ def create_connection(ns, address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_addre
 
 def create_server(ns, address, *, family=C.AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):
     """A listening TCP socket bound to `address`, with SO_REUSEADDR as CPython sets it."""
+    if reuse_port and not hasattr(C, "SO_REUSEPORT"):
+        raise ValueError("SO_REUSEPORT not supported on this platform")
     if dualstack_ipv6:
-        raise ValueError("dualstack_ipv6 not supported on this platform")
+        if family != C.AF_INET6:
+            raise ValueError("dualstack_ipv6 requires AF_INET6 family")
     sock = ns.socket(family, C.SOCK_STREAM)
     try:
         sock.setsockopt(C.SOL_SOCKET, C.SO_REUSEADDR, 1)
         if reuse_port:
             sock.setsockopt(C.SOL_SOCKET, C.SO_REUSEPORT, 1)
+        if family == C.AF_INET6:
+            # as CPython: dual-stack only when asked, IPv6-only otherwise (when it can say so)
+            sock.setsockopt(C.IPPROTO_IPV6, C.IPV6_V6ONLY, 0 if dualstack_ipv6 else 1)
         sock.bind(address)
         if backlog is None:
             sock.listen()
         else:
             sock.listen(backlog)
         return sock
-    except OSError:
+    except OSError as err:
         sock.close()
+        if err.errno is not None and isinstance(address, tuple):
+            # CPython names the address in the message of a failed bind
+            raise OSError(err.errno, f"{err.strerror} (while attempting to bind on address {address!r})") from None
         raise
+
+
+def has_dualstack_ipv6() -> bool:
+    """True: an IPv6 socket can accept IPv4 too (IPV6_V6ONLY off)."""
+    return True
 
 
 def socketpair(ns, family=C.AF_INET, type=C.SOCK_STREAM, proto=0):

@@ -147,8 +147,11 @@ def _plain_names() -> dict:
         inet_ntop=resolver.inet_ntop, htons=resolver.htons, ntohs=resolver.ntohs, htonl=resolver.htonl,
         ntohl=resolver.ntohl, getservbyname=resolver.getservbyname, getservbyport=resolver.getservbyport,
         getprotobyname=resolver.getprotobyname, getdefaulttimeout=getdefaulttimeout,
-        setdefaulttimeout=setdefaulttimeout, has_ipv6=False, CMSG_LEN=CMSG_LEN, CMSG_SPACE=CMSG_SPACE,
+        setdefaulttimeout=setdefaulttimeout, has_ipv6=True, CMSG_LEN=CMSG_LEN, CMSG_SPACE=CMSG_SPACE,
     )
+    from .functions import has_dualstack_ipv6
+
+    names["has_dualstack_ipv6"] = has_dualstack_ipv6
     return names
 
 

@@ -156,9 +156,12 @@ def lookup_name(host, name: str) -> list[bytes]:
         return list(host.hosts[key])
     if key in ("localhost", "localhost.localdomain"):
         return [b"\x7f\x00\x00\x01"]
+    if key in ("ip6-localhost", "ip6-loopback"):  # Debian's /etc/hosts names for ::1
+        return [bytes(15) + b"\x01"]
     if key == host.hostname.lower():
-        own = host.addresses(4)
-        return [a for a in own if a[0] != 127] or [b"\x7f\x00\x00\x01"]
+        own = [a for a in host.addresses(4) if a[0] != 127]
+        own += [a for a in host.addresses(16) if a != bytes(15) + b"\x01" and not (a[0] == 0xFE and a[1] & 0xC0 == 0x80)]
+        return own or [b"\x7f\x00\x00\x01"]
     net = host.network
     if net is not None:
         found = net.resolve(key)
@@ -221,9 +224,8 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
     if portnum is not None:
         portnum &= 0xFFFF  # glibc truncates as htons() does; CPython passes it through
     if host is None:
-        addrs = [bytes(4) if flags & C.AI_PASSIVE else b"\x7f\x00\x00\x01"]
-        if family == C.AF_INET6:
-            addrs = [bytes(16) if flags & C.AI_PASSIVE else bytes(15) + b"\x01"]
+        # glibc: the wildcards IPv4 first when passive, the loopbacks IPv6 first otherwise
+        addrs = [bytes(4), bytes(16)] if flags & C.AI_PASSIVE else [bytes(15) + b"\x01", b"\x7f\x00\x00\x01"]
         canon = ""
     else:
         if flags & C.AI_NUMERICHOST:
@@ -238,6 +240,8 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
         addrs = [a for a in addrs if len(a) == 4]
     elif family == C.AF_INET6:
         addrs = [a for a in addrs if len(a) == 16]
+    elif host is not None and len(addrs) > 1:
+        addrs = sort_destinations(host_obj, addrs)
     if not addrs:
         raise gai(C.EAI_ADDRFAMILY)
     kinds = [(C.SOCK_STREAM, C.IPPROTO_TCP), (C.SOCK_DGRAM, C.IPPROTO_UDP), (C.SOCK_RAW, 0)]
@@ -258,6 +262,57 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
             out.append((fam, C.SocketKind(t), p, canon, sa))
             canon = ""
     return out
+
+
+# RFC 6724 §2.1: the default policy table, (prefix, length, precedence), longest prefix first
+_POLICY = [
+    (bytes(15) + b"\x01", 128, 50),
+    (bytes(10) + b"\xff\xff" + bytes(4), 96, 35),
+    (bytes(16), 96, 1),
+    (bytes.fromhex("20010000") + bytes(12), 32, 5),
+    (bytes.fromhex("2002") + bytes(14), 16, 30),
+    (bytes.fromhex("3ffe") + bytes(14), 16, 1),
+    (bytes.fromhex("fec0") + bytes(14), 10, 1),
+    (bytes.fromhex("fc00") + bytes(14), 7, 3),
+    (bytes(16), 0, 40),
+]
+
+
+def _precedence(addr16: bytes) -> int:
+    n = int.from_bytes(addr16, "big")
+    for prefix, plen, prec in _POLICY:
+        shift = 128 - plen
+        if n >> shift == int.from_bytes(prefix, "big") >> shift:
+            return prec
+    return 40
+
+
+def sort_destinations(host_obj, addrs: list[bytes]) -> list[bytes]:
+    """RFC 6724 §6 destination ordering for the rules that need no more than the host's
+    routes and addresses: 1 (avoid unusable destinations), 2 (prefer matching scope),
+    6 (higher precedence), 8 (smaller scope), 9 (longest matching prefix, IPv6), 10 (order).
+    IPv4 addresses are compared as their IPv4-mapped form (§2)."""
+    from stack.addr import scope as scope6
+
+    def mapped(a: bytes) -> bytes:
+        return a if len(a) == 16 else bytes(10) + b"\xff\xff" + a
+
+    def scope_of(a: bytes) -> int:
+        if len(a) == 4:
+            return 2 if a[0] == 127 or a[:2] == b"\xa9\xfe" else 14  # §3.2: loopback and 169.254/16 are link
+        return scope6(a)
+
+    def key(item):
+        i, a = item
+        src = host_obj.source_for(a) if hasattr(host_obj, "source_for") else None
+        usable = src is not None
+        match = usable and scope_of(a) == scope_of(src)
+        common = 0
+        if usable and len(a) == 16:
+            common = 128 - (int.from_bytes(a, "big") ^ int.from_bytes(src, "big")).bit_length()
+        return (not usable, not match, -_precedence(mapped(a)), scope_of(a), -common, i)
+
+    return [a for _, a in sorted(enumerate(addrs), key=key)]
 
 
 _GAI_FLAGS = 0x4FF  # glibc: PASSIVE CANONNAME NUMERICHOST V4MAPPED ALL ADDRCONFIG IDN CANONIDN NUMERICSERV

@@ -32,6 +32,20 @@ SOCK_MIN_RCVBUF = 2_304
 SOCK_MIN_SNDBUF = 4_608
 
 _FAMILIES = {C.AF_INET: 4, C.AF_INET6: 16}
+_V4_MAPPED = bytes(10) + b"\xff\xff"
+ICMP6_FILTER = 1  # <netinet/icmp6.h>, at level IPPROTO_ICMPV6
+
+
+def _zone_index(host, zone: str) -> int:
+    """'eth0' or '2' in 'fe80::1%eth0': the interface index (as if_nametoindex)."""
+    if zone.isdigit():
+        return int(zone)
+    for i in host.interfaces:
+        if i.name == zone:
+            return i.index + 1
+    from .errors import gai
+
+    raise gai(C.EAI_NONAME)
 AF_MAX = 46  # Linux: families at or above this do not exist (EAFNOSUPPORT)
 SOCK_MAX = 11  # Linux: types at or above this are invalid (EINVAL); below, unknown ones are ESOCKTNOSUPPORT
 IPPROTO_MAX = 263  # Linux: protocol numbers at or above this are invalid (EINVAL)
@@ -149,8 +163,6 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             self._setup(host, family, type, kind, proto)
 
     def _setup(self, host, family, type, kind, proto) -> None:
-        if family == C.AF_INET6:
-            raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol: IPv6 is not implemented yet")
         self._host = host
         self._family = family
         self._kind = kind
@@ -163,6 +175,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._rcvtimeo = None
         self._sndtimeo = None
         self._opts: dict = {}
+        self._v6only = False  # net.ipv6.bindv6only = 0: IPv6 sockets are dual-stack by default
         self._fileno = host.next_fileno()
         if kind == C.SOCK_DGRAM:
             self._ep = host.udp.endpoint(self._flen)
@@ -200,7 +213,14 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             raise timed_out()
 
     def _sockaddr(self, address, caller: str) -> tuple[bytes, int]:
-        """Parse an AF_INET (host, port) tuple as CPython's getsockaddrarg does."""
+        """Parse an AF_INET (host, port) or AF_INET6 (host, port[, flowinfo[, scope_id]])
+        tuple as CPython's getsockaddrarg does.
+
+        For AF_INET6 an IPv4-mapped address (::ffff:a.b.c.d) comes back as the 4-byte IPv4
+        address, since that is the packet the stack sends (RFC 4291 §2.5.5.2, RFC 3493 §3.7);
+        the scope id is kept in `_scope` for the caller that needs an interface.
+        """
+        flowinfo = scope_id = 0
         if self._family == C.AF_INET:
             if not isinstance(address, tuple):
                 raise TypeError(f"{caller}(): AF_INET address must be tuple, not {type(address).__name__}")
@@ -213,31 +233,76 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             if not 2 <= len(address) <= 4:
                 raise TypeError("AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])")
             h, port = address[0], address[1]
+            if len(address) > 2:
+                flowinfo = _index(address[2]) & 0xFFFFFFFF
+            if len(address) > 3:
+                scope_id = _index(address[3]) & 0xFFFFFFFF
         if not isinstance(h, (str, bytes, bytearray)):
             raise TypeError(f"str, bytes or bytearray expected, not {type(h).__name__}")
         port = _index(port)
         if not 0 <= port <= 65535:
             raise OverflowError(f"{caller}(): port must be 0-65535.")
+        if flowinfo > 0xFFFFF:
+            raise OverflowError(f"{caller}(): flowinfo must be 0-1048575.")
         if isinstance(h, (bytes, bytearray)):
             h = bytes(h).decode("idna")
         if "\0" in h:
             raise TypeError("host name must not contain null character")
+        self._scope = scope_id
         if h == "":
             return bytes(self._flen), port
         if h == "<broadcast>":
+            if self._flen != 4:
+                raise OSError("address family mismatched")
             return b"\xff\xff\xff\xff", port
+        if self._flen == 16 and "%" in h:
+            h, zone = h.split("%", 1)
+            self._scope = scope_id = _zone_index(self._host, zone)
         addrs = [a for a in lookup_name(self._host, h) if len(a) == self._flen]
         if not addrs:
             from .errors import gai
 
             raise gai(C.EAI_NONAME)
-        return addrs[0], port
+        addr = addrs[0]
+        if self._flen == 16 and addr[:12] == _V4_MAPPED:
+            return addr[12:], port
+        return addr, port
+
+    def _check_scope(self, addr: bytes) -> None:
+        """Linux: a link-local destination needs the interface (a scope id) unless the
+        socket is bound to a link-local address (EINVAL otherwise)."""
+        if len(addr) == 16 and addr[0] == 0xFE and addr[1] & 0xC0 == 0x80:
+            scope = getattr(self, "_scope", 0)
+            if scope and not 1 <= scope <= len(self._host.interfaces):
+                raise oserror(errno.ENODEV)
+
+    def _mapped_ok(self, addr: bytes, what: str) -> None:
+        """An IPv4 destination on an IPv6 socket is allowed only without IPV6_V6ONLY."""
+        if self._flen == 16 and len(addr) == 4 and self._v6only:
+            raise oserror(errno.ENETUNREACH if what == "connect" else errno.EINVAL)
 
     def _name(self, ap) -> tuple:
         if ap is None:
             return (ip_str(bytes(self._flen)), 0) if self._flen == 4 else ("::", 0, 0, 0)
         a, p = ap
-        return (ip_str(a), p) if self._flen == 4 else (ip_str(a), p, 0, 0)
+        if self._flen == 4:
+            return (ip_str(a), p)
+        if len(a) == 4:
+            return ("::ffff:" + ip_str(a), p, 0, 0)
+        return (ip_str(a), p, 0, self._scope_of(a))
+
+    def _scope_of(self, a: bytes) -> int:
+        """The scope id (interface index) reported with a link-local address."""
+        if a[0] == 0xFE and a[1] & 0xC0 == 0x80:
+            owner = self._host._addr6_owner.get(a)
+            if owner is not None:
+                return owner.iface.index + 1
+            scope = getattr(self, "_scope", 0)
+            if scope:
+                return scope
+            iface = next((i for i in self._host.interfaces if not i.loopback and i.up), None)
+            return iface.index + 1 if iface is not None else 0
+        return 0
 
     # -- attributes --------------------------------------------------------------
 
@@ -345,6 +410,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def bind(self, address) -> None:
         addr, port = self._sockaddr(address, "bind")  # CPython parses the address before using the fd
         self._check()
+        if self._flen == 16 and len(addr) == 4:
+            if self._v6only or self._kind == C.SOCK_RAW:
+                raise oserror(errno.EINVAL)
         if self._kind == C.SOCK_RAW:
             if any(addr) and not self._host.is_local(addr):
                 raise oserror(errno.EADDRNOTAVAIL)
@@ -362,6 +430,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def getsockname(self):
         self._check()
         if self._kind == C.SOCK_RAW:  # Linux reports a raw socket's protocol as its port
+            if self._flen == 16:
+                return (ip_str(self._ep.local or bytes(16)), self._proto, 0, 0)
             return (ip_str(self._ep.local or bytes(self._flen)), self._proto)
         if self._kind == C.SOCK_STREAM:
             return self._stream_sockname()
@@ -376,7 +446,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if remote is None:
             raise oserror(errno.ENOTCONN)
         if self._kind == C.SOCK_RAW:
-            return (ip_str(remote), 0)
+            return (ip_str(remote), 0) if self._flen == 4 else (ip_str(remote), 0, 0, 0)
         return self._name(remote)
 
     @_locked
@@ -386,6 +456,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def _connect(self, sockaddr) -> None:
         self._check()
         addr, port = sockaddr
+        self._mapped_ok(addr, "connect")
+        self._check_scope(addr)
         if self._kind == C.SOCK_RAW:
             self._ep.remote = addr
             return
@@ -456,6 +528,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 raise oserror(errno.EISCONN)
             raise oserror(errno.EPIPE)
         addr, port = self._sockaddr(address, "sendto")
+        self._mapped_ok(addr, "connect")
+        self._check_scope(addr)
         ep = self._ep
         if self._kind == C.SOCK_RAW:
             n = ep.sendto(mv, addr, self._host.clock())
@@ -507,7 +581,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return b"", None
         data, src = item
         if self._kind == C.SOCK_RAW:
-            return data[:bufsize], (ip_str(src[0]), 0)
+            return data[:bufsize], (ip_str(src[0]), 0) if self._flen == 4 else (ip_str(src[0]), 0, 0, 0)
         return data[:bufsize], self._name(src)
 
     @_locked
@@ -679,7 +753,62 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if level == C.IPPROTO_RAW and self._kind == C.SOCK_RAW and name == C.ICMP_FILTER:
             ep.icmp_filter = ival or 0
             return
+        if level == C.IPPROTO_IPV6 and self._flen == 16:
+            self._setopt6(name, ival, raw)
+            return
+        if level == C.IPPROTO_ICMPV6 and self._kind == C.SOCK_RAW and self._flen == 16 and name == ICMP6_FILTER:
+            if raw is None or len(raw) < 32:
+                raise oserror(errno.EINVAL)
+            ep.icmp6_filter = int.from_bytes(raw[:32], "little")
+            return
         self._setopt_other(level, name, ival, raw)
+
+    def _setopt6(self, name: int, ival, raw) -> None:
+        """IPPROTO_IPV6 options (RFC 3493 §5.2, RFC 3542), with Linux's checks."""
+        ep = self._ep
+        if ival is None:
+            raise oserror(errno.EINVAL)
+        if name == C.IPV6_V6ONLY:
+            bound = self._binding is not None if self._kind == C.SOCK_STREAM else getattr(ep, "local", None)
+            if bound:
+                raise oserror(errno.EINVAL)  # Linux: fixed once the socket has a local address
+            self._v6only = bool(ival)
+            if hasattr(ep, "v6only"):
+                ep.v6only = self._v6only
+        elif name == C.IPV6_UNICAST_HOPS:
+            if not -1 <= ival <= 255:
+                raise oserror(errno.EINVAL)
+            target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
+            if hasattr(target, "ttl"):
+                target.ttl = None if ival == -1 else ival
+        elif name == C.IPV6_MULTICAST_HOPS:
+            if not -1 <= ival <= 255:
+                raise oserror(errno.EINVAL)
+            if hasattr(ep, "mcast_ttl"):
+                ep.mcast_ttl = 1 if ival == -1 else ival
+        elif name == C.IPV6_MULTICAST_LOOP:
+            if ival not in (0, 1):
+                raise oserror(errno.EINVAL)
+            if hasattr(ep, "mcast_loop"):
+                ep.mcast_loop = bool(ival)
+        elif name == C.IPV6_TCLASS:
+            if not -1 <= ival <= 255:
+                raise oserror(errno.EINVAL)
+            target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
+            if hasattr(target, "tos"):
+                target.tos = 0 if ival == -1 else ival
+        elif name == C.IPV6_DONTFRAG:
+            if hasattr(ep, "pmtudisc"):
+                ep.pmtudisc = True
+        elif name in (C.IPV6_RECVERR, C.IPV6_RECVPKTINFO, C.IPV6_MTU_DISCOVER if hasattr(C, "IPV6_MTU_DISCOVER")
+                      else -1):
+            pass
+        elif name == C.IPV6_CHECKSUM and self._kind == C.SOCK_RAW:
+            if self._proto == C.IPPROTO_ICMPV6:
+                raise oserror(errno.EINVAL)  # RFC 3542 §3.1: ICMPv6 always has its checksum computed
+        else:
+            raise oserror(errno.ENOPROTOOPT)
+        self._opts[(C.IPPROTO_IPV6, name)] = ival
 
     def _setopt_other(self, level, name, ival, raw) -> None:
         raise oserror(errno.ENOPROTOOPT)
@@ -779,6 +908,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             if name in (C.SO_RCVLOWAT, C.SO_SNDLOWAT):
                 return self._opts.get((level, name), 1)
             raise oserror(errno.ENOPROTOOPT)
+        if level == C.IPPROTO_IPV6 and self._flen == 16:
+            return self._getopt6(name)
         if level == C.IPPROTO_IP:
             if name == C.IP_TTL:
                 return ep.ttl if getattr(ep, "ttl", None) is not None else self._host.config.ttl
@@ -799,6 +930,30 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 return int(getattr(ep, "mcast_loop", True))
             raise oserror(errno.ENOPROTOOPT)
         return self._getopt_other(level, name, buflen)
+
+    def _getopt6(self, name: int):
+        ep = self._ep
+        if name == C.IPV6_V6ONLY:
+            return int(self._v6only)
+        if name == C.IPV6_UNICAST_HOPS:
+            target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
+            ttl = getattr(target, "ttl", None)
+            return ttl if ttl is not None else self._host.ip6.hop_limit
+        if name == C.IPV6_MULTICAST_HOPS:
+            return getattr(ep, "mcast_ttl", 1)
+        if name == C.IPV6_MULTICAST_LOOP:
+            return int(getattr(ep, "mcast_loop", True))
+        if name == C.IPV6_TCLASS:
+            target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
+            return getattr(target, "tos", 0)
+        if name == C.IPV6_MTU:
+            remote = self._conn.remote if self._kind == C.SOCK_STREAM and self._conn else getattr(ep, "remote", None)
+            if remote is None:
+                raise oserror(errno.ENOTCONN)
+            return self._host.path_mtu(remote[0] if isinstance(remote, tuple) else remote)
+        if (C.IPPROTO_IPV6, name) in self._opts:
+            return self._opts[(C.IPPROTO_IPV6, name)]
+        raise oserror(errno.ENOPROTOOPT)
 
     def _getopt_other(self, level, name, buflen):
         if self._kind == C.SOCK_STREAM:

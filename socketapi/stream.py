@@ -54,7 +54,9 @@ class StreamMethods:
     def _stream_bind(self, addr: bytes, port: int) -> None:
         if self._binding is not None or self._conn is not None:
             raise oserror(errno.EINVAL)
-        self._binding = self._tcp.bind(addr, port, reuseaddr=self._reuseaddr, family_len=self._flen)
+        self._binding = self._tcp.bind(addr, port, reuseaddr=self._reuseaddr,
+                                       family_len=len(addr) if self._flen == 16 else self._flen,
+                                       dual=self._flen == 16 and not self._v6only)
 
     def _stream_sockname(self):
         if self._conn is not None:
@@ -83,7 +85,8 @@ class StreamMethods:
         if self._conn is not None:
             raise oserror(errno.EINVAL)
         if self._binding is None:
-            self._binding = self._tcp.bind(bytes(self._flen), 0, reuseaddr=self._reuseaddr, family_len=self._flen)
+            self._binding = self._tcp.bind(bytes(self._flen), 0, reuseaddr=self._reuseaddr, family_len=self._flen,
+                                           dual=self._flen == 16 and not self._v6only)
         self._listener = self._tcp.listen(self._binding, backlog, self._tcpopts)
         self._ep = self._listener
 
@@ -113,6 +116,7 @@ class StreamMethods:
         host = parent._host
         self._host = host
         self._family, self._kind, self._proto, self._flen = parent._family, parent._kind, parent._proto, parent._flen
+        self._v6only = parent._v6only
         self._closed = False
         self._timeout = getdefaulttimeout()
         self._rcvtimeo = self._sndtimeo = None

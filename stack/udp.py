@@ -31,7 +31,7 @@ def oserror(code: int) -> OSError:
 class UdpEndpoint(Waitable):
     __slots__ = ("watchers", "layer", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "sndbuf", "reuseaddr",
                  "reuseport", "broadcast", "error", "closed", "ttl", "tos", "pmtudisc", "family_len",
-                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly", "fast")
+                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly", "fast", "v6only")
 
     def __init__(self, layer: "UdpLayer", family_len: int) -> None:
         self.watchers: list = []
@@ -57,6 +57,7 @@ class UdpEndpoint(Waitable):
         self.mcast_loop = True
         self.bound_explicitly = False
         self.fast = None  # a stack.fastpath.UdpFastPath for the last destination, while it is valid
+        self.v6only = False  # IPV6_V6ONLY; without it an IPv6 wildcard binding takes IPv4 too
 
     # -- readiness ---------------------------------------------------------
 
@@ -183,9 +184,14 @@ class UdpLayer:
 
     def _conflicts(self, ep: UdpEndpoint, addr: bytes, port: int) -> bool:
         for other in self.ports.get(port, ()):
-            if other is ep or len(other.local[0]) != len(addr):
-                continue
             oaddr = other.local[0]
+            if other is ep:
+                continue
+            if len(oaddr) != len(addr):
+                if not (_dual(other) and len(addr) == 4) and not (len(oaddr) == 4 and len(addr) == 16
+                                                              and not any(addr) and not ep.v6only
+                                                              and ep.family_len == 16):
+                    continue
             if any(oaddr) and any(addr) and oaddr != addr:
                 continue
             if (ep.reuseaddr and other.reuseaddr) or (ep.reuseport and other.reuseport):
@@ -253,7 +259,8 @@ class UdpLayer:
         if len(eps) == 1 and not broadcast:
             ep = eps[0]  # the common case: one socket on the port, a wildcard or exact binding
             laddr = ep.local[0]
-            if ep.remote is None and not ep.closed and (laddr == dst or (not any(laddr) and len(laddr) == len(dst))):
+            if ep.remote is None and not ep.closed and (laddr == dst or (not any(laddr) and (
+                    len(laddr) == len(dst) or (len(dst) == 4 and not ep.v6only)))):
                 if not ep._deliver(body, who):
                     stats["udp.rx.rcvbuf_full"] += 1
                     env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
@@ -307,6 +314,12 @@ _ICMP_ERRNO = {
 }
 
 
+def _dual(ep: UdpEndpoint) -> bool:
+    """An IPv6 wildcard binding without IPV6_V6ONLY, which receives IPv4 as well."""
+    laddr = ep.local[0]
+    return len(laddr) == 16 and not any(laddr) and not ep.v6only
+
+
 def _is_mcast(addr: bytes) -> bool:
     return (224 <= addr[0] <= 239) if len(addr) == 4 else addr[0] == 0xFF
 
@@ -321,7 +334,7 @@ def _match_score(ep: UdpEndpoint, src: bytes, dst: bytes, sport: int) -> int:
         if laddr != dst:
             return -1
         score += 2
-    elif len(laddr) != len(dst):
+    elif len(laddr) != len(dst) and not (len(dst) == 4 and not ep.v6only):
         return -1
     if ep.remote is not None:
         if ep.remote != (src, sport):

@@ -42,13 +42,14 @@ class Binding:
     """A reserved local (address, port); `owner` is the socket holding it (None while
     only bound, a Listener, a Connection or a TimeWait entry)."""
 
-    __slots__ = ("layer", "addr", "port", "reuseaddr", "owner", "explicit", "released")
+    __slots__ = ("layer", "addr", "port", "reuseaddr", "owner", "explicit", "released", "dual")
 
-    def __init__(self, layer, addr: bytes, port: int, reuseaddr: bool, explicit: bool) -> None:
+    def __init__(self, layer, addr: bytes, port: int, reuseaddr: bool, explicit: bool, dual: bool = False) -> None:
         self.layer = layer
         self.addr = addr
         self.port = port
         self.reuseaddr = reuseaddr
+        self.dual = dual  # the IPv6 wildcard of a socket without IPV6_V6ONLY: it takes IPv4 too
         self.owner = None
         self.explicit = explicit
         self.released = False
@@ -160,6 +161,10 @@ class TcpLayer:
         lst = self.listeners.get((addr, port))
         if lst is None:
             lst = self.listeners.get((bytes(len(addr)), port))
+            if lst is None and len(addr) == 4:  # a dual-stack listener on [::] takes IPv4 too
+                lst = self.listeners.get((bytes(16), port))
+                if lst is not None and not lst.binding.dual:
+                    lst = None
         return lst
 
     def _unlisten(self, listener: Listener) -> None:
@@ -246,13 +251,15 @@ class TcpLayer:
             obj.on_timer(now)
 
     # ------------------------------------------------------------------ socket-facing API
-    def _overlaps(self, a: bytes, b: bytes) -> bool:
-        return len(a) == len(b) and (a == b or not any(a) or not any(b))
+    def _overlaps(self, a: bytes, b: bytes, a_dual: bool = False, b_dual: bool = False) -> bool:
+        if len(a) != len(b):  # only a dual-stack wildcard spans both families
+            return (a_dual and len(b) == 4) or (b_dual and len(a) == 4)
+        return a == b or not any(a) or not any(b)
 
-    def _conflict(self, addr: bytes, port: int, reuseaddr: bool, exclude=None) -> bool:
+    def _conflict(self, addr: bytes, port: int, reuseaddr: bool, exclude=None, dual: bool = False) -> bool:
         """Linux's bind conflict rules (inet_csk_bind_conflict), SO_REUSEPORT aside."""
         for b in self.ports.get(port, ()):
-            if b is exclude or not self._overlaps(b.addr, addr):
+            if b is exclude or not self._overlaps(b.addr, addr, b.dual, dual):
                 continue
             if b.kind() == "listen":
                 return True
@@ -272,7 +279,8 @@ class TcpLayer:
                 return port
         raise oserror(errno.EADDRNOTAVAIL)
 
-    def bind(self, addr: bytes, port: int, *, reuseaddr: bool = False, family_len: int | None = None) -> Binding:
+    def bind(self, addr: bytes, port: int, *, reuseaddr: bool = False, family_len: int | None = None,
+             dual: bool = False) -> Binding:
         addr = bytes(addr)
         if family_len is not None and len(addr) != family_len:
             raise oserror(errno.EINVAL)
@@ -280,12 +288,13 @@ class TcpLayer:
             raise oserror(errno.EADDRNOTAVAIL)
         if not 0 <= port <= 0xFFFF:
             raise OverflowError("bind(): port must be 0-65535.")
+        dual = dual and len(addr) == 16 and not any(addr)
         if port == 0:
             port = self._pick_port(lambda p: p not in self.ports)
-        elif self._conflict(addr, port, reuseaddr):
+        elif self._conflict(addr, port, reuseaddr, dual=dual):
             self.env.stats["tcp.bind.eaddrinuse"] += 1
             raise oserror(errno.EADDRINUSE)
-        b = Binding(self, addr, port, reuseaddr, True)
+        b = Binding(self, addr, port, reuseaddr, True, dual)
         self.ports.setdefault(port, []).append(b)
         return b
 
