@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from stack.addr import ip_str
+
 from . import constants as C
 from .errors import gai, oserror
 
@@ -102,11 +104,7 @@ def inet_ntop(family: int, packed) -> str:
 
 def ipv6_text(b: bytes) -> str:
     """RFC 5952 text, with glibc's dotted tail for IPv4-mapped and -compatible addresses."""
-    if b[:10] == bytes(10) and b[10:12] == b"\xff\xff":
-        return "::ffff:%d.%d.%d.%d" % tuple(b[12:])
-    if b[:12] == bytes(12) and b[12:14] != b"\0\0":
-        return "::%d.%d.%d.%d" % tuple(b[12:])
-    return ipaddress.IPv6Address(b).compressed
+    return ip_str(bytes(b))
 
 
 def _uint(name: str, bits: int):
@@ -256,7 +254,7 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
     out = []
     for a in addrs:
         fam = C.AddressFamily.AF_INET if len(a) == 4 else C.AddressFamily.AF_INET6
-        text = ipaddress.ip_address(a).compressed
+        text = ip_str(a)
         sa = (text, portnum or 0) if len(a) == 4 else (text, portnum or 0, 0, 0)
         for t, p in kinds:
             out.append((fam, C.SocketKind(t), p, canon, sa))

@@ -34,6 +34,7 @@ SOCK_MIN_SNDBUF = 4_608
 _FAMILIES = {C.AF_INET: 4, C.AF_INET6: 16}
 _V4_MAPPED = bytes(10) + b"\xff\xff"
 ICMP6_FILTER = 1  # <netinet/icmp6.h>, at level IPPROTO_ICMPV6
+IPV6_MTU_DISCOVER, IPV6_MTU = 23, 24  # <linux/in6.h>; CPython's socket module does not name them
 
 
 def _zone_index(host, zone: str) -> int:
@@ -419,6 +420,11 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             self._ep.local = addr
             return
         self._bind(addr, port)
+        if len(addr) == 16 and any(addr):
+            # Linux (__inet6_bind): a socket bound to one IPv6 address can only be IPv6
+            self._v6only = True
+            if hasattr(self._ep, "v6only"):
+                self._ep.v6only = True
 
     def _bind(self, addr: bytes, port: int) -> None:
         if self._kind == C.SOCK_STREAM:
@@ -800,8 +806,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         elif name == C.IPV6_DONTFRAG:
             if hasattr(ep, "pmtudisc"):
                 ep.pmtudisc = True
-        elif name in (C.IPV6_RECVERR, C.IPV6_RECVPKTINFO, C.IPV6_MTU_DISCOVER if hasattr(C, "IPV6_MTU_DISCOVER")
-                      else -1):
+        elif name in (C.IPV6_RECVERR, C.IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER):
             pass
         elif name == C.IPV6_CHECKSUM and self._kind == C.SOCK_RAW:
             if self._proto == C.IPPROTO_ICMPV6:
@@ -946,7 +951,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if name == C.IPV6_TCLASS:
             target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
             return getattr(target, "tos", 0)
-        if name == C.IPV6_MTU:
+        if name == IPV6_MTU:
             remote = self._conn.remote if self._kind == C.SOCK_STREAM and self._conn else getattr(ep, "remote", None)
             if remote is None:
                 raise oserror(errno.ENOTCONN)

@@ -28,7 +28,12 @@ def ip_str(addr: bytes) -> str:
     """Text form of a 4- or 16-byte address (RFC 5952 compressed form for IPv6)."""
     if len(addr) == 4:
         return "%d.%d.%d.%d" % (addr[0], addr[1], addr[2], addr[3])
-    return ipaddress.IPv6Address(bytes(addr)).compressed
+    addr = bytes(addr)
+    if addr[:12] == bytes(10) + b"\xff\xff":  # glibc's inet_ntop writes the embedded IPv4 dotted
+        return "::ffff:%d.%d.%d.%d" % tuple(addr[12:])
+    if addr[:12] == bytes(12) and addr[12:14] != b"\0\0":  # IPv4-compatible (deprecated), likewise
+        return "::%d.%d.%d.%d" % tuple(addr[12:])
+    return ipaddress.IPv6Address(addr).compressed
 
 
 def mac(text: str) -> bytes:

@@ -1,0 +1,247 @@
+"""AF_INET6 scripts run against CPython's socket on ::1 and against socketapi on a simulated host.
+
+The machine's loopback has ::1 and 127.0.0.1, as every simulated host's does, so the same
+script exercises IPv6 sockets, dual-stack sockets taking IPv4 as IPv4-mapped addresses,
+IPV6_V6ONLY and the address tuple checks on both sides.
+"""
+
+from __future__ import annotations
+
+import pytest
+from differential import compare
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def udp6(sk, addr=("::1", 0)):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM)
+    s.settimeout(5)
+    s.bind(addr)
+    return s
+
+
+@case
+def case_udp6_echo(sk, step):
+    a, b = udp6(sk), udp6(sk)
+    step(a.getsockname)
+    step(b.sendto, b"ping", a.getsockname())
+    data, addr = a.recvfrom(100)
+    step(lambda: (data, addr == b.getsockname(), len(addr)), label="recvfrom")
+    step(a.sendto, b"pong", ("::1", b.getsockname()[1], 0, 0))
+    step(b.recvfrom, 100)
+    step(b.connect, a.getsockname())
+    step(b.getpeername)
+    step(b.send, b"x")
+    step(a.recv, 10)
+    a.close()
+    b.close()
+
+
+@case
+def case_address_tuple_checks(sk, step):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM)
+    step(s.bind, "::1")
+    step(s.bind, ("::1",))
+    step(s.bind, ("::1", 0, 0, 0, 0))
+    step(s.bind, ("::1", 70000))
+    step(s.bind, ("::1", 0, 1 << 20))
+    step(s.bind, ("::1", 0, -1))
+    step(s.bind, (1, 0))
+    step(s.bind, ("::1", "x"))
+    step(s.sendto, b"x", ("<broadcast>", 9))
+    step(s.bind, ("::1", 0, 5, 0))
+    step(s.getsockname)
+    s.close()
+
+
+@case
+def case_v6only_option(sk, step):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY)
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 1)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY)
+    step(s.bind, ("::", 0))
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 0)
+    step(s.sendto, b"x", ("::ffff:127.0.0.1", 9))
+    s.close()
+    t = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    step(t.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 1)
+    step(t.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY)
+    t.close()
+
+
+@case
+def case_dual_stack_udp(sk, step):
+    s = udp6(sk, ("::", 0))
+    port = s.getsockname()[1]
+    c = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    step(c.sendto, b"v4", ("127.0.0.1", port))
+    data, addr = s.recvfrom(100)
+    step(lambda: (data, addr[0], addr[2:], addr[1] == c.getsockname()[1]), label="recvfrom")
+    step(s.sendto, b"back", addr)
+    step(c.recvfrom, 100)
+    c6 = udp6(sk)
+    step(c6.sendto, b"v6", ("::1", port))
+    data, addr = s.recvfrom(100)
+    step(lambda: (data, addr[0]), label="recvfrom6")
+    for x in (s, c, c6):
+        x.close()
+
+
+@case
+def case_bind_conflicts_across_families(sk, step):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    s.bind(("::", 0))
+    port = s.getsockname()[1]
+    s.listen()
+    t = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+    step(t.bind, ("127.0.0.1", port))
+    t.close()
+    u = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    step(u.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 1)
+    step(u.bind, ("::1", port))
+    u.close()
+    s.close()
+    v = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    v.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 1)
+    v.bind(("::", 0))
+    w = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+    step(w.bind, ("127.0.0.1", v.getsockname()[1]))
+    step(lambda: w.getsockname()[1] == v.getsockname()[1], label="same port")
+    v.close()
+    w.close()
+
+
+@case
+def case_tcp6_connect_accept(sk, step):
+    ls = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    ls.bind(("::1", 0))
+    ls.listen()
+    step(ls.getsockname)
+    c = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    c.settimeout(5)
+    step(c.connect, ls.getsockname())
+    s, addr = ls.accept()
+    step(lambda: (addr == c.getsockname(), len(addr), s.family, s.getsockname() == ls.getsockname()), label="accept")
+    step(c.sendall, b"hello")
+    s.settimeout(5)
+    step(s.recv, 100)
+    step(c.getpeername)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY)
+    step(c.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS)
+    for x in (c, s, ls):
+        x.close()
+
+
+@case
+def case_tcp_dual_stack_listener(sk, step):
+    ls = sk.create_server(("::", 0), family=sk.AF_INET6, dualstack_ipv6=True)
+    port = ls.getsockname()[1]
+    step(ls.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY)
+    c = sk.create_connection(("127.0.0.1", port), timeout=5)
+    s, addr = ls.accept()
+    step(lambda: (addr[0], addr[1] == c.getsockname()[1], s.getsockname()[0]), label="accept")
+    s.sendall(b"mapped")
+    step(c.recv, 100)
+    c6 = sk.create_connection(("::1", port), timeout=5)
+    s6, addr6 = ls.accept()
+    step(lambda: addr6[0], label="accept6")
+    for x in (c, s, c6, s6, ls):
+        x.close()
+
+
+@case
+def case_create_server_v6only(sk, step):
+    ls = sk.create_server(("::", 0), family=sk.AF_INET6)
+    step(ls.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_V6ONLY)
+    c = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+    c.settimeout(5)
+    step(c.connect, ("127.0.0.1", ls.getsockname()[1]))
+    step(sk.create_server, ("::", 0), family=sk.AF_INET, dualstack_ipv6=True)
+    step(sk.has_dualstack_ipv6)
+    c.close()
+    ls.close()
+
+
+@case
+def case_tcp6_refused_and_mapped_connect(sk, step):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    s.bind(("::1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    c = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    c.settimeout(5)
+    step(c.connect_ex, ("::1", port))
+    c.close()
+    d = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    d.settimeout(5)
+    step(d.connect_ex, ("::ffff:127.0.0.1", port))
+    d.close()
+    e = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
+    e.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 1)
+    e.settimeout(5)
+    step(e.connect_ex, ("::ffff:127.0.0.1", port))
+    e.close()
+
+
+@case
+def case_ipv6_options(sk, step):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS)
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS, 300)
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS, 7)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS)
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS, -1)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_UNICAST_HOPS)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_MULTICAST_HOPS)
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_MULTICAST_HOPS, 5)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_MULTICAST_HOPS)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_MULTICAST_LOOP)
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_TCLASS, 0x20)
+    step(s.getsockopt, sk.IPPROTO_IPV6, sk.IPV6_TCLASS)
+    step(s.getsockopt, sk.IPPROTO_IPV6, 24)  # IPV6_MTU, which CPython does not name
+    s.connect(("::1", 9))
+    step(s.getsockopt, sk.IPPROTO_IPV6, 24)  # IPV6_MTU, which CPython does not name
+    step(s.getsockopt, sk.SOL_SOCKET, sk.SO_DOMAIN)
+    s.close()
+
+
+@case
+def case_names_v6(sk, step):
+    step(sk.getaddrinfo, "::1", 80, sk.AF_INET6, sk.SOCK_STREAM)
+    step(sk.getaddrinfo, None, 80, sk.AF_INET6, sk.SOCK_STREAM, 0, sk.AI_PASSIVE)
+    step(sk.getaddrinfo, None, 80, sk.AF_UNSPEC, sk.SOCK_STREAM, 0, sk.AI_PASSIVE)
+    step(sk.getaddrinfo, None, 80, sk.AF_UNSPEC, sk.SOCK_STREAM)
+    step(sk.getaddrinfo, "::1", 80, sk.AF_INET, sk.SOCK_STREAM)
+    step(sk.getaddrinfo, "::ffff:127.0.0.1", "http", sk.AF_INET6, sk.SOCK_STREAM)
+    step(sk.getnameinfo, ("::1", 80, 0, 0), sk.NI_NUMERICHOST | sk.NI_NUMERICSERV)
+    step(sk.inet_pton, sk.AF_INET6, "2001:db8::1")
+    step(sk.inet_ntop, sk.AF_INET6, bytes(15) + b"\x01")
+    step(sk.inet_pton, sk.AF_INET6, "2001:db8::1::2")
+    step(lambda: sk.has_ipv6, label="has_ipv6")
+
+
+@case
+def case_raw_icmpv6_echo(sk, step):
+    s = sk.socket(sk.AF_INET6, sk.SOCK_RAW, sk.IPPROTO_ICMPV6)
+    s.settimeout(5)
+    step(s.getsockname)
+    request = bytes([128, 0, 0, 0, 0x12, 0x34, 0, 1]) + b"ping6"
+    step(s.sendto, request, ("::1", 0))
+    got = []
+    for _ in range(2):
+        data, addr = s.recvfrom(200)
+        got.append((data[0], data[4:], addr))
+    step(lambda: sorted(got), label="request and reply")
+    step(s.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_CHECKSUM, 2)
+    s.close()
+
+
+@pytest.mark.parametrize("script", CASES, ids=[c.__name__ for c in CASES])
+def test_same_outcome_as_cpython(script):
+    compare(script)
