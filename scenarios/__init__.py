@@ -17,5 +17,11 @@ REGISTRY = {
     "zero-window": "scenarios.tcp_zero_window",
     "syn-flood": "scenarios.tcp_syn_flood",
     "lossy-bulk": "scenarios.tcp_lossy_bulk",
+    "ndp": "scenarios.ipv6_ndp",
+    "dad": "scenarios.ipv6_dad",
+    "slaac": "scenarios.ipv6_slaac",
+    "ping6-through-router": "scenarios.ipv6_ping_router",
+    "pmtu6": "scenarios.ipv6_pmtu",
+    "dualstack-echo": "scenarios.ipv6_dualstack_echo",
 }
 SHOWCASE = "arp-ping"

@@ -59,6 +59,40 @@ def ping(socket, dest: str, count: int = 3, interval: float = 1.0, timeout: floa
     return results
 
 
+def ping6(socket, dest: str, count: int = 3, interval: float = 1.0, timeout: float = 1.0, clock=None,
+          size: int = 56) -> list[tuple[int, float | None]]:
+    """ping over IPv6: a raw ICMPv6 socket, whose checksum the stack fills in (RFC 3542 §3.1),
+    and which receives ICMPv6 messages without the IPv6 header.  Returns [(seq, rtt or None)]."""
+    import time as _time
+
+    clock = clock or _time.monotonic
+    info = socket.getaddrinfo(dest, None, socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    addr = info[0][4]
+    results = []
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
+        s.settimeout(timeout)
+        ident = 0x6666
+        for seq in range(1, count + 1):
+            sent = clock()
+            s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + bytes(size), addr)
+            rtt = None
+            try:
+                while True:
+                    packet, src = s.recvfrom(65535)
+                    typ, code, _c, rid, rseq = struct.unpack_from("!BBHHH", packet)
+                    if typ == 129 and rid == ident and rseq == seq:
+                        rtt = clock() - sent
+                        break
+            except TimeoutError:
+                pass
+            results.append((seq, rtt))
+            if seq < count:
+                remaining = interval - (clock() - sent)
+                if remaining > 0:
+                    _sleep(socket, remaining)
+    return results
+
+
 def traceroute(socket, dest: str, max_hops: int = 16, port: int = 33434, timeout: float = 1.0):
     """Classic UDP traceroute: probes with rising TTL; routers answer time exceeded,
     the destination answers port unreachable.  Returns [(ttl, responder or None, kind)]."""
@@ -92,6 +126,33 @@ def traceroute(socket, dest: str, max_hops: int = 16, port: int = 33434, timeout
             if kind == "port-unreachable":
                 break
     return hops
+
+
+def run_program(socket, source: str, output: list) -> int:
+    """Run a whole program's text with `import socket` meaning this host's namespace, as the
+    program's author would run it with `python3 prog.py`.  What it prints goes to `output`
+    (one string per line); returns its exit status."""
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def import_(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "socket" and level == 0:
+            return socket
+        return real_import(name, globals, locals, fromlist, level)
+
+    def print_(*args, sep=" ", end="\n", file=None, flush=False):
+        output.extend((sep.join(str(a) for a in args) + end).splitlines())
+
+    env = {"__name__": "__main__", "__builtins__": {**vars(builtins), "__import__": import_, "print": print_}}
+    try:
+        exec(compile(source, "<program>", "exec"), env)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.stdout.flush()
+    return 0
 
 
 def _sleep(socket, seconds: float) -> None:

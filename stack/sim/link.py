@@ -161,6 +161,23 @@ class Link:
         self.ab.dst_port = b.attach(self.ba)
         self.ba.dst_port = a.attach(self.ab)
 
+    def impair(self, **changes) -> None:
+        """Change impairments while the network runs, both directions: `loss=1.0` cuts the
+        cable (every frame lost), `loss=0.0` mends it; also delay, duplicate, reorder, corrupt."""
+        for key, value in changes.items():
+            if key not in ("loss", "duplicate", "reorder", "corrupt", "delay"):
+                raise TypeError(f"impair() got an unexpected keyword argument {key!r}")
+            if key != "delay" and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{key} must be a fraction between 0 and 1, not {value!r}")
+            self.params[key] = value
+            for ch in (self.ab, self.ba):
+                if key == "delay":
+                    ch.delay = int(round(value * 1e6))
+                else:
+                    setattr(ch, key, value)
+                ch._impaired = bool(ch.loss or ch.duplicate or ch.reorder or ch.corrupt)
+        self.trace("impair", **changes)
+
     def trace(self, event: str, **fields) -> None:
         self.net.tracer.emit(self.net.events.now, self.name, "link", event, fields)
 
