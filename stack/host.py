@@ -34,7 +34,7 @@ from .wire import ethernet
 from .wire import icmp as icmp_wire
 from .wire import ipv4 as ipv4_wire
 from .wire.errors import WireError
-from .wire.ethernet import VerifiedFrame
+from .wire.ethernet import Unverified, VerifiedFrame
 from .wire.ipv4 import IPv4Header
 
 LOOPBACK_MTU = 65536
@@ -504,7 +504,7 @@ class Host(Node):
         elif link_bcast:
             self._drop("ip.rx.not_for_us", "ip", "unicast IP in a link broadcast", dst=dst)
         elif self.config.forwarding:
-            self._forward(iface, hdr, payload, now)
+            self._forward(iface, hdr, payload, now, trusted)
         else:
             self._drop("ip.rx.not_for_us", "ip", "not our address", dst=dst)
 
@@ -624,7 +624,7 @@ class Host(Node):
 
     # -- forwarding (routers) ---------------------------------------------------
 
-    def _forward(self, iface: Interface, hdr: IPv4Header, payload, now: int) -> None:
+    def _forward(self, iface: Interface, hdr: IPv4Header, payload, now: int, trusted: bool = False) -> None:
         """RFC 1812 §5.2: decrement TTL, route, fragment or report."""
         if hdr.ttl <= 1:
             self.stats["ip.fwd.ttl_exceeded"] += 1
@@ -648,9 +648,10 @@ class Host(Node):
                 return
             self.stats["ip.fwd.fragmented"] += 1
             for p in fragment(h, payload, out.mtu):
-                self._send_ip(out, nh, p, now)
+                self._send_ip(out, nh, p if trusted else Unverified(p), now)
         else:
-            self._send_ip(out, nh, ipv4_wire.build(h, payload), now)
+            p = ipv4_wire.build(h, payload)
+            self._send_ip(out, nh, p if trusted else Unverified(p), now)
         self.stats["ip.fwd.packets"] += 1
 
     # -- frames and packets out ----------------------------------------------------
@@ -660,7 +661,8 @@ class Host(Node):
         if ch is None:
             self.stats["eth.tx.no_link"] += 1
             return
-        ch.transmit(VerifiedFrame(ethernet.build(dst_mac, iface.mac, ethertype, payload)))
+        frame = ethernet.build(dst_mac, iface.mac, ethertype, payload)
+        ch.transmit(frame if type(payload) is Unverified else VerifiedFrame(frame))
 
     def _send_ip(self, iface: Interface, next_hop: bytes, packet: bytes, now: int, dst: bytes | None = None) -> None:
         if iface.loopback:

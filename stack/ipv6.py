@@ -32,6 +32,7 @@ from .wire import ethernet
 from .wire import icmpv6 as icmp6
 from .wire import ipv6 as ipv6_wire
 from .wire.errors import WireError
+from .wire.ethernet import Unverified
 from .wire.ipv6 import (
     DISCARD, DISCARD_ICMP, DISCARD_ICMP_UNLESS_MULTICAST, NH_DSTOPTS, NH_FRAGMENT, NH_HOPOPTS, NH_ICMPV6, NH_NONE,
     NH_ROUTING, NH_TCP, NH_UDP, IPv6Header,
@@ -119,7 +120,7 @@ class Ipv6Layer:
         if link_mcast:
             host._drop("ip6.rx.not_for_us", "ip6", "unicast IPv6 in a link multicast", dst=dst)
         elif host.config.forwarding:
-            self._forward(iface, hdr, payload, buf, now)
+            self._forward(iface, hdr, payload, buf, now, trusted)
         else:
             host._drop("ip6.rx.not_for_us", "ip6", "not our address", dst=dst)
 
@@ -341,7 +342,7 @@ class Ipv6Layer:
 
     # -- forwarding (routers) ----------------------------------------------------------------
 
-    def _forward(self, iface, hdr: IPv6Header, payload, packet, now: int) -> None:
+    def _forward(self, iface, hdr: IPv6Header, payload, packet, now: int, trusted: bool = False) -> None:
         host = self.host
         if is_link_local(hdr.dst):
             host._drop("ip6.fwd.link_local", "ip6", "link-local destination is not forwarded", dst=hdr.dst)
@@ -374,7 +375,7 @@ class Ipv6Layer:
         out_packet = bytearray(packet[:HEADER_LEN + len(payload)])
         out_packet[7] = hdr.hop_limit - 1
         host.stats["ip6.fwd.packets"] += 1
-        self.transmit_via(out, nh, bytes(out_packet), now)
+        self.transmit_via(out, nh, bytes(out_packet) if trusted else Unverified(out_packet), now)
 
     def _redirect(self, iface, hdr, packet, target: bytes, now: int) -> None:
         """RFC 4861 §8.2: tell an on-link sender about a better first hop (rate limited)."""

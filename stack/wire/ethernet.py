@@ -41,6 +41,12 @@ class VerifiedFrame(bytes):
     __slots__ = ()
 
 
+class Unverified(bytes):
+    """A packet a router forwards without having checked its transport checksum (routers
+    check only the IP header).  Its frame must not become a `VerifiedFrame`: a bit flipped
+    on the way in would otherwise reach the destination trusted."""
+
+
 class EthernetHeader(NamedTuple):
     dst: bytes
     src: bytes

@@ -62,3 +62,40 @@ def test_frames_from_our_hosts_are_marked_and_probe_frames_are_not():
     s.setsockopt(h1.socket.SOL_SOCKET, h1.socket.SO_BROADCAST, 1)
     s.sendto(b"x", ("192.0.2.255", 9))
     assert sent == [VerifiedFrame]
+
+
+def test_a_router_never_vouches_for_a_segment_it_did_not_check():
+    """Routers check only the IP header; a bit flipped in a UDP payload on the way in must
+    still be caught by the destination's checksum (the forwarded frame is not trusted)."""
+    from stack import Network
+
+    net = Network(seed=5)
+    h1 = net.add_host("h1", ip="192.0.2.1/24", gateway="192.0.2.254")
+    r = net.add_router("r", ip=["192.0.2.254/24", "198.51.100.254/24"])
+    h2 = net.add_host("h2", ip="198.51.100.1/24", gateway="198.51.100.254")
+    net.add_link(h1, r, corrupt=0.5)
+    net.add_link(r, h2)
+    payload = bytes(range(200))
+
+    def receiver(socket):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("", 9999))
+        s.settimeout(5)
+        got = []
+        try:
+            while True:
+                got.append(s.recv(1000))
+        except TimeoutError:
+            return got
+
+    def sender(socket):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for _ in range(200):
+            s.sendto(payload, ("198.51.100.1", 9999))
+            h1.sleep(0.01)
+
+    t = h2.spawn(receiver)
+    h1.spawn(sender)
+    net.run(until=20)
+    assert t.result and all(d == payload for d in t.result)
+    assert h2.stats["udp.rx.bad_checksum"] > 0 and r.stats["ip.fwd.packets"] > len(t.result)
