@@ -11,7 +11,7 @@ import struct
 
 from .addr import ip_str, mac_str
 from .wire import arp as arp_wire
-from .wire import ethernet, icmp, ipv4, udp
+from .wire import ethernet, icmp, ipv4, ipv6, udp
 from .wire.errors import WireError
 
 _ICMP_NAMES = {0: "echo reply", 8: "echo request", 3: "unreachable", 11: "time exceeded", 12: "parameter problem",
@@ -155,8 +155,60 @@ def _tcp_options(opts: bytes) -> str:
     return ",".join(out)
 
 
+_ICMP6_NAMES = {1: "destination unreachable", 2: "packet too big", 3: "time exceeded in-transit",
+                4: "parameter problem", 128: "echo request", 129: "echo reply", 130: "multicast listener query",
+                131: "multicast listener report", 132: "multicast listener done", 133: "router solicitation",
+                134: "router advertisement", 135: "neighbor solicitation", 136: "neighbor advertisement",
+                137: "redirect", 143: "multicast listener report v2"}
+_EXT_NAMES = {0: "HBH", 43: "routing", 44: "frag", 60: "DSTOPT"}
+
+
 def _ipv6(buf) -> str:
-    if len(buf) < 40:
-        raise WireError(f"IPv6 header of {len(buf)} bytes")
-    plen, nh, hlim = struct.unpack_from("!HBB", buf, 4)
-    return f"IP6 {ip_str(bytes(buf[8:24]))} > {ip_str(bytes(buf[24:40]))}: next-header {nh}, length {plen}"
+    h, payload = ipv6.parse(buf)
+    src, dst = ip_str(h.src), ip_str(h.dst)
+    nh, data = h.next_header, payload
+    notes = []
+    while nh in ipv6.EXTENSION_HEADERS:
+        ext = ipv6.parse_extension(nh, data)
+        if nh == ipv6.NH_FRAGMENT:
+            f = ipv6.parse_fragment(ext)
+            notes.append(f"frag (0x{f.ident:08x}:{f.offset}|{len(data) - 8}{'+' if f.more else ''})")
+            if f.offset:
+                return f"IP6 {src} > {dst}: " + " ".join(notes) + f" proto {f.next_header}"
+        else:
+            notes.append(_EXT_NAMES[nh])
+        nh, data = ext.next_header, data[ext.length:]
+    head = f"IP6 {src} > {dst}: " + ("".join(n + " " for n in notes))
+    if nh == ipv6.NH_UDP and len(data) >= 8:
+        sport, dport, length = struct.unpack_from("!HHH", data)
+        return f"IP6 {src}.{sport} > {dst}.{dport}: " + "".join(n + " " for n in notes) + f"UDP, length {length - 8}"
+    if nh == ipv6.NH_TCP:
+        line = _tcp(src, dst, data)
+        return ("IP6" + line[2:]) if not notes else line.replace("IP ", "IP6 ", 1)
+    if nh == ipv6.NH_ICMPV6 and len(data) >= 4:
+        return head + _icmp6(data, h.hop_limit)
+    return head + f"next-header {nh}, length {len(data)}"
+
+
+def _icmp6(buf, hop_limit: int) -> str:
+    t, code = buf[0], buf[1]
+    name = _ICMP6_NAMES.get(t, f"type {t}")
+    body = bytes(buf[8:])
+    if t in (128, 129) and len(buf) >= 8:
+        ident, seq = struct.unpack_from("!HH", buf, 4)
+        return f"ICMP6, {name}, id {ident}, seq {seq}, length {len(buf)}"
+    if t in (135, 136) and len(body) >= 16:
+        tgt = ip_str(body[:16])
+        if t == 135:
+            return f"ICMP6, {name}, who has {tgt}, length {len(buf)}"
+        flags = ", ".join(w for bit, w in ((0x80, "router"), (0x40, "solicited"), (0x20, "override"))
+                          if buf[4] & bit)
+        return f"ICMP6, {name}, tgt is {tgt}, length {len(buf)}" + (f", Flags [{flags}]" if flags else "")
+    if t == 2 and len(buf) >= 8:
+        return f"ICMP6, {name}, mtu {int.from_bytes(buf[4:8], 'big')}, length {len(buf)}"
+    if t == 1:
+        return f"ICMP6, {name}, code {code}, length {len(buf)}"
+    if t == 134 and len(buf) >= 8:
+        return f"ICMP6, {name}, length {len(buf)}, hop limit {buf[4]}, router lifetime " \
+               f"{int.from_bytes(buf[6:8], 'big')}s"
+    return f"ICMP6, {name}" + (f", code {code}" if code else "") + f", length {len(buf)}"

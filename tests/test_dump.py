@@ -35,7 +35,7 @@ E = dict(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
     (Ether(**E) / IP(src="192.0.2.1", dst="192.0.2.2", id=5, flags="MF") / UDP(sport=1, dport=2) / Raw(b"q" * 16),
      "IP 192.0.2.1.1 > 192.0.2.2.2: UDP (frag id 5, offset 0, flags [+])"),
     (Ether(**E) / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=1, dport=2),
-     "IP6 2001:db8::1 > 2001:db8::2: next-header 17, length 8"),
+     "IP6 2001:db8::1.1 > 2001:db8::2.2: UDP, length 0"),
 ])
 def test_lines_match_tcpdump_style(pkt, text):
     assert describe(bytes(pkt)) == text
@@ -47,3 +47,29 @@ def test_link_prefix_and_never_raising():
     for junk in (b"", b"\x00" * 13, f[:20], bytes(Ether(**E) / IP(ihl=15) / Raw(b"a")), b"\xff" * 60):
         assert isinstance(describe(junk), str)
     assert describe(b"").startswith("[malformed ethernet")
+
+
+def test_ipv6_lines_read_like_tcpdump():
+    from stack.addr import ip
+    from stack.wire import ethernet, icmpv6 as i6, ipv6, tcp, udp
+
+    s, d = ip("2001:db8::1"), ip("2001:db8::2")
+    mac = b"\x02" * 6
+
+    def frame(nh, payload, hlim=64):
+        return ethernet.build(mac, mac, ethernet.ETH_P_IPV6, ipv6.build(s, d, nh, payload, hlim))
+
+    ns = i6.build_nd(i6.NeighborSolicit(d, i6.NdOptions(source_lladdr=mac)), s, d)
+    assert describe(frame(58, ns, 255)) == \
+        "IP6 2001:db8::1 > 2001:db8::2: ICMP6, neighbor solicitation, who has 2001:db8::2, length 32"
+    na = i6.build_nd(i6.NeighborAdvert(d, False, True, True, i6.NdOptions(target_lladdr=mac)), s, d)
+    assert describe(frame(58, na, 255)).endswith("neighbor advertisement, tgt is 2001:db8::2, length 32, "
+                                                 "Flags [solicited, override]")
+    assert describe(frame(17, udp.build(1, 2, b"abc", s, d))) == "IP6 2001:db8::1.1 > 2001:db8::2.2: UDP, length 3"
+    assert describe(frame(44, ipv6.build_fragment(17, 0, True, 5) + udp.build(1, 2, b"abcdefgh", s, d))) == \
+        "IP6 2001:db8::1.1 > 2001:db8::2.2: frag (0x00000005:0|16+) UDP, length 8"
+    assert describe(frame(6, tcp.build(1, 2, 3, 4, 0x12, 100, b"", s, d))) == \
+        "IP6 2001:db8::1.1 > 2001:db8::2.2: Flags [S.], seq 3, ack 4, win 100, length 0"
+    ptb = i6.build(2, 0, 1280, b"", s, d)
+    assert describe(frame(58, ptb)) == "IP6 2001:db8::1 > 2001:db8::2: ICMP6, packet too big, mtu 1280, length 8"
+    assert describe(frame(58, b"\x80")).startswith("IP6 2001:db8::1 > 2001:db8::2: next-header 58")
