@@ -20,6 +20,7 @@ from stack.host import Host
 from stack.trace import Tracer
 
 from .device import MAX_FRAME, TapChannel, TapError, open_tap
+from .device import netns as _netns
 
 __all__ = ["attach", "TapHost", "TapError"]
 
@@ -98,16 +99,24 @@ class TapHost(Host):
 
 def attach(ifname: str, ip: str | None = "192.0.2.2/24", ip6: str | None = "2001:db8::2/64",
            gateway: str | None = "192.0.2.1", mtu: int | None = None, mac: str | None = None, *,
-           name: str | None = None, trace=None, seed: int | None = None) -> TapHost:
+           name: str | None = None, trace=None, seed: int | None = None, netns: str | None = None) -> TapHost:
     """Open TAP interface `ifname` (existing, or created) and return a running host on it.
+
+    `netns` names a network namespace (`ip netns add NAME`) to open or create the device
+    in, so the kernel side lives only there; the host itself keeps running in this process.
 
     `trace` may be a callable receiving every trace event (e.g. `print`).
     """
-    dev = open_tap(ifname)
-    try:
-        dev.up()
-    except Exception:  # the device may be in another namespace's control; the kernel side brings it up
-        pass
+    dev = open_tap(ifname, netns)
+    with _netns(netns):  # the device's settings are read and changed where it lives
+        try:
+            dev.up()
+        except Exception:  # the device may be in another namespace's control; the kernel side brings it up
+            pass
+        try:
+            dev_mtu = dev.mtu
+        except Exception:
+            dev_mtu = None
     runtime = RealtimeRuntime()
     tracer = Tracer()
     if trace is not None:
@@ -119,7 +128,7 @@ def attach(ifname: str, ip: str | None = "192.0.2.2/24", ip6: str | None = "2001
         mac_bytes = bytes([0x02]) + os.urandom(5)
     else:
         mac_bytes = parse_mac(mac)
-    link_mtu = mtu or dev.mtu or 1500
+    link_mtu = mtu or dev_mtu or 1500
     iface = host.add_interface("eth0", ip=ip, mtu=link_mtu, mac=mac_bytes)
     if ip6 is not None:
         if hasattr(host, "ip6"):

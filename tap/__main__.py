@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--frames", action="store_true", help="print every frame tcpdump-style")
     p.add_argument("--pcap", help="capture the TAP interface to this pcapng file")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--netns", default=None, help="create (or open) the TAP device inside this network namespace")
     args = p.parse_args(argv)
 
     def show(ev):
@@ -41,7 +42,7 @@ def main(argv=None) -> int:
 
     try:
         host = attach(args.ifname, ip=args.ip, ip6=args.ip6, gateway=args.gateway, mtu=args.mtu, mac=args.mac,
-                      trace=show if args.trace else None)
+                      trace=show if args.trace else None, netns=args.netns)
     except TapError as e:
         print(f"python -m tap: {e.strerror}", file=sys.stderr)
         return 2

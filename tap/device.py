@@ -18,8 +18,61 @@ class TapError(OSError):
     """A TAP device could not be opened; the message says what failed and what to do."""
 
 
-def open_tap(ifname: str):
-    """Open (or create) TAP interface `ifname`; returns the pytun device, non-blocking."""
+CLONE_NEWNET = 0x40000000
+
+
+class netns:
+    """Run the enclosed code (in this thread) inside network namespace `name`, as
+    `ip netns exec` would: a TAP device created there exists only there, and its
+    descriptor keeps working after the thread returns to its own namespace."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        self._home = None
+
+    def __enter__(self):
+        if self.name is None:
+            return self
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._setns = libc.setns
+        path = f"/var/run/netns/{self.name}"
+        try:
+            target = os.open(path, os.O_RDONLY)
+        except OSError as e:
+            raise TapError(e.errno, f"no network namespace {self.name!r} ({path}): create it with "
+                                    f"`ip netns add {self.name}`") from e
+        self._home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            if self._setns(target, CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                os.close(self._home)
+                self._home = None
+                raise TapError(err, f"cannot enter network namespace {self.name!r}: {os.strerror(err)} "
+                                    "(needs CAP_SYS_ADMIN)")
+        finally:
+            os.close(target)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._home is not None:
+            try:
+                if self._setns(self._home, CLONE_NEWNET) != 0:  # pragma: no cover - cannot fail for our own
+                    raise OSError("cannot return to the original network namespace")
+            finally:
+                os.close(self._home)
+                self._home = None
+
+
+def open_tap(ifname: str, namespace: str | None = None):
+    """Open (or create) TAP interface `ifname` (inside network namespace `namespace` if
+    given); returns the pytun device, non-blocking."""
+    with netns(namespace):
+        return _open_tap(ifname)
+
+
+def _open_tap(ifname: str):
     try:
         import pytun
     except ImportError as e:  # pragma: no cover - a dependency of the package

@@ -75,8 +75,8 @@ def tap_pair():
     sh(f"ip netns add {ns}")
     host = None
     try:
-        host = tap.attach(ifname, ip="192.0.2.2/24", ip6="2001:db8::2/64", gateway="192.0.2.1")
-        sh(f"ip link set {ifname} netns {ns}")
+        # the TAP device is created inside the namespace: it never exists on this machine's side
+        host = tap.attach(ifname, ip="192.0.2.2/24", ip6="2001:db8::2/64", gateway="192.0.2.1", netns=ns)
         k = Kernel(ns, ifname)
         k.run("ip link set lo up")
         k.run(f"ip addr add 192.0.2.1/24 dev {ifname}")

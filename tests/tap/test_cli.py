@@ -20,14 +20,13 @@ def served(tmp_path):
     (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 4096)
     sh(f"ip netns add {ns}")
     proc = subprocess.Popen([sys.executable, "-m", "tap", ifname, "--ip", "192.0.2.2/24", "--http", str(tmp_path),
-                             "--seconds", "60", "--trace"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             "--seconds", "60", "--trace", "--netns", ns], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     try:
         line = proc.stdout.readline()
         while line and "serving" not in line:
             line = proc.stdout.readline()
         assert "serving" in line, line
-        sh(f"ip link set {ifname} netns {ns}")
         k = Kernel(ns, ifname)
         k.run(f"ip addr add 192.0.2.1/24 dev {ifname}")
         k.run(f"ip link set {ifname} up")
