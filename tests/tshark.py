@@ -29,7 +29,10 @@ def tshark_problems(path: str) -> list[str]:
     # A transport checksum inside an ICMP error cannot verify: the quote is cut short (RFC 4443
     # §2.4 c keeps ICMPv6 errors within 1280 bytes), yet tshark checks it as a whole segment.
     # Such frames are judged by their own ICMP checksum and by being well formed.
-    inner = "(udp.checksum.status == 0 || tcp.checksum.status == 0)"
+    # tshark also calls a TCP checksum of 0xffff "bad" where the sum is zero (RFC 1624 prefers
+    # 0x0000); both are the same one's-complement zero and every receiver accepts either, and
+    # the Linux kernel sends 0xffff now and then: that case is not a problem.
+    inner = "(udp.checksum.status == 0 || (tcp.checksum.status == 0 && tcp.checksum != 0xffff))"
     rows = tshark_fields(path, ["frame.number", "_ws.col.Info"],
                          "_ws.malformed || (_ws.expert.severity == error && !(icmpv6 && " + inner + ")) || "
                          "ip.checksum.status == 0 || (" + inner + " && !icmp && !icmpv6) || "

@@ -1,9 +1,14 @@
 """TAP fixtures: each test gets its own network namespace holding the kernel side.
 
-The TAP device is opened by this process (in the root namespace) and then moved into a
-fresh namespace, where the kernel side gets 192.0.2.1/24 (and 2001:db8::1/64).  Only
-documentation addresses are used, and both the namespace and the device are removed
+The TAP device is created inside a fresh namespace (this process enters it just long
+enough to open the device), where the kernel side gets 192.0.2.1/24 and 2001:db8::1/64.
+Only documentation addresses are used, and both the namespace and the device are removed
 afterwards.  Where /dev/net/tun or namespaces are unavailable the tests skip and say why.
+
+Every test's traffic is captured on the TAP link and read by tshark afterwards: no
+malformed frame, no bad checksum, no expert error; and unless the test impaired the link
+(`k.impaired = True`), no TCP retransmission or reordering by us and no gap the kernel
+saw in our segments either (see TCP_TROUBLE).
 """
 
 import itertools
@@ -48,6 +53,7 @@ class Kernel:
     def __init__(self, ns: str, ifname: str) -> None:
         self.ns = ns
         self.ifname = ifname
+        self.impaired = False  # a test that impairs the link sets this: TCP recovery is then expected
         self.ip = "192.0.2.1"
         self.ip6 = "2001:db8::1"
 
@@ -77,6 +83,8 @@ def tap_pair():
     try:
         # the TAP device is created inside the namespace: it never exists on this machine's side
         host = tap.attach(ifname, ip="192.0.2.2/24", ip6="2001:db8::2/64", gateway="192.0.2.1", netns=ns)
+        pcap = f"/tmp/{ifname}.pcapng"
+        host.capture(pcap)
         k = Kernel(ns, ifname)
         k.run("ip link set lo up")
         k.run(f"ip addr add 192.0.2.1/24 dev {ifname}")
@@ -88,3 +96,27 @@ def tap_pair():
         if host is not None:
             host.close()
         sh(f"ip netns del {ns}", check=False)
+    _check_capture(pcap, k.impaired)
+
+
+# On an unimpaired link nothing is lost, so: we never retransmit or reorder, and the kernel
+# never sees a gap in what we send (duplicate ACKs, lost segments).  The kernel itself may
+# retransmit on a timer (its tail loss probe fires after about two round trips when a Python
+# receiver is slow to ACK a full window); that is timing, not loss, and is allowed.
+OURS = "(ip.src == 192.0.2.2 || ipv6.src == 2001:db8::2)"
+TCP_TROUBLE = (f"({OURS} && (tcp.analysis.retransmission || tcp.analysis.fast_retransmission || "
+               f"tcp.analysis.out_of_order)) || (!{OURS} && (tcp.analysis.duplicate_ack || "
+               f"tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment))")
+
+
+def _check_capture(pcap: str, impaired: bool) -> None:
+    from tshark import tshark_fields, tshark_problems
+
+    try:
+        assert tshark_problems(pcap) == []
+        if not impaired:
+            trouble = tshark_fields(pcap, ["frame.number", "_ws.col.Info"], TCP_TROUBLE)
+            assert trouble == [], f"TCP analysis flags on an unimpaired link: {trouble[:5]}"
+    finally:
+        if not os.environ.get("PYSTACK_KEEP_PCAP"):
+            os.unlink(pcap)

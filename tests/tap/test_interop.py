@@ -61,7 +61,7 @@ def test_tcp_from_kernel_client_and_time_wait_on_the_kernel_side(tap_pair):
     data = bytes(range(251)) * 4000
     sk = host.socket
     ls = sk.socket()
-    ls.bind(("", 7000))
+    ls.bind(("", 41000))
     ls.listen()
     got = {}
 
@@ -82,14 +82,14 @@ def test_tcp_from_kernel_client_and_time_wait_on_the_kernel_side(tap_pair):
     t.start()
     cli = k.python(
         "import socket\n"
-        "s=socket.create_connection(('192.0.2.2', 7000), timeout=10); s.sendall(bytes(range(251)) * 4000)\n"
+        "s=socket.create_connection(('192.0.2.2', 41000), timeout=10); s.sendall(bytes(range(251)) * 4000)\n"
         "s.close()\n")
     cli.wait(20)
     t.join(20)
     assert got["data"] == data and got["peer"][0] == "192.0.2.1"
     time.sleep(0.3)
     ss = k.run("ss -tan state time-wait").stdout
-    assert "192.0.2.2:7000" in ss, ss  # the kernel closed first: TIME_WAIT is on its side
+    assert "192.0.2.2:41000" in ss, ss  # the kernel closed first: TIME_WAIT is on its side
     ls.close()
 
 

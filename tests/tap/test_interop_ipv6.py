@@ -80,7 +80,7 @@ def test_tcp_over_ipv6_both_directions_byte_identical(tap_pair):
     srv.wait(10)
     assert digest.decode() == hashlib.sha256(data).hexdigest()
 
-    ls = sk.create_server(("::", 7006), family=sk.AF_INET6, dualstack_ipv6=True)
+    ls = sk.create_server(("::", 41006), family=sk.AF_INET6, dualstack_ipv6=True)
     got = {}
 
     def serve():
@@ -95,7 +95,7 @@ def test_tcp_over_ipv6_both_directions_byte_identical(tap_pair):
     t = threading.Thread(target=serve)
     t.start()
     cli = k.python("import socket\n"
-                   "s=socket.create_connection(('2001:db8::2', 7006), timeout=10); s.sendall(bytes(range(256))*8192)\n"
+                   "s=socket.create_connection(('2001:db8::2', 41006), timeout=10); s.sendall(bytes(range(256))*8192)\n"
                    "s.close()\n")
     cli.wait(20)
     t.join(20)
@@ -106,7 +106,7 @@ def test_tcp_over_ipv6_both_directions_byte_identical(tap_pair):
 def test_kernel_reaches_our_dual_stack_listener_over_ipv4_too(tap_pair):
     host, k = tap_pair
     sk = host.socket
-    ls = sk.create_server(("::", 7007), family=sk.AF_INET6, dualstack_ipv6=True)
+    ls = sk.create_server(("::", 41007), family=sk.AF_INET6, dualstack_ipv6=True)
     got = []
 
     def serve():
@@ -118,7 +118,7 @@ def test_kernel_reaches_our_dual_stack_listener_over_ipv4_too(tap_pair):
     t = threading.Thread(target=serve)
     t.start()
     for target in ("192.0.2.2", "2001:db8::2"):
-        r = k.run(f"python3 -c \"import socket; s=socket.create_connection(('{target}', 7007), timeout=5);"
+        r = k.run(f"python3 -c \"import socket; s=socket.create_connection(('{target}', 41007), timeout=5);"
                   f" print(s.recv(100).decode())\"")
         got.append(r.stdout.strip())
     t.join(10)
