@@ -404,3 +404,13 @@ def bench_tcp_bulk_ipv6(size: int = 20_000_000, repeat: int = 3) -> dict:
 
 
 BENCHMARKS["tcp-bulk-ipv6"] = bench_tcp_bulk_ipv6
+
+
+def bench_tap_interop() -> dict:
+    """The stack against the Linux kernel over TAP, beside a veth baseline (scenarios/bench_tap.py)."""
+    from .bench_tap import bench_tap
+
+    return bench_tap()
+
+
+BENCHMARKS["tap"] = bench_tap_interop
