@@ -38,14 +38,17 @@ class Service:
 
     def start(self) -> None:
         sk = self.sk
-        t = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+        # one dual-stack socket per protocol: IPv6, and IPv4 as IPv4-mapped addresses
+        t = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
         t.setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1)
+        t.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 0)
         t.bind(("", self.port))
         t.listen()
         self.sockets.append(t)
         self._thread(self._accept_loop, t)
         if self.name != "http":
-            u = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+            u = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM)
+            u.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 0)
             u.bind(("", self.port))
             self.sockets.append(u)
             self._thread(self._udp_loop, u)
