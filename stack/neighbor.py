@@ -126,6 +126,10 @@ class NeighborCache:
                 self._set_state(e, S.STALE, "reachable time expired", now)
                 self._arm(e, now + cfg.gc_stale_time)
             elif st is S.STALE:
+                fresh_until = e.updated + cfg.gc_stale_time
+                if fresh_until > now:  # news of the neighbor since the timer was set keeps it
+                    self._arm(e, fresh_until)
+                    continue
                 del self.entries[addr]
                 self._trace(self.layer, "neigh_expired", addr=addr)
             elif st is S.DELAY:
