@@ -62,6 +62,8 @@ class _StackLock:
 
     def __exit__(self, *exc) -> None:
         rt = self.rt
+        for flush in rt._flushers:  # what devices held back to batch goes out before others run
+            flush()
         heap = rt.events._heap
         if heap and threading.current_thread() is not rt._thread:
             s = rt._sleep_until
@@ -96,6 +98,7 @@ class RealtimeRuntime:
         self._sleep_until: int | None = None
         self.threads: list[_Thread] = []
         self.error: BaseException | None = None
+        self._flushers: list = []  # device batching: called whenever the stack's lock is let go
 
     # -- clock ------------------------------------------------------------------
 
@@ -151,6 +154,15 @@ class RealtimeRuntime:
         with self.lock:
             self.selector.register(fd, selectors.EVENT_READ, callback)
         self._poke()
+
+    def add_flusher(self, fn) -> None:
+        """Call `fn()` (lock held) before the lock is released: a device that batches frames
+        written in one turn (TAP segmentation offload) sends them then."""
+        self._flushers.append(fn)
+
+    def remove_flusher(self, fn) -> None:
+        if fn in self._flushers:
+            self._flushers.remove(fn)
 
     def remove_reader(self, fd: int) -> None:
         with self.lock:
@@ -232,6 +244,8 @@ class RealtimeRuntime:
                 while True:
                     if predicate():
                         return True
+                    for flush in self._flushers:  # Condition.wait lets the lock go without __exit__
+                        flush()
                     if deadline is None:
                         cond.wait(1.0)
                     else:

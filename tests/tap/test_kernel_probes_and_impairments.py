@@ -113,6 +113,7 @@ def test_transfers_survive_kernel_side_impairments(tap_pair):
     assert host.stats["tcp.tx.retransmit"] > 0 or host.stats["tcp.rx.dupack"] > 0  # the impairment bit
 
 
+@pytest.mark.tap_snaplen(160)
 def test_100_mb_each_way_byte_identical(tap_pair):
     host, k = tap_pair
     _transfer_both_ways(host, k, 100_000_000, 42010, 300)
