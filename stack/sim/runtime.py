@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import traceback
 from contextlib import nullcontext
+from heapq import heappop, heappush
 
 from greenlet import getcurrent, greenlet
 
@@ -78,13 +79,17 @@ class SimRuntime:
     # -- node wakeups (the sans-IO timer contract) ----------------------------
 
     def touch(self, node) -> None:
-        """Make sure `node.poll()` runs at `node.poll_at()`."""
+        """Make sure `node.poll()` runs at `node.poll_at()`.
+
+        This runs after every frame a node takes, so it pushes onto the queue's heap
+        itself (what `EventQueue.schedule` does, without the call)."""
         t = node.poll_at()
         if t is not None:
             w = node._wake_at
             if w is None or t < w:
                 node._wake_at = t
-                self.events.schedule(t, self._wake, node)
+                ev = self.events
+                heappush(ev._heap, (t if t > ev.now else ev.now, next(ev._seq), self._wake, node))
 
     def _wake(self, node) -> None:
         w = node._wake_at
@@ -226,20 +231,21 @@ class SimRuntime:
         self._running = True
         ev = self.events
         live = self.live
+        heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
         try:
             while True:
                 if until is None and not live:
                     return
-                t = ev.peek_time()
-                if t is None:
+                if not heap:
                     if until is not None:
                         ev.now = max(ev.now, until)
                         return
                     raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
-                if until is not None and t > until:
+                if until is not None and heap[0][0] > until:
                     ev.now = max(ev.now, until)
                     return
-                fn, arg = ev.pop()
+                at, _, fn, arg = heappop(heap)
+                ev.now = at
                 fn(arg)
         finally:
             self._running = False
