@@ -781,6 +781,12 @@ class Host(Node):
 
         return udp_fast_path(self, src, dst, sport, dport, ttl, tos, df)
 
+    def tcp_fast_path(self, src: bytes, dst: bytes):
+        """A cached transmit path for a TCP connection, or None (see stack/fastpath.py)."""
+        from .fastpath import tcp_fast_path
+
+        return tcp_fast_path(self, src, dst)
+
     def ip_send_raw(self, packet: bytes) -> int:
         """IP_HDRINCL: the caller wrote the header; as Linux, fill in length, checksum, and
         a zero source or ident."""
