@@ -7,7 +7,7 @@ checksums is the same each time.  A `UdpFastPath` keeps it: the interface, the n
 and MAC, and the constant parts of both checksums (the one's-complement sum is additive, so
 the per-datagram words are simply added).  It is used only while it is provably current: the
 routing table and PMTU cache have not changed (generation counters), the neighbor entry is the
-same object and still REACHABLE with the same MAC, and the datagram fits the MTU.  Anything
+same object, in a state lookup() would not change, with the same MAC, and the datagram fits the MTU.  Anything
 else takes the ordinary path, which stays the reference (tests compare the bytes of both).
 """
 
@@ -21,6 +21,14 @@ from .wire.ethernet import VerifiedFrame
 _FRAME = struct.Struct("!6s6sHBBHHHBBH4s4sHHHH")  # Ethernet II + IPv4 without options + UDP
 REACHABLE = NeighborState.REACHABLE
 PERMANENT = NeighborState.PERMANENT
+DELAY = NeighborState.DELAY
+PROBE = NeighborState.PROBE
+
+
+def _sendable(state) -> bool:
+    """States in which the neighbor cache's lookup() hands out the address without changing
+    anything (STALE would move to DELAY, INCOMPLETE queues), so a cached path may skip it."""
+    return state is REACHABLE or state is DELAY or state is PROBE or state is PERMANENT
 
 
 class UdpFastPath:
@@ -48,7 +56,7 @@ class UdpFastPath:
         e = self.entry
         return (key == self.key and n <= self.limit
                 and self.gens == (host.routes.generation, host.pmtu.generation)
-                and (e.state is REACHABLE or e.state is PERMANENT) and e.lladdr == self.mac
+                and _sendable(e.state) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, data) -> None:
@@ -82,7 +90,7 @@ def udp_fast_path(host, src: bytes, dst: bytes, sport: int, dport: int, ttl: int
     if cache is None:
         return None
     entry = cache.entries.get(route.gateway or dst)
-    if entry is None or (entry.state is not REACHABLE and entry.state is not PERMANENT):
+    if entry is None or not _sendable(entry.state):
         return None
     if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
         return None
@@ -131,7 +139,7 @@ class TcpFastPath:
         host = self.host
         e = self.entry
         return (self.gens == (host.routes.generation, host.pmtu.generation) and host.config.ttl == self.ttl
-                and (e.state is REACHABLE or e.state is PERMANENT) and e.lladdr == self.mac
+                and _sendable(e.state) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
@@ -184,7 +192,7 @@ def tcp_fast_path(host, src: bytes, dst: bytes):
     if cache is None:
         return None
     entry = cache.entries.get(route.gateway or dst)
-    if entry is None or (entry.state is not REACHABLE and entry.state is not PERMANENT):
+    if entry is None or not _sendable(entry.state):
         return None
     if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
         return None
