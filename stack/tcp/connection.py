@@ -940,8 +940,14 @@ class Connection(Waitable):
 
     def _fast_path(self, hdr, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
-        data or a pure ACK in ESTABLISHED with nothing unusual takes the short road."""
-        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.in_recovery or self.dupacks:
+        data, an ACK of new data, or both at once (a request/response exchange) in
+        ESTABLISHED with nothing unusual take the short road.
+
+        It does what `_synchronized` would do with such a segment, in the same order: the
+        ACK (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT
+        and SEG.ACK is not old), then the text (seventh step), then output."""
+        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
+                or self.in_recovery or self.dupacks:
             return False
         o = hdr.options
         if self.ts_ok:
@@ -952,20 +958,34 @@ class Connection(Waitable):
             return False
         ack = hdr.ack
         una = self.snd_una
-        if ack != una and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
+        new_ack = ack != una
+        if new_ack and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
             return False
         wnd = hdr.window << self.snd_wscale
         n = len(data)
         if n:
-            if ack != una or wnd != self.snd_wnd or n > seq_sub(self.rcv_adv, self.rcv_nxt):
+            if self.closed or n > seq_sub(self.rcv_adv, self.rcv_nxt):
                 return False
-        elif ack == una:
+            if not new_ack and wnd != self.snd_wnd:
+                return False  # data with a window update: full processing
+        elif not new_ack:
             return False  # a possible duplicate ACK or window update: full processing
+        seq = hdr.seq
         self.last_rcv = now
         self.probes = 0
-        if self.ts_ok and seq_le(hdr.seq, self.last_ack_sent):
+        if self.ts_ok and seq_le(seq, self.last_ack_sent):
             self.ts_recent = ts[0]
             self.ts_recent_age = now
+        if new_ack:
+            self._new_ack(ack, now)
+            if wnd != self.snd_wnd:
+                if self.snd_wnd == 0 and wnd > 0:
+                    self.env.stats["tcp.rx.window_opened"] += 1
+                self.snd_wnd = wnd
+                if wnd > self.max_snd_wnd:
+                    self.max_snd_wnd = wnd
+        self.snd_wl1 = seq
+        self.snd_wl2 = ack
         if n:
             # In-order data (RFC 9293 §3.10.7.4 seventh step).
             self.rcvq += data
@@ -980,15 +1000,8 @@ class Connection(Waitable):
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
             self._signal()
-        else:
-            # Pure ACK of new data.
-            self.snd_wnd = wnd
-            if wnd > self.max_snd_wnd:
-                self.max_snd_wnd = wnd
-            self.snd_wl1 = hdr.seq
-            self.snd_wl2 = ack
-            self._new_ack(ack, now)
-            self._output(now)
+        if new_ack:
+            self._output(now)  # (after in-order data alone, nothing new could go)
         self._rearm()
         return True
 
