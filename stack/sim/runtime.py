@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import traceback
 from contextlib import nullcontext
+from functools import partial
 from heapq import heappop, heappush
 
 from greenlet import getcurrent, greenlet
@@ -63,6 +64,9 @@ class SimRuntime:
     def __init__(self, net) -> None:
         self.net = net
         self.events = net.events
+        # The clock hosts read many times per segment, as a C-level call (what the
+        # now_us() method returns, without a Python frame).
+        self.now_us = partial(getattr, net.events, "now")
         self.live: list[Task] = []
         self._count = 0
         self._loop_glet = None
@@ -172,16 +176,19 @@ class SimRuntime:
         wid = task.wait_id
         task.wake_pending = False
         events = self.events
+        heap = events._heap
+        resume = self._resume
+        arg = (task, wid)
 
         def wake():
             if not task.wake_pending:
                 task.wake_pending = True
-                events.schedule(events.now, self._resume, (task, wid))
+                heappush(heap, (events.now, next(events._seq), resume, arg))  # events.schedule(now, ...)
 
         for w in waitables:
             w.watch(wake)
         if deadline is not None:
-            events.schedule(deadline, self._resume, (task, wid))
+            events.schedule(deadline, resume, arg)
         task.blocked_on = what
         try:
             while True:

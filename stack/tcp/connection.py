@@ -22,7 +22,7 @@ import errno
 import os
 from types import MappingProxyType
 
-from ..seq import MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+from ..seq import HALF, MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
@@ -599,13 +599,15 @@ class Connection(Waitable):
         sndq = self.sndq
         qlen = len(sndq)
         buf_seq = self.snd_buf_seq
-        una_off = seq_sub(self.snd_una, buf_seq)
-        max_off = seq_sub(self.snd_max, buf_seq)
+        # seq_sub() inlined (this runs after every ACK and every write): the signed distance
+        # on the circle is ((a - b + 2**31) mod 2**32) - 2**31
+        una_off = ((self.snd_una - buf_seq + HALF) & MASK) - HALF
+        max_off = ((self.snd_max - buf_seq + HALF) & MASK) - HALF
         win_end = una_off + self.snd_wnd
         cwnd = self.cc.cwnd
         sb = self.scoreboard
         fin_off = qlen if self.fin_queued else -1
-        off = seq_sub(self.snd_nxt, buf_seq)
+        off = ((self.snd_nxt - buf_seq + HALF) & MASK) - HALF
         if off < 0:
             return  # our SYN is not acknowledged yet
         while True:
@@ -917,7 +919,7 @@ class Connection(Waitable):
         instead of waiting for the next segment (RFC 1122 §4.2.3.3)."""
         if self.state not in RECEIVING or self.fin_rcvd:
             return
-        cur = seq_sub(self.rcv_adv, self.rcv_nxt)
+        cur = ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
         free = self.rcvbuf - len(self.rcvq)
         # Linux tcp_cleanup_rbuf: only when the advertised window had shrunk to half the
         # buffer or less and would at least double.
@@ -964,7 +966,7 @@ class Connection(Waitable):
         wnd = hdr.window << self.snd_wscale
         n = len(data)
         if n:
-            if self.closed or n > seq_sub(self.rcv_adv, self.rcv_nxt):
+            if self.closed or n > ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF:  # seq_sub inlined
                 return False
             if not new_ack and wnd != self.snd_wnd:
                 return False  # data with a window update: full processing
@@ -1008,13 +1010,14 @@ class Connection(Waitable):
     def _new_ack(self, ack: int, now: int) -> None:
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
         sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer."""
-        acked = seq_sub(ack, self.snd_una)
-        flight_before = seq_sub(self.snd_max, self.snd_una)
+        una = self.snd_una
+        acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
+        flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
         self.last_ack_recv = now
-        nbuf = seq_sub(ack, self.snd_buf_seq)
+        nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
         if nbuf > 0:
             qlen = len(self.sndq)
             if nbuf > qlen:
