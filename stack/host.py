@@ -161,6 +161,7 @@ class Host(Node):
 
             self.tcp = TcpLayer(self, self.config.tcp)
         self._ident = self.rng.randrange(65536)
+        self._tcp_paths: dict = {}  # (src, dst) -> fastpath.TcpFastPath
         self._local4: set[bytes] = set()
         self._bcast4: set[bytes] = {IPV4_BROADCAST}
         self._loop: list[bytes] = []
@@ -782,10 +783,22 @@ class Host(Node):
         return udp_fast_path(self, src, dst, sport, dport, ttl, tos, df)
 
     def tcp_fast_path(self, src: bytes, dst: bytes):
-        """A cached transmit path for a TCP connection, or None (see stack/fastpath.py)."""
+        """A cached transmit path for TCP segments from `src` to `dst` while it is usable,
+        or None (see stack/fastpath.py); one per address pair, shared by connections."""
+        paths = self._tcp_paths
+        fp = paths.get((src, dst))
+        if fp is not None and fp.usable():
+            return fp
         from .fastpath import tcp_fast_path
 
-        return tcp_fast_path(self, src, dst)
+        fp = tcp_fast_path(self, src, dst)
+        if fp is None:
+            paths.pop((src, dst), None)
+        else:
+            if len(paths) > 4096:
+                paths.clear()
+            paths[(src, dst)] = fp
+        return fp
 
     def ip_send_raw(self, packet: bytes) -> int:
         """IP_HDRINCL: the caller wrote the header; as Linux, fill in length, checksum, and

@@ -87,8 +87,8 @@ class Connection(Waitable):
         self.remote = remote
         self.key = (local[0], local[1], remote[0], remote[1])
         self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
-        # the host's cached transmit path for our segments (stack/fastpath.py): None until the
-        # ordinary path has sent one, False where there is none to have (loopback, a test's env)
+        # the host's cached transmit path for our segments (stack/fastpath.py): None until
+        # one applies, False where there is none to have (loopback, a test's env)
         self._fp = None if hasattr(layer.env, "tcp_fast_path") and not layer.env.is_local(remote[0]) else False
         self.binding = binding
         self.listener = None
@@ -535,16 +535,15 @@ class Connection(Waitable):
         local = self.local
         remote = self.remote
         fp = self._fp
-        if not (fp and fp.usable() and fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win,
-                                               payload, opts)):
+        if fp is not False and (fp is None or not fp.usable()):
+            fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
+        if not (fp and fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)):
             seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
             err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
             if err:
                 self.env.stats["tcp.tx.ip_error"] += 1
                 if err == errno.EMSGSIZE:
                     self._pmtu_lowered(self.env.path_mtu(remote[0]), now)
-            elif fp is not False:
-                self._fp = self.env.tcp_fast_path(local[0], remote[0])
         self.segs_out += 1
         self.last_ack_sent = rcv_nxt
         self.t_delack = None
