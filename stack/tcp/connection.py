@@ -341,7 +341,7 @@ class Connection(Waitable):
         """Take up to n received bytes (RFC 9293 §3.10.3 RECEIVE); b'' at end of stream."""
         q = self.rcvq
         if q:
-            data = bytes(q[:n])
+            data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
             if not peek:
                 del q[:n]
                 self._window_update(now)
