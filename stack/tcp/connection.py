@@ -592,6 +592,8 @@ class Connection(Waitable):
         the per-segment loop does no modular arithmetic; sequence numbers are formed
         only for the wire."""
         sack_recovery = self.in_recovery and self.sack_ok
+        if not sack_recovery and not self.fin_queued and self.snd_nxt == (self.snd_buf_seq + len(self.sndq)) & MASK:
+            return  # everything queued has been sent and no FIN waits: nothing below could act
         if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
