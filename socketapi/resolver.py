@@ -138,6 +138,18 @@ ntohl = _uint("ntohl", 32)
 # -- names -----------------------------------------------------------------------
 
 def _numeric(text: str) -> bytes | None:
+    parts = text.split(".")
+    if len(parts) == 4:
+        # Dotted-quad IPv4, the common case, without ipaddress's machinery; its rules kept:
+        # ASCII digits only, at most three, no leading zero, each at most 255.
+        for p in parts:
+            if not (p.isascii() and p.isdigit()) or len(p) > 3 or (p[0] == "0" and p != "0"):
+                break
+        else:
+            values = [int(p) for p in parts]
+            if max(values) <= 255:
+                return bytes(values)
+            return None
     try:
         return ipaddress.ip_address(text.split("%", 1)[0]).packed
     except ValueError:

@@ -71,6 +71,8 @@ def _bytes_like(data) -> memoryview:
 
 
 def _index(x) -> int:
+    if type(x) is int:
+        return x
     if isinstance(x, float) or not hasattr(x, "__index__"):
         raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
     return x.__index__()
@@ -78,7 +80,8 @@ def _index(x) -> int:
 
 def _c_int(x) -> int:
     """An argument CPython converts to a C int."""
-    x = _index(x)
+    if type(x) is not int:
+        x = _index(x)
     if not -2 ** 31 <= x < 2 ** 31:
         raise OverflowError("Python int too large to convert to C int")
     return x
@@ -95,7 +98,10 @@ def _positional(name: str, least: int, most: int):
                 raise TypeError(f"{name}() takes no keyword arguments")
             n = len(args)
             if least <= n <= most:
-                with self._host.runtime.lock:
+                rt = self._host.runtime
+                if not rt.realtime:
+                    return fn(self, *args)  # one thread, cooperative tasks: no lock to take
+                with rt.lock:
                     return fn(self, *args)
             if least == most:
                 raise TypeError(f"{name}() takes exactly {least} argument{'s' * (least > 1)} ({n} given)")
@@ -116,7 +122,10 @@ def _locked(fn):
 
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
-        with self._host.runtime.lock:
+        rt = self._host.runtime
+        if not rt.realtime:
+            return fn(self, *args, **kwargs)  # one thread, cooperative tasks: no lock to take
+        with rt.lock:
             return fn(self, *args, **kwargs)
 
     return wrapper

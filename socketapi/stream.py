@@ -126,7 +126,7 @@ class StreamMethods:
         self._binding = conn.binding
         self._listener = None
         self._conn = conn
-        self._tcpopts = SocketOptions(**vars(parent._tcpopts))
+        self._tcpopts = parent._tcpopts.copy()
         conn.opts = self._tcpopts  # setsockopt on the accepted socket reaches its connection
         self._reuseaddr = parent._reuseaddr
         self._established = True

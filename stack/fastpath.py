@@ -7,7 +7,7 @@ checksums is the same each time.  A `UdpFastPath` keeps it: the interface, the n
 and MAC, and the constant parts of both checksums (the one's-complement sum is additive, so
 the per-datagram words are simply added).  It is used only while it is provably current: the
 routing table and PMTU cache have not changed (generation counters), the neighbor entry is the
-same object and still REACHABLE with the same MAC, and the datagram fits the MTU.  Anything
+same object, in a state lookup() would not change, with the same MAC, and the datagram fits the MTU.  Anything
 else takes the ordinary path, which stays the reference (tests compare the bytes of both).
 """
 
@@ -21,6 +21,14 @@ from .wire.ethernet import VerifiedFrame
 _FRAME = struct.Struct("!6s6sHBBHHHBBH4s4sHHHH")  # Ethernet II + IPv4 without options + UDP
 REACHABLE = NeighborState.REACHABLE
 PERMANENT = NeighborState.PERMANENT
+DELAY = NeighborState.DELAY
+PROBE = NeighborState.PROBE
+
+
+def _sendable(state) -> bool:
+    """States in which the neighbor cache's lookup() hands out the address without changing
+    anything (STALE would move to DELAY, INCOMPLETE queues), so a cached path may skip it."""
+    return state is REACHABLE or state is DELAY or state is PROBE or state is PERMANENT
 
 
 class UdpFastPath:
@@ -48,7 +56,7 @@ class UdpFastPath:
         e = self.entry
         return (key == self.key and n <= self.limit
                 and self.gens == (host.routes.generation, host.pmtu.generation)
-                and (e.state is REACHABLE or e.state is PERMANENT) and e.lladdr == self.mac
+                and _sendable(e.state) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, data) -> None:
@@ -82,9 +90,110 @@ def udp_fast_path(host, src: bytes, dst: bytes, sport: int, dport: int, ttl: int
     if cache is None:
         return None
     entry = cache.entries.get(route.gateway or dst)
-    if entry is None or (entry.state is not REACHABLE and entry.state is not PERMANENT):
+    if entry is None or not _sendable(entry.state):
         return None
     if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
         return None
     key = (src, dst, sport, dport, ttl, tos, df)
     return UdpFastPath(host, key, iface, cache, entry, src, dst, sport, dport, ttl, tos, df)
+
+
+# -- TCP -------------------------------------------------------------------------------
+
+_ETH_IP_TCP = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHH")  # Ethernet II + IPv4 without options + TCP
+_from_bytes = int.from_bytes
+
+
+class TcpFastPath:
+    """A connection's cached transmit path: its segments leave as one Ethernet + IPv4 + TCP
+    header packed at once, both checksums from per-connection constants.
+
+    The ordinary path builds the TCP segment, then `Host.ip_send` routes it, builds the IP
+    header, looks up the neighbor, and `send_frame` prepends the Ethernet header: three
+    copies of the payload and a dozen calls per segment.  What those steps decide is the
+    same for every segment of an established connection toward a resolved neighbor, so
+    it is decided once here and re-checked cheaply (`usable`) before each segment; when
+    anything changed, the connection takes the ordinary path, which stays the reference
+    (tests compare the bytes of both).
+    """
+
+    __slots__ = ("host", "gens", "cache", "entry", "mac", "smac", "channel", "limit", "src", "dst", "ttl",
+                 "ip_base")
+
+    def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, ttl: int) -> None:
+        self.host = host
+        self.gens = (host.routes.generation, host.pmtu.generation)
+        self.cache = cache
+        self.entry = entry
+        self.mac = entry.lladdr
+        self.smac = iface.mac
+        self.channel = iface.channel
+        self.limit = iface.mtu - 20  # the largest TCP segment that fits the interface's MTU
+        self.src = src
+        self.dst = dst
+        self.ttl = ttl
+        # IPv4 header words that never change: version/IHL, DF, TTL/protocol, the addresses
+        self.ip_base = 0x4500 + 0x4000 + (ttl << 8 | 6) + _from_bytes(src + dst, "big")
+
+    def usable(self) -> bool:
+        host = self.host
+        e = self.entry
+        return (self.gens == (host.routes.generation, host.pmtu.generation) and host.config.ttl == self.ttl
+                and _sendable(e.state) and e.lladdr == self.mac
+                and self.cache.entries.get(e.addr) is e)
+
+    def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
+             options: bytes) -> bool:
+        """Transmit one segment (what `tcp_wire.build_fast` and `Host.ip_send` with DF do);
+        False when it does not fit the MTU (the caller takes the ordinary path)."""
+        olen = len(options)
+        plen = len(payload)
+        tcp_len = 20 + olen + plen
+        if tcp_len > self.limit:
+            return False
+        offflags = ((20 + olen) << 10) | flags
+        total = csum_base + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window + olen \
+            + plen
+        if olen:
+            total += _from_bytes(options, "big")
+        if plen:
+            if plen & 1:
+                total += _from_bytes(payload, "big") << 8
+            else:
+                total += _from_bytes(payload, "big")
+        total %= 0xFFFF
+        host = self.host
+        host._ident = ident = (host._ident + 1) & 0xFFFF
+        ip_total = 20 + tcp_len
+        head = _ETH_IP_TCP.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
+                                -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst,
+                                sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
+        if plen:
+            frame = b"".join((head, options, payload))
+        elif olen:
+            frame = head + options
+        else:
+            frame = head
+        if len(frame) < 60:
+            frame += bytes(60 - len(frame))
+        self.channel.transmit(VerifiedFrame(frame))
+        return True
+
+
+def tcp_fast_path(host, src: bytes, dst: bytes):
+    """A fast path toward `dst` if one applies now (as `udp_fast_path`), else None."""
+    if len(dst) != 4 or dst in host._local4 or dst[0] == 127 or dst in host._bcast4 or dst[0] >= 224:
+        return None
+    route = host.routes.lookup(dst)
+    if route is None or route.iface.loopback or route.iface.channel is None:
+        return None
+    iface = route.iface
+    cache = host.arp.caches.get(iface.index)
+    if cache is None:
+        return None
+    entry = cache.entries.get(route.gateway or dst)
+    if entry is None or not _sendable(entry.state):
+        return None
+    if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
+        return None
+    return TcpFastPath(host, iface, cache, entry, src, dst, host.config.ttl)

@@ -12,6 +12,7 @@ class Node:
     """
 
     kind = "node"
+    timers = True  # False: poll_at() is always None, so nobody need ask after each frame
 
     def __init__(self, name: str) -> None:
         self.name = name

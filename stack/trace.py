@@ -13,6 +13,9 @@ from collections import deque
 from typing import NamedTuple
 
 
+_new = tuple.__new__
+
+
 class TraceEvent(NamedTuple):
     time: int  # microseconds
     host: str
@@ -50,10 +53,11 @@ class Tracer:
         self.verbose = verbose
 
     def emit(self, time: int, host: str, layer: str, event: str, fields: dict) -> None:
-        ev = TraceEvent(time, host, layer, event, fields)
+        ev = _new(TraceEvent, (time, host, layer, event, fields))  # without NamedTuple's Python __new__
         self.events.append(ev)
-        for fn in self.subscribers:
-            fn(ev)
+        if self.subscribers:
+            for fn in self.subscribers:
+                fn(ev)
 
     def subscribe(self, fn) -> None:
         self.subscribers.append(fn)

@@ -23,6 +23,10 @@ class Waitable:
             pass
 
     def _signal(self) -> None:
-        if self.watchers:
-            for fn in tuple(self.watchers):
+        watchers = self.watchers
+        if watchers:
+            if len(watchers) == 1:
+                watchers[0]()  # the common case: one blocked caller
+                return
+            for fn in tuple(watchers):  # a copy: a watcher may unwatch itself
                 fn()

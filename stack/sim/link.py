@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
+from heapq import heappush
 
 ETH_HEADER = 14
 
@@ -22,7 +23,7 @@ class Channel:
 
     __slots__ = ("link", "name", "events", "runtime", "dst", "dst_port", "delay", "bandwidth", "loss", "duplicate",
                  "reorder", "corrupt", "mtu", "queue", "rng", "busy_until", "backlog", "stats", "captures",
-                 "reorder_delay", "_impaired")
+                 "reorder_delay", "_impaired", "_plain", "_timers")
 
     def __init__(self, link: "Link", name: str, dst, seed, params: dict) -> None:
         self.link = link
@@ -46,9 +47,23 @@ class Channel:
         self.stats = link.stats
         self.captures: list = []
         self._impaired = bool(self.loss or self.duplicate or self.reorder or self.corrupt)
+        # A plain channel (no bandwidth limit, no impairment) only delays: `transmit` takes
+        # a short road for it.  A node without timers (a switch) needs no touch per frame.
+        self._plain = not self.bandwidth and not self._impaired
+        self._timers = getattr(dst, "timers", True)
 
     def transmit(self, frame) -> None:
         """Put `frame` on this channel now; it arrives after queueing, serialization and delay."""
+        if self._plain and not self.captures:
+            # admit() for a channel that only delays: the MTU check, the counters, the arrival
+            size = len(frame)
+            if size - ETH_HEADER <= self.mtu:
+                stats = self.stats
+                stats["frames"] += 1
+                stats["bytes"] += size
+                ev = self.events
+                heappush(ev._heap, (ev.now + self.delay, next(ev._seq), self._deliver, frame))
+                return
         out = self.admit(frame)
         if out is not None:
             self.events.schedule(out[0], self._deliver, out[1])
@@ -112,7 +127,7 @@ class Channel:
 
     def _deliver(self, frame) -> None:
         dst = self.dst
-        if dst.receive(self.dst_port, frame, self.events.now) is not False:
+        if dst.receive(self.dst_port, frame, self.events.now) is not False and self._timers:
             self.runtime.touch(dst)
 
 
@@ -125,7 +140,7 @@ def deliver_many(arg) -> None:
     touch = chans[0].runtime.touch
     for ch in chans:
         dst = ch.dst
-        if dst.receive(ch.dst_port, frame, now) is not False:
+        if dst.receive(ch.dst_port, frame, now) is not False and ch._timers:
             touch(dst)
 
 

@@ -11,6 +11,7 @@ from ..node import Node
 
 class Probe(Node):
     kind = "probe"
+    timers = False
 
     def __init__(self, name: str, net) -> None:
         super().__init__(name)

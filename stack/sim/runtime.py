@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 import traceback
 from contextlib import nullcontext
+from functools import partial
+from heapq import heappop, heappush
 
 from greenlet import getcurrent, greenlet
 
@@ -62,6 +64,9 @@ class SimRuntime:
     def __init__(self, net) -> None:
         self.net = net
         self.events = net.events
+        # The clock hosts read many times per segment, as a C-level call (what the
+        # now_us() method returns, without a Python frame).
+        self.now_us = partial(getattr, net.events, "now")
         self.live: list[Task] = []
         self._count = 0
         self._loop_glet = None
@@ -78,13 +83,17 @@ class SimRuntime:
     # -- node wakeups (the sans-IO timer contract) ----------------------------
 
     def touch(self, node) -> None:
-        """Make sure `node.poll()` runs at `node.poll_at()`."""
+        """Make sure `node.poll()` runs at `node.poll_at()`.
+
+        This runs after every frame a node takes, so it pushes onto the queue's heap
+        itself (what `EventQueue.schedule` does, without the call)."""
         t = node.poll_at()
         if t is not None:
             w = node._wake_at
             if w is None or t < w:
                 node._wake_at = t
-                self.events.schedule(t, self._wake, node)
+                ev = self.events
+                heappush(ev._heap, (t if t > ev.now else ev.now, next(ev._seq), self._wake, node))
 
     def _wake(self, node) -> None:
         w = node._wake_at
@@ -167,16 +176,19 @@ class SimRuntime:
         wid = task.wait_id
         task.wake_pending = False
         events = self.events
+        heap = events._heap
+        resume = self._resume
+        arg = (task, wid)
 
         def wake():
             if not task.wake_pending:
                 task.wake_pending = True
-                events.schedule(events.now, self._resume, (task, wid))
+                heappush(heap, (events.now, next(events._seq), resume, arg))  # events.schedule(now, ...)
 
         for w in waitables:
             w.watch(wake)
         if deadline is not None:
-            events.schedule(deadline, self._resume, (task, wid))
+            events.schedule(deadline, resume, arg)
         task.blocked_on = what
         try:
             while True:
@@ -226,20 +238,21 @@ class SimRuntime:
         self._running = True
         ev = self.events
         live = self.live
+        heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
         try:
             while True:
                 if until is None and not live:
                     return
-                t = ev.peek_time()
-                if t is None:
+                if not heap:
                     if until is not None:
                         ev.now = max(ev.now, until)
                         return
                     raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
-                if until is not None and t > until:
+                if until is not None and heap[0][0] > until:
                     ev.now = max(ev.now, until)
                     return
-                fn, arg = ev.pop()
+                at, _, fn, arg = heappop(heap)
+                ev.now = at
                 fn(arg)
         finally:
             self._running = False

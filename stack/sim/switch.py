@@ -17,6 +17,7 @@ from .link import deliver_many
 
 class Switch(Node):
     kind = "switch"
+    timers = False  # entries age lazily at lookup
 
     def __init__(self, name: str, net, aging: float = 300.0) -> None:
         super().__init__(name)

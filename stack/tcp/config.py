@@ -75,3 +75,10 @@ class SocketOptions:
     maxseg: int | None = None  # TCP_MAXSEG
     record: bool = False  # record the (cwnd, ssthresh, srtt...) time series
     congestion: str | None = None  # TCP_CONGESTION
+
+    def copy(self) -> "SocketOptions":
+        """A shallow copy (what copy.copy makes, without its generic machinery: a listener
+        copies its options into every child connection)."""
+        new = object.__new__(SocketOptions)
+        new.__dict__.update(self.__dict__)
+        return new

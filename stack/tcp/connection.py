@@ -22,7 +22,7 @@ import errno
 import os
 from types import MappingProxyType
 
-from ..seq import MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+from ..seq import HALF, MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
@@ -73,7 +73,7 @@ class Connection(Waitable):
         "nodelay", "keepalive", "keepidle", "keepintvl", "keepcnt",
         # accounting
         "segs_in", "segs_out", "bytes_acked", "bytes_received", "last_data_sent", "last_data_recv",
-        "last_ack_recv", "series", "created", "_label", "_isn_f", "_csum_base",
+        "last_ack_recv", "series", "created", "_label", "_isn_f", "_csum_base", "_fp",
     )
 
     def __init__(self, layer, local, remote, opts: SocketOptions | None, binding, now: int) -> None:
@@ -87,6 +87,9 @@ class Connection(Waitable):
         self.remote = remote
         self.key = (local[0], local[1], remote[0], remote[1])
         self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
+        # the host's cached transmit path for our segments (stack/fastpath.py): None until
+        # one applies, False where there is none to have (loopback, a test's env)
+        self._fp = None if hasattr(layer.env, "tcp_fast_path") and not layer.env.is_local(remote[0]) else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -338,7 +341,7 @@ class Connection(Waitable):
         """Take up to n received bytes (RFC 9293 §3.10.3 RECEIVE); b'' at end of stream."""
         q = self.rcvq
         if q:
-            data = bytes(q[:n])
+            data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
             if not peek:
                 del q[:n]
                 self._window_update(now)
@@ -531,12 +534,16 @@ class Connection(Waitable):
         self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
         local = self.local
         remote = self.remote
-        seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
-        err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
-        if err:
-            self.env.stats["tcp.tx.ip_error"] += 1
-            if err == errno.EMSGSIZE:
-                self._pmtu_lowered(self.env.path_mtu(remote[0]), now)
+        fp = self._fp
+        if fp is not False and (fp is None or not fp.usable()):
+            fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
+        if not (fp and fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)):
+            seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
+            err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
+            if err:
+                self.env.stats["tcp.tx.ip_error"] += 1
+                if err == errno.EMSGSIZE:
+                    self._pmtu_lowered(self.env.path_mtu(remote[0]), now)
         self.segs_out += 1
         self.last_ack_sent = rcv_nxt
         self.t_delack = None
@@ -585,19 +592,23 @@ class Connection(Waitable):
         the per-segment loop does no modular arithmetic; sequence numbers are formed
         only for the wire."""
         sack_recovery = self.in_recovery and self.sack_ok
+        if not sack_recovery and not self.fin_queued and self.snd_nxt == (self.snd_buf_seq + len(self.sndq)) & MASK:
+            return  # everything queued has been sent and no FIN waits: nothing below could act
         if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
         sndq = self.sndq
         qlen = len(sndq)
         buf_seq = self.snd_buf_seq
-        una_off = seq_sub(self.snd_una, buf_seq)
-        max_off = seq_sub(self.snd_max, buf_seq)
+        # seq_sub() inlined (this runs after every ACK and every write): the signed distance
+        # on the circle is ((a - b + 2**31) mod 2**32) - 2**31
+        una_off = ((self.snd_una - buf_seq + HALF) & MASK) - HALF
+        max_off = ((self.snd_max - buf_seq + HALF) & MASK) - HALF
         win_end = una_off + self.snd_wnd
         cwnd = self.cc.cwnd
         sb = self.scoreboard
         fin_off = qlen if self.fin_queued else -1
-        off = seq_sub(self.snd_nxt, buf_seq)
+        off = ((self.snd_nxt - buf_seq + HALF) & MASK) - HALF
         if off < 0:
             return  # our SYN is not acknowledged yet
         while True:
@@ -909,7 +920,7 @@ class Connection(Waitable):
         instead of waiting for the next segment (RFC 1122 §4.2.3.3)."""
         if self.state not in RECEIVING or self.fin_rcvd:
             return
-        cur = seq_sub(self.rcv_adv, self.rcv_nxt)
+        cur = ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
         free = self.rcvbuf - len(self.rcvq)
         # Linux tcp_cleanup_rbuf: only when the advertised window had shrunk to half the
         # buffer or less and would at least double.
@@ -932,8 +943,14 @@ class Connection(Waitable):
 
     def _fast_path(self, hdr, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
-        data or a pure ACK in ESTABLISHED with nothing unusual takes the short road."""
-        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.in_recovery or self.dupacks:
+        data, an ACK of new data, or both at once (a request/response exchange) in
+        ESTABLISHED with nothing unusual take the short road.
+
+        It does what `_synchronized` would do with such a segment, in the same order: the
+        ACK (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT
+        and SEG.ACK is not old), then the text (seventh step), then output."""
+        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
+                or self.in_recovery or self.dupacks:
             return False
         o = hdr.options
         if self.ts_ok:
@@ -944,20 +961,34 @@ class Connection(Waitable):
             return False
         ack = hdr.ack
         una = self.snd_una
-        if ack != una and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
+        new_ack = ack != una
+        if new_ack and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
             return False
         wnd = hdr.window << self.snd_wscale
         n = len(data)
         if n:
-            if ack != una or wnd != self.snd_wnd or n > seq_sub(self.rcv_adv, self.rcv_nxt):
+            if self.closed or n > ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF:  # seq_sub inlined
                 return False
-        elif ack == una:
+            if not new_ack and wnd != self.snd_wnd:
+                return False  # data with a window update: full processing
+        elif not new_ack:
             return False  # a possible duplicate ACK or window update: full processing
+        seq = hdr.seq
         self.last_rcv = now
         self.probes = 0
-        if self.ts_ok and seq_le(hdr.seq, self.last_ack_sent):
+        if self.ts_ok and seq_le(seq, self.last_ack_sent):
             self.ts_recent = ts[0]
             self.ts_recent_age = now
+        if new_ack:
+            self._new_ack(ack, now)
+            if wnd != self.snd_wnd:
+                if self.snd_wnd == 0 and wnd > 0:
+                    self.env.stats["tcp.rx.window_opened"] += 1
+                self.snd_wnd = wnd
+                if wnd > self.max_snd_wnd:
+                    self.max_snd_wnd = wnd
+        self.snd_wl1 = seq
+        self.snd_wl2 = ack
         if n:
             # In-order data (RFC 9293 §3.10.7.4 seventh step).
             self.rcvq += data
@@ -972,28 +1003,22 @@ class Connection(Waitable):
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
             self._signal()
-        else:
-            # Pure ACK of new data.
-            self.snd_wnd = wnd
-            if wnd > self.max_snd_wnd:
-                self.max_snd_wnd = wnd
-            self.snd_wl1 = hdr.seq
-            self.snd_wl2 = ack
-            self._new_ack(ack, now)
-            self._output(now)
+        if new_ack:
+            self._output(now)  # (after in-order data alone, nothing new could go)
         self._rearm()
         return True
 
     def _new_ack(self, ack: int, now: int) -> None:
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
         sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer."""
-        acked = seq_sub(ack, self.snd_una)
-        flight_before = seq_sub(self.snd_max, self.snd_una)
+        una = self.snd_una
+        acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
+        flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
         self.last_ack_recv = now
-        nbuf = seq_sub(ack, self.snd_buf_seq)
+        nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
         if nbuf > 0:
             qlen = len(self.sndq)
             if nbuf > qlen:

@@ -96,6 +96,8 @@ class TcpLayer:
         self._secret = env.rng.getrandbits(256).to_bytes(32, "big")
         self._ca_second = -1
         self._ca_count = 0
+        self._texts: dict[bytes, str] = {}  # address -> its text in connection labels
+        self._paths = getattr(env, "tcp_fast_path", None)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -105,7 +107,16 @@ class TcpLayer:
         return f"{ip_str(addr)}:{port}"
 
     def _name(self, local, remote) -> str:
-        return f"{self._addr_str(*local)}>{self._addr_str(*remote)}"
+        texts = self._texts  # every connection's label names its addresses: format each once
+        a = texts.get(local[0])
+        if a is None:
+            a = texts[local[0]] = self._addr_str(local[0], "")[:-1]
+        b = texts.get(remote[0])
+        if b is None:
+            if len(texts) > 4096:
+                texts.clear()
+            b = texts[remote[0]] = self._addr_str(remote[0], "")[:-1]
+        return f"{a}:{local[1]}>{b}:{remote[1]}"
 
     def _key_hash(self, key: tuple) -> int:
         """64 secret-keyed bits per 4-tuple: the high half is RFC 6528's F() for the ISN,
@@ -133,10 +144,16 @@ class TcpLayer:
         return True
 
     def _emit(self, local, remote, seq: int, ack: int, flags: int, window: int, payload, opts: bytes) -> int:
-        seg = tcp_wire.build(local[1], remote[1], seq, ack, flags, window, payload, local[0], remote[0],
-                             options=opts)
         if flags & RST:
             self.env.trace("tcp", "rst", conn=self._name(local, remote), seq=seq, ack=ack)
+        paths = self._paths
+        if paths is not None:  # the host's cached transmit path (stack/fastpath.py) when one applies
+            fp = paths(local[0], remote[0])
+            if fp is not None and fp.send(tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]),
+                                          local[1], remote[1], seq, ack, flags, window, payload, opts):
+                return 0
+        seg = tcp_wire.build(local[1], remote[1], seq, ack, flags, window, payload, local[0], remote[0],
+                             options=opts)
         return self.env.ip_send(local[0], remote[0], 6, seg, df=True)
 
     def _schedule(self, obj, when: int) -> None:

@@ -9,7 +9,6 @@ cookies, a full SYN queue or a full accept queue drops new SYNs (counted
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 
 from ..waitable import Waitable
@@ -95,7 +94,7 @@ class Listener(Waitable):
         # third: SYN.  Data on a SYN is not queued (as Linux without TCP Fast Open): it
         # is left unacknowledged and the peer sends it again.
         binding = layer._child_binding(self.binding, dst)
-        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), copy.copy(self.opts), binding, now)
+        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), self.opts.copy(), binding, now)
         binding.owner = child
         child.listener = self
         layer.conns[child.key] = child

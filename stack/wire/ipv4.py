@@ -39,6 +39,9 @@ FLAG_MF = 0x2000
 _HDR = struct.Struct("!BBHHHBBH4s4s")
 
 
+_new = tuple.__new__
+
+
 class IPv4Header(NamedTuple):
     src: bytes
     dst: bytes
@@ -82,10 +85,9 @@ def parse(buf: memoryview, verify_checksum: bool = True) -> tuple[IPv4Header, me
     if frag & 0x8000:
         raise Malformed("reserved flag bit set")
     options = bytes(buf[HEADER_LEN:ihl]) if ihl > HEADER_LEN else b""
-    hdr = IPv4Header(
-        src, dst, proto, ttl, tos, ident, bool(frag & FLAG_DF), bool(frag & FLAG_MF),
-        (frag & 0x1FFF) << 3, options, total_length,
-    )
+    # tuple.__new__ skips the NamedTuple's Python-level __new__: this runs per packet
+    hdr = _new(IPv4Header, (src, dst, proto, ttl, tos, ident, frag & FLAG_DF != 0, frag & FLAG_MF != 0,
+                            (frag & 0x1FFF) << 3, options, total_length))
     return hdr, buf[ihl:total_length]
 
 

@@ -463,3 +463,52 @@ def test_ack_too_old_is_challenged():
     c = h.conn
     h.push(ACK, ack=seq_add(c.snd_una, -5000))
     assert h.one().flags == ACK and h.env.stats["tcp.rx.ack_too_old"] == 1
+
+
+# ---- header prediction (the short road) does what §3.10.7.4 does
+def test_request_response_segment_acks_and_delivers_on_the_short_road():
+    h = Harness()
+    c = h.established()
+    c.send(b"request", h.now)
+    (req,) = h.sent()
+    seq = h.peer_nxt
+    h.send_data(b"response", window=4000)  # data that also acknowledges ours
+    assert c.snd_una == c.snd_max == seq_add(req.seq, 7)
+    assert (c.snd_wl1, c.snd_wl2, c.snd_wnd) == (seq, c.snd_una, 4000)
+    assert c.recv(100, h.now) == b"response"
+    assert h.env.stats["tcp.rx.dupack"] == 0
+
+
+def test_in_order_data_keeps_the_window_update_marks_current():
+    """SND.WL1 follows in-order data too, so a window update stays acceptable however
+    much data arrives (a stale WL1 would look newer than SEG.SEQ after 2**31 bytes)."""
+    h = Harness()
+    c = h.established()
+    for _ in range(3):
+        seq = h.peer_nxt
+        h.send_data(b"d" * 100)
+        assert c.snd_wl1 == seq
+
+
+def test_window_opened_counted_on_the_short_road():
+    h = Harness()
+    c = h.established(window=65535)
+    c.send(b"x" * 100, h.now)
+    h.sent()
+    h.push(ACK, h.peer_nxt, ack=c.snd_una, window=0)  # the peer closes its window
+    assert c.snd_wnd == 0
+    c.send(b"y" * 10, h.now)
+    h.push(ACK, h.peer_nxt, ack=c.snd_max, window=8000)  # acknowledges the data, opens the window
+    assert c.snd_wnd == 8000 and h.env.stats["tcp.rx.window_opened"] == 1
+
+
+def test_data_filling_the_gap_before_an_early_fin_takes_the_fin():
+    """A FIN that came before the data in front of it (nothing else out of order) is
+    taken when that data arrives: the short road must not skip it."""
+    h = Harness()
+    c = h.established()
+    h.push(FIN | ACK, seq_add(h.peer_nxt, 5), ack=c.snd_max)
+    assert c.state is State.ESTABLISHED and c.ooo_fin is not None
+    h.send_data(b"12345")
+    assert c.fin_rcvd and c.state is State.CLOSE_WAIT
+    assert c.recv(10, h.now) == b"12345"
