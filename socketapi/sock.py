@@ -32,6 +32,8 @@ SOCK_MIN_RCVBUF = 2_304
 SOCK_MIN_SNDBUF = 4_608
 
 _FAMILIES = {C.AF_INET: 4, C.AF_INET6: 16}
+_MEMBERSHIP_OPTS = frozenset({C.IP_ADD_MEMBERSHIP, C.IP_DROP_MEMBERSHIP, C.IP_ADD_SOURCE_MEMBERSHIP,
+                              C.IP_DROP_SOURCE_MEMBERSHIP})
 _V4_MAPPED = bytes(10) + b"\xff\xff"
 ICMP6_FILTER = 1  # <netinet/icmp6.h>, at level IPPROTO_ICMPV6
 IPV6_MTU_DISCOVER, IPV6_MTU = 23, 24  # <linux/in6.h>; CPython's socket module does not name them
@@ -731,6 +733,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 raise oserror(errno.ENOPROTOOPT)
             self._opts[(level, name)] = ival
             return
+        if level == C.IPPROTO_IP and name in _MEMBERSHIP_OPTS:
+            self._ip_membership(name, ival, raw)
+            return
+        if level == C.IPPROTO_IP and name == C.IP_MULTICAST_IF:
+            self._ip_multicast_if(ival, raw)
+            return
         if level == C.IPPROTO_IP:
             if ival is None:
                 raise oserror(errno.EINVAL)
@@ -778,11 +786,102 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         self._setopt_other(level, name, ival, raw)
 
+    # -- multicast (RFC 3678's API, as Linux implements it) -------------------------------
+
+    def _mcast_owner(self):
+        if self._kind == C.SOCK_STREAM:
+            raise oserror(errno.EPROTO)  # Linux: connection-oriented sockets join no groups
+        return self._ep
+
+    def _ip_membership(self, name: int, ival, raw) -> None:
+        """IP_ADD/DROP_MEMBERSHIP (struct ip_mreq, or ip_mreqn with an interface index) and
+        IP_ADD/DROP_SOURCE_MEMBERSHIP (struct ip_mreq_source)."""
+        owner = self._mcast_owner()
+        if raw is None:
+            raise oserror(errno.EINVAL)
+        source = None
+        if name in (C.IP_ADD_SOURCE_MEMBERSHIP, C.IP_DROP_SOURCE_MEMBERSHIP):
+            if len(raw) < 12:
+                raise oserror(errno.EINVAL)
+            group, address, source, ifindex = raw[0:4], raw[4:8], raw[8:12], 0
+        else:
+            if len(raw) < 8:
+                raise oserror(errno.EINVAL)
+            group, address = raw[0:4], raw[4:8]
+            ifindex = _INT.unpack_from(raw, 8)[0] if len(raw) >= 12 else 0
+        if not 224 <= group[0] <= 239:
+            raise oserror(errno.EINVAL)
+        host = self._host
+        try:
+            iface = host.multicast_interface(group, ifindex, address)
+        except OSError as e:
+            raise oserror(e.errno) from None
+        if name in (C.IP_ADD_MEMBERSHIP, C.IP_ADD_SOURCE_MEMBERSHIP):
+            host.memberships.join(owner, iface, group, source)
+        else:
+            host.memberships.leave(owner, iface, group, source)
+
+    def _ip_multicast_if(self, ival, raw) -> None:
+        """IP_MULTICAST_IF: struct in_addr (one of our addresses) or ip_mreqn (an index)."""
+        ep = self._mcast_owner()
+        if raw is None:
+            raw = _INT.pack(ival)  # an int is read as the bytes of a struct in_addr, as the kernel does
+        if len(raw) < 4:
+            raise oserror(errno.EINVAL)
+        ifindex = _INT.unpack_from(raw, 8)[0] if len(raw) >= 12 else 0
+        address = raw[4:8] if len(raw) >= 12 else raw[0:4]
+        if not hasattr(ep, "mcast_if"):
+            raise oserror(errno.ENOPROTOOPT)
+        if not ifindex and not any(address):
+            ep.mcast_if = None
+            self._opts[(C.IPPROTO_IP, C.IP_MULTICAST_IF)] = bytes(4)
+            return
+        if ifindex:
+            if not 0 < ifindex <= len(self._host.interfaces):
+                raise oserror(errno.ENODEV)
+            iface = self._host.interfaces[ifindex - 1]
+        else:
+            iface = next((i for i in self._host.interfaces if address in i.addrs4), None)
+            if iface is None:
+                raise oserror(errno.EADDRNOTAVAIL)
+        ep.mcast_if = iface.index + 1
+        self._opts[(C.IPPROTO_IP, C.IP_MULTICAST_IF)] = bytes(address) if any(address) else bytes(4)
+
+    def _ipv6_membership(self, name: int, raw) -> None:
+        """IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP with a struct ipv6_mreq (group, interface index)."""
+        owner = self._mcast_owner()
+        if raw is None or len(raw) < 20:
+            raise oserror(errno.EINVAL)
+        group = bytes(raw[0:16])
+        ifindex = struct.unpack_from("@I", raw, 16)[0]
+        if group[0] != 0xFF:
+            raise oserror(errno.EINVAL)
+        host = self._host
+        try:
+            iface = host.multicast_interface(group, ifindex)
+        except OSError as e:
+            raise oserror(e.errno) from None
+        if name == C.IPV6_JOIN_GROUP:
+            host.memberships.join(owner, iface, group)
+        else:
+            host.memberships.leave(owner, iface, group)
+
     def _setopt6(self, name: int, ival, raw) -> None:
         """IPPROTO_IPV6 options (RFC 3493 §5.2, RFC 3542), with Linux's checks."""
         ep = self._ep
+        if name in (C.IPV6_JOIN_GROUP, C.IPV6_LEAVE_GROUP):
+            self._ipv6_membership(name, raw)
+            return
         if ival is None:
             raise oserror(errno.EINVAL)
+        if name == C.IPV6_MULTICAST_IF:
+            self._mcast_owner()
+            if ival and not 0 < ival <= len(self._host.interfaces):
+                raise oserror(errno.ENODEV)
+            if hasattr(ep, "mcast_if"):
+                ep.mcast_if = ival or None
+            self._opts[(C.IPPROTO_IPV6, name)] = ival
+            return
         if name == C.IPV6_V6ONLY:
             bound = self._binding is not None if self._kind == C.SOCK_STREAM else getattr(ep, "local", None)
             if bound:
@@ -940,6 +1039,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 return self._host.path_mtu(remote[0] if isinstance(remote, tuple) else remote)
             if name == C.IP_MULTICAST_TTL:
                 return getattr(ep, "mcast_ttl", 1)
+            if name == C.IP_MULTICAST_IF:
+                return self._opts.get((C.IPPROTO_IP, C.IP_MULTICAST_IF), bytes(4))
             if name == C.IP_MULTICAST_LOOP:
                 return int(getattr(ep, "mcast_loop", True))
             raise oserror(errno.ENOPROTOOPT)
@@ -955,6 +1056,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return ttl if ttl is not None else self._host.ip6.hop_limit
         if name == C.IPV6_MULTICAST_HOPS:
             return getattr(ep, "mcast_ttl", 1)
+        if name == C.IPV6_MULTICAST_IF:
+            return self._opts.get((C.IPPROTO_IPV6, name), 0)
         if name == C.IPV6_MULTICAST_LOOP:
             return int(getattr(ep, "mcast_loop", True))
         if name == C.IPV6_TCLASS:

@@ -13,6 +13,7 @@ It never blocks and never reads a real clock: the runtime that owns it supplies 
 from __future__ import annotations
 
 import errno
+import os
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .arp import ArpLayer
 from .icmp import ErrorLimiter, IcmpConfig
 from .ipv4 import PmtuCache, ReassemblyConfig, Reassembler, fragment
 from .ipv6 import Ipv6Layer
+from .mcast import Memberships
 from .ndp import NdpLayer
 from .neighbor import NeighborConfig, NeighborState
 from .node import Node
@@ -152,7 +154,9 @@ class Host(Node):
         self.ndp = NdpLayer(self)
         self.addrconf = AddrConf(self, self.config.addrconf)
         self.radv = None  # a RouterAdvertiser once `advertise` is called
-        self.mld = None  # the MLD layer's hook (multicast issue)
+        self.mld = None  # the MLD layer (host side), reporting IPv6 group membership
+        self.igmp = None  # the IGMP layer (host side), reporting IPv4 group membership
+        self.memberships = Memberships(self)  # what sockets joined, merged per interface
         self._local6: set[bytes] = set()  # usable IPv6 addresses
         self._addr6_owner: dict = {}  # usable address -> Addr6
         self.tcp = None
@@ -320,8 +324,6 @@ class Host(Node):
         iface.mcast_groups.add(group)
         iface.mcast_macs.add(group_mac(group))
         self.trace("mcast", "join", group=group, iface=iface.name)
-        if self.mld is not None and len(group) == 16:
-            self.mld.joined(iface, group, self.clock())
         return True
 
     def leave_group(self, iface: Interface, group: bytes) -> bool:
@@ -337,9 +339,41 @@ class Host(Node):
         if not any(group_mac(g) == mac for g in iface.mcast_groups):
             iface.mcast_macs.discard(mac)
         self.trace("mcast", "leave", group=group, iface=iface.name)
-        if self.mld is not None and len(group) == 16:
-            self.mld.left(iface, group, self.clock())
+        layer = self.mld if len(group) == 16 else self.igmp
+        if layer is not None:
+            layer.left(iface, group, self.clock())
         return True
+
+    def group_state_changed(self, iface: Interface, group: bytes, old, new) -> None:
+        """Sockets changed the interface's filter for `group` (mcast.py): the IGMP or MLD
+        layer reports the change (`new` None: the interface left)."""
+        self.trace("mcast", "filter", group=group, iface=iface.name, old=repr(old) if old else "-",
+                   new=repr(new) if new else "-")
+        layer = self.mld if len(group) == 16 else self.igmp
+        if layer is not None and new is not None:
+            layer.changed(iface, group, new.mode, frozenset(new.sources), self.clock())
+
+    def multicast_interface(self, group: bytes, ifindex: int = 0, address: bytes | None = None) -> Interface:
+        """The interface a socket's join or send means (Linux's ip_mc_find_dev): by index,
+        else by one of its addresses, else the route toward the group; ENODEV if none."""
+        if ifindex:
+            if not 0 <= ifindex - 1 < len(self.interfaces):
+                raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+            return self.interfaces[ifindex - 1]
+        if address is not None and any(address):
+            for i in self.interfaces:
+                if address in i.addrs4 or address in i.addrs6:
+                    return i
+            raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+        if len(group) == 4:
+            r = self.routes.lookup(group)
+            if r is not None:
+                return r.iface
+        else:
+            iface = next((i for i in self.interfaces if not i.loopback and i.up), None)
+            if iface is not None:
+                return iface
+        raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
 
     def interface(self, name: str) -> Interface:
         for i in self.interfaces:
@@ -394,7 +428,11 @@ class Host(Node):
             batch, self._loop = self._loop, []
             lo = self.lo
             for packet in batch:
-                self._guarded_ipv4_input(lo, memoryview(packet), now, False)
+                if type(packet) is tuple:  # a multicast copy looped back: it "arrives" where it left
+                    iface, packet = packet
+                    self._guarded_ipv4_input(iface, memoryview(packet), now, True)
+                else:
+                    self._guarded_ipv4_input(lo, memoryview(packet), now, False)
         t = self.arp.poll_at()
         if t is not None and t <= now:
             self.arp.poll(now)
@@ -562,7 +600,7 @@ class Host(Node):
             icmp_type = payload[0] if proto == ipv4_wire.PROTO_ICMP and len(payload) else None
             took_raw = self.raw.input(proto, hdr.src, hdr.dst, bytes(packet), icmp_type)
         if proto == ipv4_wire.PROTO_UDP:
-            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast, trusted) and not bcast:
+            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast, trusted, iface.index) and not bcast:
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
         elif proto == ipv4_wire.PROTO_TCP and self.tcp is not None:
             if not bcast:
@@ -781,12 +819,17 @@ class Host(Node):
         return self._ident
 
     def ip_send(self, src: bytes, dst: bytes, proto: int, payload, *, ttl: int | None = None, tos: int = 0,
-                df: bool | None = None) -> int:
-        """Send one datagram; 0 or an errno (ENETUNREACH, EMSGSIZE)."""
+                df: bool | None = None, ifindex: int | None = None, mcast_loop: bool = False) -> int:
+        """Send one datagram; 0 or an errno (ENETUNREACH, EMSGSIZE).  For a multicast
+        destination, `ifindex` is the socket's chosen interface and `mcast_loop` asks for a
+        copy to this host's own members (IP_MULTICAST_LOOP)."""
         if len(dst) != 4:
             if len(dst) == 16:
-                return self.ip6.send(src, dst, proto, payload, hop_limit=ttl, traffic_class=tos, df=df)
+                return self.ip6.send(src, dst, proto, payload, hop_limit=ttl, traffic_class=tos, df=df,
+                                     ifindex=ifindex, mcast_loop=mcast_loop)
             return errno.EAFNOSUPPORT
+        if 224 <= dst[0] <= 239:
+            return self._ip_send_multicast(src, dst, proto, payload, ttl, tos, ifindex, mcast_loop)
         rt = self._route(dst)
         if rt is None:
             self.stats["ip.tx.no_route"] += 1
@@ -811,6 +854,33 @@ class Host(Node):
         self._ident = ident = (self._ident + 1) & 0xFFFF
         self._send_ip(iface, nh, ipv4_wire.build_plain(src, dst, proto, ttl, tos, ident, df, payload), now, dst)
         return 0
+
+    def _ip_send_multicast(self, src, dst, proto, payload, ttl, tos, ifindex, mcast_loop) -> int:
+        if ifindex:
+            iface = self.interfaces[ifindex - 1] if 0 < ifindex <= len(self.interfaces) else None
+        else:
+            r = self.routes.lookup(dst)
+            iface = r.iface if r is not None else None
+        if iface is None:
+            self.stats["ip.tx.no_route"] += 1
+            return errno.ENETUNREACH
+        if not any(src):
+            src = iface.primary_ipv4() or src
+        packet = ipv4_wire.build_plain(src, dst, proto, 1 if ttl is None else ttl, tos, self.next_ident(), False,
+                                       payload)
+        if len(packet) > iface.mtu:
+            for p in fragment(IPv4Header(src, dst, proto, 1 if ttl is None else ttl, tos, self.next_ident()),
+                              payload, iface.mtu):
+                self._send_multicast_packet(iface, dst, p, mcast_loop)
+            return 0
+        self._send_multicast_packet(iface, dst, packet, mcast_loop)
+        return 0
+
+    def _send_multicast_packet(self, iface, dst: bytes, packet: bytes, mcast_loop: bool) -> None:
+        if not iface.loopback:
+            self.send_frame(iface, mcast_mac(dst), ethernet.ETH_P_IP, packet)
+        if mcast_loop and dst in iface.mcast_groups:
+            self._loop.append((iface, packet))  # RFC 1112 §6.1: our own members hear it too
 
     def udp_fast_path(self, src: bytes, dst: bytes, sport: int, dport: int, ttl: int, tos: int, df: bool):
         """A cached transmit path for a UDP flow, or None (see stack/fastpath.py)."""

@@ -219,7 +219,7 @@ class Ipv6Layer:
             icmp_type = data[0] if nh == NH_ICMPV6 and len(data) else None
             took_raw = raw.input(nh, src, dst, bytes(data), icmp_type, family_len=16)
         if nh == NH_UDP:
-            if not host.udp.input(src, dst, data, now, mcast, trusted) and not mcast:
+            if not host.udp.input(src, dst, data, now, mcast, trusted, iface.index) and not mcast:
                 self.send_error(hdr, packet, icmp6.DEST_UNREACH, icmp6.PORT_UNREACH, 0, now)
         elif nh == NH_TCP and host.tcp is not None:
             if not mcast:
@@ -437,7 +437,8 @@ class Ipv6Layer:
         return mtu
 
     def send(self, src: bytes, dst: bytes, nh: int, payload, *, hop_limit: int | None = None,
-             traffic_class: int = 0, flow_label: int = 0, df: bool | None = None, ifindex: int | None = None) -> int:
+             traffic_class: int = 0, flow_label: int = 0, df: bool | None = None, ifindex: int | None = None,
+             mcast_loop: bool = False) -> int:
         """Send one datagram from this host; 0 or an errno.  Fragments at the source when
         it does not fit the path MTU, unless `df` (TCP, and sockets with IPV6_DONTFRAG)."""
         host = self.host
@@ -469,8 +470,10 @@ class Ipv6Layer:
                                                                   traffic_class, flow_label), now)
             return 0
         host.stats["ip6.tx.packets"] += 1
-        self.transmit_via(iface, nexthop, ipv6_wire.build(src, dst, nh, payload, hop_limit, traffic_class,
-                                                          flow_label), now)
+        packet = ipv6_wire.build(src, dst, nh, payload, hop_limit, traffic_class, flow_label)
+        self.transmit_via(iface, nexthop, packet, now)
+        if mcast_loop and dst[0] == 0xFF and dst in iface.mcast_groups and not iface.loopback:
+            host._loop.append((iface, packet))  # our own members hear it too (IPV6_MULTICAST_LOOP)
         return 0
 
     def send_nd(self, iface, src: bytes, dst: bytes, msg: bytes, lladdr: bytes | None) -> None:

@@ -75,6 +75,9 @@ class RawEndpoint(Waitable):
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            memberships = getattr(self.layer.env, "memberships", None)
+            if memberships is not None:
+                memberships.drop_owner(self)
             self.layer.endpoints.remove(self)
             self._signal()
 

@@ -31,7 +31,8 @@ def oserror(code: int) -> OSError:
 class UdpEndpoint(Waitable):
     __slots__ = ("watchers", "layer", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "sndbuf", "reuseaddr",
                  "reuseport", "broadcast", "error", "closed", "ttl", "tos", "pmtudisc", "family_len",
-                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly", "fast", "v6only")
+                 "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly", "fast", "v6only", "mcast_if",
+                 "mc_all")
 
     def __init__(self, layer: "UdpLayer", family_len: int) -> None:
         self.watchers: list = []
@@ -58,6 +59,8 @@ class UdpEndpoint(Waitable):
         self.bound_explicitly = False
         self.fast = None  # a stack.fastpath.UdpFastPath for the last destination, while it is valid
         self.v6only = False  # IPV6_V6ONLY; without it an IPv6 wildcard binding takes IPv4 too
+        self.mcast_if: int | None = None  # IP_MULTICAST_IF / IPV6_MULTICAST_IF: an interface index
+        self.mc_all = True  # IP_MULTICAST_ALL (Linux's default): groups joined by any socket are heard
 
     # -- readiness ---------------------------------------------------------
 
@@ -111,12 +114,18 @@ class UdpEndpoint(Waitable):
             raise oserror(errno.EACCES)
         src = self.local[0]
         if not any(src):
-            src = env.source_for(addr)
+            src = _multicast_source(env, addr, self.mcast_if) if _is_mcast(addr) else env.source_for(addr)
             if src is None:
                 raise oserror(errno.ENETUNREACH)
         ttl = self.ttl
-        if len(addr) == 4 and 224 <= addr[0] <= 239:
-            ttl = self.mcast_ttl
+        if _is_mcast(addr):
+            err = env.ip_send(src, addr, udp_wire.PROTO, udp_wire.build(self.local[1], port, data, src, addr),
+                              ttl=self.mcast_ttl, tos=self.tos, df=None if self.pmtudisc else False,
+                              ifindex=self.mcast_if, mcast_loop=self.mcast_loop)
+            if err:
+                raise oserror(err)
+            env.stats["udp.tx.datagrams"] += 1
+            return len(data)
         fast = self.fast
         if fast is not None:
             key = (src, addr, self.local[1], port, ttl if ttl is not None else env.config.ttl, self.tos,
@@ -156,6 +165,9 @@ class UdpEndpoint(Waitable):
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            memberships = getattr(self.layer.env, "memberships", None)
+            if memberships is not None:
+                memberships.drop_owner(self)  # a closing socket leaves its groups
             self.layer.unbind(self)
             self.rxq.clear()
             self.rx_bytes = 0
@@ -237,7 +249,7 @@ class UdpLayer:
     # -- input -----------------------------------------------------------
 
     def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, broadcast: bool = False,
-              csum_ok: bool = False) -> bool:
+              csum_ok: bool = False, ifindex: int | None = None) -> bool:
         """Deliver one datagram; returns False when no socket wanted it (the caller may
         answer with ICMP port unreachable)."""
         env = self.env
@@ -267,8 +279,17 @@ class UdpLayer:
                 return True
         if broadcast or _is_mcast(dst):
             delivered = False
+            mcast = _is_mcast(dst) and ifindex is not None
+            memberships = getattr(env, "memberships", None)
             for ep in eps:
                 if _match_score(ep, src, dst, hdr.sport) >= 0:
+                    if mcast and memberships is not None:
+                        # Linux's ip_mc_sf_allow: the socket's own source filter decides; a
+                        # socket that did not join hears the group only with IP_MULTICAST_ALL
+                        allowed = memberships.allows(ep, ifindex, dst, src)
+                        if allowed is False or (allowed is None and not ep.mc_all):
+                            stats["udp.rx.mcast_filtered"] += 1
+                            continue
                     if ep._deliver(body, who):
                         delivered = True
                     else:
@@ -312,6 +333,17 @@ _ICMP_ERRNO = {
     "net_unreach": errno.ENETUNREACH,
     "host_unreach": errno.EHOSTUNREACH,
 }
+
+
+def _multicast_source(env, group: bytes, ifindex: int | None) -> bytes | None:
+    """The source of a datagram to `group`: an address of the chosen interface (IP_MULTICAST_IF)
+    or of the interface the route toward the group takes."""
+    if ifindex and hasattr(env, "interfaces") and 0 < ifindex <= len(env.interfaces):
+        iface = env.interfaces[ifindex - 1]
+        if len(group) == 4:
+            return iface.primary_ipv4()
+        return env.source_for(group, ifindex)
+    return env.source_for(group)
 
 
 def _dual(ep: UdpEndpoint) -> bool:
