@@ -838,7 +838,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         if ifindex:
             if not 0 < ifindex <= len(self._host.interfaces):
-                raise oserror(errno.ENODEV)
+                raise oserror(errno.EADDRNOTAVAIL)  # Linux answers a bad index here with this, not ENODEV
             iface = self._host.interfaces[ifindex - 1]
         else:
             iface = next((i for i in self._host.interfaces if address in i.addrs4), None)

@@ -73,8 +73,8 @@ class Memberships:
         mine = self.by_owner.get(id(owner), {})
         key = (iface.index, group)
         f = mine.get(key)
-        if f is None:
-            raise _err(errno.EADDRNOTAVAIL)
+        if f is None:  # Linux: leaving a group not joined is EADDRNOTAVAIL, dropping a source of one EINVAL
+            raise _err(errno.EADDRNOTAVAIL if source is None else errno.EINVAL)
         if source is None:
             del mine[key]
         else:
