@@ -180,8 +180,62 @@ class TcpFastPath:
         return True
 
 
+_ETH_IP6_TCP = struct.Struct("!6s6sHIHBB16s16sHHIIHHHH")  # Ethernet II + IPv6 without extensions + TCP
+
+
+class TcpFastPath6(TcpFastPath):
+    """The same for IPv6 (what `Ipv6Layer.send` and `transmit_via` decide): no header
+    checksum; the hop limit and the interface's IPv6 MTU (a router may advertise either)
+    are re-checked with the rest."""
+
+    __slots__ = ("iface",)
+
+    def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, hop_limit: int) -> None:
+        super().__init__(host, iface, cache, entry, src, dst, hop_limit)
+        self.iface = iface
+        self.gens = (host.routes.generation, host.ip6.pmtu.generation)
+
+    def usable(self) -> bool:
+        host = self.host
+        e = self.entry
+        return (self.gens == (host.routes.generation, host.ip6.pmtu.generation) and host.ip6.hop_limit == self.ttl
+                and _sendable(e.state) and e.lladdr == self.mac and self.cache.entries.get(e.addr) is e)
+
+    def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
+             options: bytes) -> bool:
+        olen = len(options)
+        plen = len(payload)
+        tcp_len = 20 + olen + plen
+        if tcp_len > self.iface.mtu6 - 40:
+            return False
+        offflags = ((20 + olen) << 10) | flags
+        total = csum_base + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window + olen \
+            + plen
+        if olen:
+            total += _from_bytes(options, "big")
+        if plen:
+            if plen & 1:
+                total += _from_bytes(payload, "big") << 8
+            else:
+                total += _from_bytes(payload, "big")
+        total %= 0xFFFF
+        head = _ETH_IP6_TCP.pack(self.mac, self.smac, 0x86DD, 0x60000000, tcp_len, 6, self.ttl, self.src, self.dst,
+                                 sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
+        if plen:
+            frame = b"".join((head, options, payload))
+        elif olen:
+            frame = head + options
+        else:
+            frame = head
+        self.host.stats["ip6.tx.packets"] += 1
+        self.channel.transmit(VerifiedFrame(frame))
+        return True
+
+
 def tcp_fast_path(host, src: bytes, dst: bytes):
     """A fast path toward `dst` if one applies now (as `udp_fast_path`), else None."""
+    if len(dst) == 16:
+        return _tcp_fast_path6(host, src, dst)
     if len(dst) != 4 or dst in host._local4 or dst[0] == 127 or dst in host._bcast4 or dst[0] >= 224:
         return None
     route = host.routes.lookup(dst)
@@ -197,3 +251,26 @@ def tcp_fast_path(host, src: bytes, dst: bytes):
     if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
         return None
     return TcpFastPath(host, iface, cache, entry, src, dst, host.config.ttl)
+
+
+def _tcp_fast_path6(host, src: bytes, dst: bytes):
+    """IPv6: global unicast through a route (link-local and multicast destinations, whose
+    interface depends on the source or a scope, take the ordinary path)."""
+    from .addr import IPV6_LOOPBACK, is_link_local
+
+    ip6 = getattr(host, "ip6", None)
+    if ip6 is None or dst in host._local6 or dst == IPV6_LOOPBACK or dst[0] == 0xFF or is_link_local(dst):
+        return None
+    route = host.routes.lookup(dst)
+    if route is None or route.iface.loopback or route.iface.channel is None:
+        return None
+    iface = route.iface
+    cache = host.ndp.caches.get(iface.index)
+    if cache is None:
+        return None
+    entry = cache.entries.get(route.gateway or dst)
+    if entry is None or not _sendable(entry.state):
+        return None
+    if ip6.pmtu.entries and ip6.pmtu.get(dst, host.clock()) is not None:
+        return None
+    return TcpFastPath6(host, iface, cache, entry, src, dst, ip6.hop_limit)

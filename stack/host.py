@@ -482,6 +482,8 @@ class Host(Node):
                     return
                 self._ipv4_input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x86DD:
+                if trusted and not bcast and self._transport_fast6(frame, now):
+                    return
                 self.ip6.input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x0806:
                 # The common case on a big LAN: a well-formed broadcast ARP neither for nor
@@ -528,6 +530,34 @@ class Host(Node):
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
             return True
         return False
+
+    def _transport_fast6(self, frame, now: int) -> bool:
+        """`_transport_fast` for IPv6 (`Ipv6Layer.input` is the reference): no extension
+        header, TCP or UDP, unicast to one of our usable addresses from an ordinary source."""
+        if len(frame) < 62 or frame[14] >> 4 != 6 or self.raw.endpoints:
+            return False
+        nh = frame[20]
+        plen = (frame[18] << 8) | frame[19]
+        if (nh != 6 and nh != 17) or plen < 8 or 54 + plen > len(frame):
+            return False
+        src = frame[22:38]
+        dst = frame[38:54]
+        if src[0] == 0xFF or dst not in self._local6 or src == IPV6_LOOPBACK or dst == IPV6_LOOPBACK:
+            return False
+        if nh == 6 and self.tcp is None:
+            return False
+        self.stats["ip6.rx.packets"] += 1
+        payload = memoryview(frame)[54:54 + plen]
+        if nh == 6:
+            self.tcp.input(src, dst, payload, now, True)
+        elif not self.udp.input(src, dst, payload, now, False, True):
+            from .wire import icmpv6
+            from .wire import ipv6 as ipv6_wire
+
+            packet = memoryview(frame)[14:]
+            hdr, _ = ipv6_wire.parse(packet)
+            self.ip6.send_error(hdr, packet, icmpv6.DEST_UNREACH, icmpv6.PORT_UNREACH, 0, now)
+        return True
 
     def _receive_other(self, iface: Interface, frame: bytes, now: int) -> None:
         try:

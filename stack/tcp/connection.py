@@ -39,7 +39,7 @@ ESTABLISHED = State.ESTABLISHED
 CLOSED = State.CLOSED
 SENDING = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 PAWS_IDLE = 24 * 86400 * 1_000_000  # RFC 7323 §5.5: ts_recent invalid after 24 days idle
-_encode_ts = tcp_wire.encode_ts
+_ts_block = tcp_wire.TS_BLOCK.pack  # encode_ts() without the call and the concatenation
 _build_fast = tcp_wire.build_fast
 
 ICMP_ERRNO = MappingProxyType({
@@ -511,7 +511,7 @@ class Connection(Waitable):
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
         """Build and send one segment carrying our current ACK, window and options."""
         if self.ts_ok:
-            opts = _encode_ts(((now // 1000) + self.ts_offset) & MASK, self.ts_recent)
+            opts = _ts_block(0x0101, 0x080A, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent)
         else:
             opts = b""
         if self.sack_ok and self.ooo.pieces:

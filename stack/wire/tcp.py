@@ -66,6 +66,7 @@ _TS = struct.Struct("!II")
 _LINUX_SYN = struct.Struct("!2xH4xII")
 _U16 = struct.Struct("!H")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
+TS_BLOCK = struct.Struct("!HHII")  # NOP NOP TS as one pack: (0x0101, 0x080A, tsval, tsecr)
 _EMPTY = memoryview(b"")
 _from_bytes = int.from_bytes
 _new = tuple.__new__

@@ -187,3 +187,62 @@ def test_transport_fast_receive_leaves_unusual_packets_to_the_full_path():
     assert h.stats["udp.rx.no_port"] == 1 and h.stats["icmp.tx.type3"] == before + 1
     deliver(IP(src="224.0.0.1", dst=me) / UDP(sport=1, dport=9) / b"x")
     assert h.stats["ip.rx.martian"] == 1
+
+
+def test_tcp_fast_path_over_ipv6_bytes_equal_the_ordinary_path():
+    from scapy.all import IPv6
+
+    net = Network(seed=1)
+    s1 = net.add_switch("s1")
+    h = net.add_host("h", ip="192.0.2.1/24", ip6="2001:db8::1/64")
+    p = net.add_probe("p")
+    net.add_link(h, s1)
+    net.add_link(p, s1)
+    me, peer = ip("2001:db8::1"), ip("2001:db8::99")
+    h.ndp.cache(h.interfaces[1]).add_permanent(peer, PMAC, 0)
+    net.run(until=3.0)  # duplicate address detection ends: the address becomes usable
+    p.clear()
+    layer = h.tcp
+    before = h.stats["ip6.tx.packets"]
+    for data in (b"", b"x", bytes(i % 253 for i in range(1427))):
+        seg = ((me, 40000), (peer, 80), 7, 9, ACK | PSH if data else SYN, 300, data, encode_ts(5, 6))
+        paths = layer._paths
+        layer._paths = None
+        layer._emit(*seg)
+        layer._paths = paths
+        layer._emit(*seg)
+        net.run(until=net.now + 0.01)
+        a, b = [Ether(f) for _, f in p.frames if Ether(f).type == 0x86DD]
+        p.clear()
+        assert bytes(a) == bytes(b)
+        c = Ether(bytes(b))
+        del c[TCP].chksum
+        assert Ether(bytes(c))[TCP].chksum == b[TCP].chksum and b[IPv6].plen == 32 + len(data)
+    assert (me, peer) in h._tcp_paths
+    assert h.stats["ip6.tx.packets"] == before + 6  # counted on both paths
+
+
+def test_ipv6_transport_fast_receive_matches_the_full_path():
+    from scapy.all import IPv6, IPv6ExtHdrDestOpt
+
+    net = Network(seed=1)
+    s1 = net.add_switch("s1")
+    h = net.add_host("h", ip6="2001:db8::1/64")
+    p = net.add_probe("p")
+    net.add_link(h, s1)
+    net.add_link(p, s1)
+    net.run(until=3.0)
+    port = h.interfaces[1].port
+    h.ndp.cache(h.interfaces[1]).add_permanent(ip("2001:db8::99"), PMAC, net.events.now)
+
+    def deliver(pkt):
+        h.receive(port, VerifiedFrame(bytes(Ether(dst=h.interfaces[1].mac, src=PMAC) / pkt)), net.events.now)
+
+    rx = h.stats["ip6.rx.packets"]
+    deliver(IPv6(src="2001:db8::99", dst="2001:db8::1") / UDP(sport=1, dport=9) / b"x")
+    assert h.stats["udp.rx.no_port"] == 1 and h.stats["icmp6.tx.type1"] == 1  # port unreachable
+    assert h.stats["ip6.rx.packets"] == rx + 1
+    deliver(IPv6(src="2001:db8::99", dst="2001:db8::1") / IPv6ExtHdrDestOpt() / UDP(sport=1, dport=9) / b"x")
+    assert h.stats["udp.rx.no_port"] == 2 and h.stats["ip6.rx.packets"] == rx + 2  # the full path
+    deliver(IPv6(src="ff02::1", dst="2001:db8::1") / UDP(sport=1, dport=9) / b"x")
+    assert h.stats["ip6.rx.martian"] == 1
