@@ -28,68 +28,60 @@ def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
 def ping(socket, dest: str, count: int = 3, interval: float = 1.0, timeout: float = 1.0, clock=None,
          size: int = 56) -> list[tuple[int, float | None]]:
     """Send `count` echo requests; returns [(seq, rtt seconds or None)]."""
-    import time as _time
+    addr = (socket.gethostbyname(dest), 0)
+    ident = 0x1234
+    payload = bytes(range(size % 256)) * (size // 256) + bytes(size % 256)
 
-    clock = clock or _time.monotonic
-    addr = socket.gethostbyname(dest)
-    results = []
+    def is_reply(packet, src, seq):
+        ihl = (packet[0] & 0x0F) * 4  # an IPv4 raw socket hands over the IP header too
+        typ, _code, _c, rid, rseq = struct.unpack_from("!BBHHH", packet, ihl)
+        return typ == 0 and rid == ident and rseq == seq and src[0] == addr[0]
+
     with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as s:
-        s.settimeout(timeout)
-        ident = 0x1234
-        for seq in range(1, count + 1):
-            sent = clock()
-            s.sendto(echo_request(ident, seq, bytes(range(size % 256)) * (size // 256) + bytes(size % 256)),
-                     (addr, 0))
-            rtt = None
-            try:
-                while True:
-                    packet, (src, _) = s.recvfrom(65535)
-                    ihl = (packet[0] & 0x0F) * 4
-                    typ, code, _c, rid, rseq = struct.unpack_from("!BBHHH", packet, ihl)
-                    if typ == 0 and rid == ident and rseq == seq and src == addr:
-                        rtt = clock() - sent
-                        break
-            except TimeoutError:
-                pass
-            results.append((seq, rtt))
-            if seq < count:
-                remaining = interval - (clock() - sent)
-                if remaining > 0:
-                    _sleep(socket, remaining)
-    return results
+        return _echo_loop(socket, s, addr, lambda seq: echo_request(ident, seq, payload), is_reply, count, interval,
+                          timeout, clock)
 
 
 def ping6(socket, dest: str, count: int = 3, interval: float = 1.0, timeout: float = 1.0, clock=None,
           size: int = 56) -> list[tuple[int, float | None]]:
     """ping over IPv6: a raw ICMPv6 socket, whose checksum the stack fills in (RFC 3542 §3.1),
     and which receives ICMPv6 messages without the IPv6 header.  Returns [(seq, rtt or None)]."""
+    info = socket.getaddrinfo(dest, None, socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    ident = 0x6666
+
+    def is_reply(packet, src, seq):
+        typ, _code, _c, rid, rseq = struct.unpack_from("!BBHHH", packet)
+        return typ == 129 and rid == ident and rseq == seq
+
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
+        return _echo_loop(socket, s, info[0][4], lambda seq: struct.pack("!BBHHH", 128, 0, 0, ident, seq) +
+                          bytes(size), is_reply, count, interval, timeout, clock)
+
+
+def _echo_loop(socket, s, addr, request, is_reply, count, interval, timeout, clock):
+    """The loop every ping shares: send, wait for the matching reply or the timeout, pace."""
     import time as _time
 
     clock = clock or _time.monotonic
-    info = socket.getaddrinfo(dest, None, socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-    addr = info[0][4]
+    s.settimeout(timeout)
     results = []
-    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
-        s.settimeout(timeout)
-        ident = 0x6666
-        for seq in range(1, count + 1):
-            sent = clock()
-            s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + bytes(size), addr)
-            rtt = None
-            try:
-                while True:
-                    packet, src = s.recvfrom(65535)
-                    typ, code, _c, rid, rseq = struct.unpack_from("!BBHHH", packet)
-                    if typ == 129 and rid == ident and rseq == seq:
-                        rtt = clock() - sent
-                        break
-            except TimeoutError:
-                pass
-            results.append((seq, rtt))
-            if seq < count:
-                remaining = interval - (clock() - sent)
-                if remaining > 0:
-                    _sleep(socket, remaining)
+    for seq in range(1, count + 1):
+        sent = clock()
+        s.sendto(request(seq), addr)
+        rtt = None
+        try:
+            while True:
+                packet, src = s.recvfrom(65535)
+                if is_reply(packet, src, seq):
+                    rtt = clock() - sent
+                    break
+        except TimeoutError:
+            pass
+        results.append((seq, rtt))
+        if seq < count:
+            remaining = interval - (clock() - sent)
+            if remaining > 0:
+                _sleep(socket, remaining)
     return results
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 
 from .addr import MAC_BROADCAST, MAC_ZERO
-from .neighbor import NeighborCache
+from .neighbor import NeighborCache, earliest, poll_all
 from .wire import arp as arp_wire
 from .wire.errors import WireError
 from .wire.ethernet import ETH_P_ARP, ETH_P_IP
@@ -60,12 +60,7 @@ class ArpLayer:
         self.host.send_frame(iface, MAC_BROADCAST, ETH_P_ARP, pkt)
 
     def poll_at(self) -> int | None:
-        t = self.announcements[0][0] if self.announcements else None
-        for c in self.caches.values():
-            heap = c._heap
-            if heap and (t is None or heap[0][0] < t):
-                t = heap[0][0]
-        return t
+        return earliest(self.caches, self.announcements[0][0] if self.announcements else None)
 
     def poll(self, now: int) -> None:
         ann = self.announcements
@@ -74,11 +69,8 @@ class ArpLayer:
             self._send_announcement(iface, addr)
             if remaining > 1:
                 self.announce(iface, addr, at + ANNOUNCE_INTERVAL, remaining - 1)
-        for index, c in list(self.caches.items()):
-            t = c.poll_at()
-            if t is not None and t <= now:
-                for addr, queued in c.poll(now):
-                    self.host.resolution_failed(self.host.interfaces[index], addr, queued, now)
+        host = self.host
+        poll_all(self.caches, now, lambda i, addr, queued: host.resolution_failed(host.interfaces[i], addr, queued, now))
 
     def input(self, iface, buf: memoryview, now: int) -> None:
         host = self.host

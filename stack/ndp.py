@@ -19,7 +19,7 @@ import heapq
 
 from .addr import ALL_NODES, ALL_ROUTERS, MAC_ZERO, is_link_local, solicited_node
 from .addrconf import S as AddrS
-from .neighbor import NeighborCache, NeighborState
+from .neighbor import NeighborCache, NeighborState, earliest, poll_all
 from .wire import icmpv6 as icmp6
 from .wire.errors import WireError
 from .wire.icmpv6 import NdOptions
@@ -329,12 +329,7 @@ class NdpLayer:
         heapq.heappush(self._timers, (at, self._seq, kind, data))
 
     def poll_at(self) -> int | None:
-        t = self._timers[0][0] if self._timers else None
-        for c in self.caches.values():
-            heap = c._heap
-            if heap and (t is None or heap[0][0] < t):
-                t = heap[0][0]
-        return t
+        return earliest(self.caches, self._timers[0][0] if self._timers else None)
 
     def poll(self, now: int) -> None:
         timers = self._timers
@@ -353,11 +348,9 @@ class NdpLayer:
             elif kind == "prefix":
                 if self.prefixes.get(data) == at:
                     self._prefix_gone(data, "valid lifetime expired")
-        for index, c in list(self.caches.items()):
-            t = c.poll_at()
-            if t is not None and t <= now:
-                for addr, queued in c.poll(now):
-                    self.host.ip6.resolution_failed(self.host.interfaces[index], addr, queued, now)
+        host = self.host
+        poll_all(self.caches, now, lambda i, addr, queued: host.ip6.resolution_failed(host.interfaces[i], addr, queued,
+                                                                                       now))
 
 
 def _masked(prefix: bytes, plen: int) -> bytes:

@@ -55,6 +55,25 @@ class NeighborConfig:
     queue_max_packets: int = 101
 
 
+def earliest(caches, t: int | None) -> int | None:
+    """The earliest deadline among `caches` (a dict of NeighborCache) and `t`."""
+    for c in caches.values():
+        heap = c._heap
+        if heap and (t is None or heap[0][0] < t):
+            t = heap[0][0]
+    return t
+
+
+def poll_all(caches, now: int, failed) -> None:
+    """Run every cache's due timers; `failed(ifindex, addr, queued)` for each resolution
+    that gave up."""
+    for index, c in list(caches.items()):
+        t = c.poll_at()
+        if t is not None and t <= now:
+            for addr, queued in c.poll(now):
+                failed(index, addr, queued)
+
+
 class Entry:
     __slots__ = ("addr", "lladdr", "state", "deadline", "probes", "queue", "queue_bytes", "updated")
 
