@@ -252,7 +252,7 @@ class Ipv6Layer:
                 return
             host.stats["icmp6.tx.echo_reply"] += 1
             reply = icmp6.build(icmp6.ECHO_REPLY, 0, ic.rest, body, src, hdr.src)
-            self.send(src, hdr.src, NH_ICMPV6, reply, traffic_class=hdr.traffic_class, ifindex=iface.index)
+            self.send(src, hdr.src, NH_ICMPV6, reply, traffic_class=hdr.traffic_class, ifindex=iface.index + 1)
         elif t in icmp6.ND_TYPES:
             host.ndp.input(iface, hdr, ic, body, now)
         elif t < 128:
@@ -400,12 +400,13 @@ class Ipv6Layer:
 
     def _route(self, dst: bytes, src: bytes | None, ifindex: int | None):
         """(interface, next hop) toward `dst`, or None.  Link-local and multicast
-        destinations need an interface: the scope id, or the one that owns `src`."""
+        destinations need an interface: the scope id, or the one that owns `src`.
+        `ifindex` numbers interfaces as the socket API does (scope ids): from 1."""
         host = self.host
         if dst in host._local6 or dst == IPV6_LOOPBACK:
             return host.lo, dst
         if ifindex:
-            iface = host.interfaces[ifindex] if 0 <= ifindex < len(host.interfaces) else None
+            iface = host.interfaces[ifindex - 1] if 0 < ifindex <= len(host.interfaces) else None
             if iface is None:
                 return None
             if dst[0] == 0xFF or is_link_local(dst):

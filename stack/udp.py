@@ -249,7 +249,7 @@ class UdpLayer:
     # -- input -----------------------------------------------------------
 
     def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, broadcast: bool = False,
-              csum_ok: bool = False, ifindex: int | None = None) -> bool:
+              csum_ok: bool = False, iface_index: int | None = None) -> bool:
         """Deliver one datagram; returns False when no socket wanted it (the caller may
         answer with ICMP port unreachable)."""
         env = self.env
@@ -279,14 +279,14 @@ class UdpLayer:
                 return True
         if broadcast or _is_mcast(dst):
             delivered = False
-            mcast = _is_mcast(dst) and ifindex is not None
+            mcast = _is_mcast(dst) and iface_index is not None
             memberships = getattr(env, "memberships", None)
             for ep in eps:
                 if _match_score(ep, src, dst, hdr.sport) >= 0:
                     if mcast and memberships is not None:
                         # Linux's ip_mc_sf_allow: the socket's own source filter decides; a
                         # socket that did not join hears the group only with IP_MULTICAST_ALL
-                        allowed = memberships.allows(ep, ifindex, dst, src)
+                        allowed = memberships.allows(ep, iface_index, dst, src)
                         if allowed is False or (allowed is None and not ep.mc_all):
                             stats["udp.rx.mcast_filtered"] += 1
                             continue
