@@ -3,7 +3,7 @@ other field sizes, and RFC 2236 §6 (IGMPv2) is RFC 2710 §4 (MLDv1).  `igmp.Igm
 `mld.MldLayer` supply the codecs, addresses and units; everything that decides lives here.
 
 Per interface the layer keeps, for each group, the interface's filter state (the socket
-records merged by `mcast_filter`), and the timers RFC 3376 names:
+records merged by `stack.mcast`), and the timers RFC 3376 names:
 
 - a State-Change retransmission timer per group (§5.1), with the retransmission state: how
   many Filter-Mode-Change records are still owed, and per source how many ALLOW/BLOCK;
@@ -38,13 +38,40 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from .mcast_filter import EXCLUDE, INCLUDE, NOT_LISTENING, Filter, accepts
+from .mcast import EXCLUDE, INCLUDE
 from .wire.errors import WireError
 from .wire.igmp import (ALLOW_NEW_SOURCES, BLOCK_OLD_SOURCES, CHANGE_TO_EXCLUDE_MODE, CHANGE_TO_INCLUDE_MODE,
                         MODE_IS_EXCLUDE, MODE_IS_INCLUDE, GroupRecord)
 
 OLDEST, OLD, NEW = 1, 2, 3
+
+
+class Filter(NamedTuple):
+    """An interface's reception state for one group: the merge `stack.mcast` computes of
+    its sockets' filters (RFC 3376 §3.2), as an immutable value to compare and keep."""
+
+    mode: str  # mcast.INCLUDE or mcast.EXCLUDE
+    sources: frozenset = frozenset()
+
+    @property
+    def listening(self) -> bool:
+        """INCLUDE {} is the absence of a record (RFC 3376 §3.1)."""
+        return self.mode == EXCLUDE or bool(self.sources)
+
+    def __str__(self) -> str:
+        from .addr import ip_str
+
+        return f"{self.mode}{{{', '.join(sorted(ip_str(s) for s in self.sources))}}}"
+
+
+NOT_LISTENING = Filter(INCLUDE)
+
+
+def accepts(f: Filter, source: bytes) -> bool:
+    """Whether the filter lets `source` through (RFC 3376 §3.2)."""
+    return (source in f.sources) if f.mode == INCLUDE else (source not in f.sources)
 
 # heap entry kinds
 _GENERAL, _GROUP, _CHANGE, _COMPAT = 0, 1, 2, 3
@@ -130,7 +157,8 @@ class MembershipLayer:
     # -- the host's calls ----------------------------------------------------------
 
     def set_filter(self, iface, group: bytes, mode, sources, now: int) -> None:
-        """The interface's merged filter for `group` became (mode, sources) (RFC 3376 §5.1).
+        """The interface's merged filter for `group` became (mode, sources) (RFC 3376 §5.1);
+        `mode` is `stack.mcast.INCLUDE` or `EXCLUDE`.
 
         INCLUDE with no sources is leaving.  Groups the protocol never reports (the
         all-systems / all-nodes group, node-local scopes) are accepted and ignored."""
@@ -163,6 +191,10 @@ class MembershipLayer:
     def leave(self, iface, group: bytes, now: int) -> None:
         """Stop listening to `group` on `iface` (the filter becomes INCLUDE {})."""
         self.set_filter(iface, group, INCLUDE, (), now)
+
+    def changed(self, iface, group: bytes, mode, sources, now: int) -> None:
+        """The hook `Host.group_state_changed` calls; the same as `set_filter`."""
+        self.set_filter(iface, group, mode, sources, now)
 
     def joined(self, iface, group: bytes, now: int) -> None:
         """An any-source join (EXCLUDE {}): the hook `Host.join_group` calls."""
@@ -299,7 +331,7 @@ class MembershipLayer:
         """Record what the change owes and send the first State-Change Report now; the rest
         follow at random intervals in (0, Unsolicited Report Interval]."""
         rv = ifs.robustness
-        if old.mode is not new.mode:
+        if old.mode != new.mode:
             g.filter_left = rv  # TO_IN / TO_EX carry the whole new state ...
             g.src_left.clear()  # ... so earlier source changes are covered
         else:
@@ -315,7 +347,7 @@ class MembershipLayer:
         recs = []
         if g.filter_left:
             g.filter_left -= 1
-            recs.append(GroupRecord(CHANGE_TO_INCLUDE_MODE if f.mode is INCLUDE else CHANGE_TO_EXCLUDE_MODE,
+            recs.append(GroupRecord(CHANGE_TO_INCLUDE_MODE if f.mode == INCLUDE else CHANGE_TO_EXCLUDE_MODE,
                                     g.group, sources))
         elif g.src_left:
             allow = tuple(sorted(s for s in g.src_left if accepts(f, s)))
@@ -380,7 +412,7 @@ class MembershipLayer:
     def _current(self, g: Group) -> GroupRecord:
         """A Current-State Record (§5.2 rule 1 and 2 on expiry)."""
         f = g.filter
-        return GroupRecord(MODE_IS_INCLUDE if f.mode is INCLUDE else MODE_IS_EXCLUDE, g.group, tuple(sorted(f.sources)))
+        return GroupRecord(MODE_IS_INCLUDE if f.mode == INCLUDE else MODE_IS_EXCLUDE, g.group, tuple(sorted(f.sources)))
 
     def _group_response(self, g: Group) -> GroupRecord | None:
         """§5.2 on group timer expiry: the current state, or for a Group-and-Source query

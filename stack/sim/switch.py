@@ -31,6 +31,8 @@ class Switch(Node):
         self.table: dict[bytes, list] = {}  # MAC -> [port, last_seen]
         self.stats: Counter = Counter()
         self.snooper: Snooper | None = Snooper(self) if snooping else None
+        if snooping:
+            self.timers = True  # the snooping table's expiries run on poll_at() / poll()
 
     def receive(self, port_no: int, frame, now: int) -> None:
         if len(frame) < 14:

@@ -2,7 +2,7 @@
 addresses, units, query validation and the pseudo-header checksum."""
 
 from stack.addr import ALL_NODES, ip, solicited_node
-from stack.mcast_filter import EXCLUDE, INCLUDE
+from stack.mcast import EXCLUDE, INCLUDE
 from stack.mld import MldLayer
 from stack.wire import mld as wire
 from stack.wire.igmp import GroupRecord

@@ -6,7 +6,7 @@ import pytest
 
 from stack.addr import ALL_NODES, ip
 from stack.igmp import IgmpLayer
-from stack.mcast_filter import INCLUDE
+from stack.mcast import INCLUDE
 from stack.mld import MldLayer
 from stack.querier import IgmpQuerier, MldQuerier, QuerierConfig
 from stack.wire import igmp as wire
