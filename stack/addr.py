@@ -154,6 +154,28 @@ def ipv6_mcast_mac(group: bytes) -> bytes:
     return b"\x33\x33" + group[12:16]
 
 
+def ipv4_mcast_mac(group: bytes) -> bytes:
+    """RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the IPv4 group (so 32 groups
+    share each MAC, and the IP layer must still check the destination address)."""
+    return b"\x01\x00\x5e" + bytes([group[1] & 0x7F, group[2], group[3]])
+
+
+def multicast_mac(group: bytes) -> bytes:
+    """The Ethernet address a multicast group maps to, either family (RFC 1112 §6.4 for
+    IPv4, RFC 2464 §7 for IPv6)."""
+    return ipv4_mcast_mac(group) if len(group) == 4 else ipv6_mcast_mac(group)
+
+
+def is_link_scope_multicast(group: bytes) -> bool:
+    """A group that never leaves the link and that every node on it may need: IPv4
+    224.0.0.0/24 (the Local Network Control Block, RFC 5771 §4; RFC 4541 §2.1.2 floods it)
+    and IPv6 multicast of scope link or narrower (ff00::/16, ff01::/16, ff02::/16;
+    RFC 4291 §2.7, RFC 4541 §3)."""
+    if len(group) == 4:
+        return group[0] == 224 and group[1] == 0 and group[2] == 0
+    return group[0] == 0xFF and group[1] & 0x0F <= SCOPE_LINK
+
+
 def v4_mapped(addr4: bytes) -> bytes:
     """::ffff:a.b.c.d (RFC 4291 §2.5.5.2)."""
     return bytes(10) + b"\xff\xff" + addr4

@@ -77,9 +77,11 @@ class Network:
         """A router: like a host, with forwarding on; give one address per interface."""
         return self.add_host(name, ip=ip, ip6=ip6, config=config, cls=Router)
 
-    def add_switch(self, name: str, *, aging: float = 300.0) -> Switch:
+    def add_switch(self, name: str, *, aging: float = 300.0, snooping: bool = False) -> Switch:
+        """A learning switch; with `snooping=True` it also snoops IGMP/MLD (RFC 4541) and
+        forwards each group only to its members and the multicast routers."""
         self._name_free(name)
-        sw = Switch(name, self, aging)
+        sw = Switch(name, self, aging, snooping)
         self.nodes[name] = sw
         return sw
 

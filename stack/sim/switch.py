@@ -3,7 +3,11 @@
 It learns each source MAC's port, forwards known unicast to that port only, and floods
 broadcast, multicast and unknown unicast to every other port.  Entries age out after
 `aging` seconds (802.1D's default is 300), checked lazily at lookup, so the switch needs
-no timers.
+no timers for that.
+
+With `snooping=True` it also snoops IGMP and MLD (RFC 4541, see `snoop.py`): a group's
+frames go only to ports with members and to multicast router ports, and the snooping
+table's expiries run on `poll_at()` / `poll(now)`.
 """
 
 from __future__ import annotations
@@ -13,18 +17,22 @@ from collections import Counter
 from ..addr import mac_str
 from ..node import Node
 from .link import deliver_many
+from .snoop import Snooper
 
 
 class Switch(Node):
     kind = "switch"
     timers = False  # entries age lazily at lookup
 
-    def __init__(self, name: str, net, aging: float = 300.0) -> None:
+    def __init__(self, name: str, net, aging: float = 300.0, snooping: bool = False) -> None:
         super().__init__(name)
         self.net = net
         self.aging = int(aging * 1e6)
         self.table: dict[bytes, list] = {}  # MAC -> [port, last_seen]
         self.stats: Counter = Counter()
+        self.snooper: Snooper | None = Snooper(self) if snooping else None
+        if snooping:
+            self.timers = True  # the snooping table's expiries run on poll_at() / poll()
 
     def receive(self, port_no: int, frame, now: int) -> None:
         if len(frame) < 14:
@@ -56,30 +64,61 @@ class Switch(Node):
                 del self.table[dst]
                 self.net.tracer.emit(now, self.name, "switch", "age_out", {"mac": mac_str(dst)})
             self.stats["flooded.unknown"] += 1
+        elif self.snooper is not None and dst != b"\xff\xff\xff\xff\xff\xff":
+            ports = self.snooper.ports_for(frame, port_no, now)
+            if ports is not None:
+                self.stats["snoop.forwarded" if ports else "snoop.filtered"] += 1
+                self._forward(frame, ports)
+                return
+            self.stats["flooded"] += 1
         else:
             self.stats["flooded"] += 1
         self._flood(frame, port_no)
 
     def _flood(self, frame, in_port: int) -> None:
+        self._forward(frame, [i for i in range(len(self.ports)) if i != in_port])
+
+    def _forward(self, frame, ports) -> None:
+        """Send `frame` out of `ports`, one scheduled event per arrival instant."""
         groups: dict = {}
-        for i, ch in enumerate(self.ports):
-            if i != in_port:
-                out = ch.admit(frame)
-                if out is None:
-                    continue
-                arrival, f = out
-                if f is frame:
-                    g = groups.get(arrival)
-                    if g is None:
-                        groups[arrival] = [ch]
-                    else:
-                        g.append(ch)
-                else:  # corrupted on this port only
-                    ch.events.schedule(arrival, ch._deliver, f)
+        for i in ports:
+            ch = self.ports[i]
+            out = ch.admit(frame)
+            if out is None:
+                continue
+            arrival, f = out
+            if f is frame:
+                g = groups.get(arrival)
+                if g is None:
+                    groups[arrival] = [ch]
+                else:
+                    g.append(ch)
+            else:  # corrupted on this port only
+                ch.events.schedule(arrival, ch._deliver, f)
         if groups:
             schedule = self.net.events.schedule
             for arrival, chans in groups.items():
                 schedule(arrival, deliver_many, (chans, frame))
+
+    # -- snooping ---------------------------------------------------------------
+
+    def poll_at(self) -> int | None:
+        return self.snooper.poll_at() if self.snooper is not None else None
+
+    def poll(self, now: int) -> None:
+        if self.snooper is not None:
+            self.snooper.poll(now)
+
+    def peer_name(self, port: int) -> str:
+        """The name of the node at the far end of `port`."""
+        dst = getattr(self.ports[port], "dst", None)
+        return getattr(dst, "name", str(port))
+
+    def snooping_table(self, now: int | None = None) -> list[tuple]:
+        """(group or "mrouter", port, peer, seconds left) rows, like `bridge mdb`."""
+        if self.snooper is None:
+            return []
+        return self.snooper.table(self.net.events.now if now is None else now)
 
     def mac_table(self, now: int | None = None) -> list[tuple[str, int, float]]:
         """(MAC, port, age in seconds) rows, like `bridge fdb`."""
