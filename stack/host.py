@@ -24,7 +24,9 @@ from .arp import ArpLayer
 from .icmp import ErrorLimiter, IcmpConfig
 from .ipv4 import PmtuCache, ReassemblyConfig, Reassembler, fragment
 from .ipv6 import Ipv6Layer
+from .igmp import IgmpLayer
 from .mcast import Memberships
+from .mld import MldLayer
 from .ndp import NdpLayer
 from .neighbor import NeighborConfig, NeighborState
 from .node import Node
@@ -42,6 +44,7 @@ from .wire.ipv4 import IPv4Header
 LOOPBACK_MTU = 65536
 REACHABLE = NeighborState.REACHABLE
 ICMP_QUOTE_MAX = 576  # RFC 1812 §4.3.2.3: the error datagram may not exceed 576 bytes
+ROUTER_ALERT_V4 = b"\x94\x04\x00\x00"  # RFC 2113: the IP Router Alert option
 
 _UNREACH_KIND = {
     icmp_wire.NET_UNREACH: "net_unreach",
@@ -74,6 +77,8 @@ class HostConfig:
     forwarding: bool = False  # net.ipv4.ip_forward and net.ipv6.conf.all.forwarding
     accept_ra: bool = True  # net.ipv6.conf.default.accept_ra (ignored when forwarding, as Linux's 1)
     addrconf: AddrConfConfig = field(default_factory=AddrConfConfig)
+    igmp: bool = True  # report IPv4 group membership (RFC 3376; net.ipv4.conf.*.force_igmp_version 0)
+    mld: bool = True  # report IPv6 group membership (RFC 3810)
     arp_announce: bool = True  # RFC 5227 announcements when an address comes up
     neighbor: NeighborConfig = field(default_factory=NeighborConfig)
     reassembly: ReassemblyConfig = field(default_factory=ReassemblyConfig)
@@ -103,6 +108,8 @@ class Interface:
         self.mcast_groups: set[bytes] = {bytes([224, 0, 0, 1]), ALL_NODES}
         self.mcast_refs: dict[bytes, int] = {g: 1 for g in self.mcast_groups}
         self.mcast_macs: set[bytes] = {group_mac(g) for g in self.mcast_groups}
+        self.allmulti = False  # hear every multicast frame (a multicast router's interface)
+        self.querier = False  # run the host's queriers here once the interface is up
 
     @property
     def mtu6(self) -> int:
@@ -154,8 +161,11 @@ class Host(Node):
         self.ndp = NdpLayer(self)
         self.addrconf = AddrConf(self, self.config.addrconf)
         self.radv = None  # a RouterAdvertiser once `advertise` is called
-        self.mld = None  # the MLD layer (host side), reporting IPv6 group membership
-        self.igmp = None  # the IGMP layer (host side), reporting IPv4 group membership
+        # group membership reporting (host side) and, on routers that ask, the queriers
+        self.igmp = IgmpLayer(self, self._send_igmp) if self.config.igmp else None
+        self.mld = MldLayer(self, lambda iface, dst, msg: self.ip6.send_mld(iface, dst, msg)) \
+            if self.config.mld else None
+        self.queriers: list = []
         self.memberships = Memberships(self)  # what sockets joined, merged per interface
         self._local6: set[bytes] = set()  # usable IPv6 addresses
         self._addr6_owner: dict = {}  # usable address -> Addr6
@@ -284,6 +294,11 @@ class Host(Node):
         self.ndp.start_router_solicitation(iface, now)
         if self.radv is not None:
             self.radv.interface_up(iface, now)
+        for layer in (self.igmp, self.mld):
+            if layer is not None:
+                layer.resync(iface, now)  # groups joined before the link was there are reported now
+        if iface.querier:
+            self._start_queriers(iface)
 
     # -- IPv6 addresses and groups (the hooks addrconf, ndp and mld call) --------------
 
@@ -314,9 +329,11 @@ class Host(Node):
         """The source of a Neighbor Discovery message on `iface` about `dst`."""
         return select_source(iface.ipv6, dst)
 
-    def join_group(self, iface: Interface, group: bytes) -> bool:
+    def join_group(self, iface: Interface, group: bytes, report: bool = True) -> bool:
         """Join `group` on `iface` (counted: the interface leaves when the last user does).
-        Returns True when the interface newly joined, so the caller reports it."""
+        A group the node itself needs (solicited-node, all-routers) is reported at once as an
+        any-source membership; sockets' joins are reported with their filter by
+        `group_state_changed`.  Returns True when the interface newly joined."""
         n = iface.mcast_refs.get(group, 0)
         iface.mcast_refs[group] = n + 1
         if n:
@@ -324,6 +341,10 @@ class Host(Node):
         iface.mcast_groups.add(group)
         iface.mcast_macs.add(group_mac(group))
         self.trace("mcast", "join", group=group, iface=iface.name)
+        if report and not iface.loopback:
+            layer = self.mld if len(group) == 16 else self.igmp
+            if layer is not None:
+                layer.joined(iface, group, self.clock())
         return True
 
     def leave_group(self, iface: Interface, group: bytes) -> bool:
@@ -340,7 +361,7 @@ class Host(Node):
             iface.mcast_macs.discard(mac)
         self.trace("mcast", "leave", group=group, iface=iface.name)
         layer = self.mld if len(group) == 16 else self.igmp
-        if layer is not None:
+        if layer is not None and not iface.loopback:
             layer.left(iface, group, self.clock())
         return True
 
@@ -350,7 +371,7 @@ class Host(Node):
         self.trace("mcast", "filter", group=group, iface=iface.name, old=repr(old) if old else "-",
                    new=repr(new) if new else "-")
         layer = self.mld if len(group) == 16 else self.igmp
-        if layer is not None and new is not None:
+        if layer is not None and new is not None and not iface.loopback:
             layer.changed(iface, group, new.mode, frozenset(new.sources), self.clock())
 
     def multicast_interface(self, group: bytes, ifindex: int = 0, address: bytes | None = None) -> Interface:
@@ -414,7 +435,7 @@ class Host(Node):
             c = tcp.poll_at()
             if c is not None and (t is None or c < t):
                 t = c
-        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld):
+        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld, self.igmp, *self.queriers):
             if layer is not None:
                 c = layer.poll_at()
                 if c is not None and (t is None or c < t):
@@ -447,7 +468,7 @@ class Host(Node):
             t = self.tcp.poll_at()
             if t is not None and t <= now:
                 self.tcp.poll(now)
-        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld):
+        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld, self.igmp, *self.queriers):
             if layer is not None:
                 t = layer.poll_at()
                 if t is not None and t <= now:
@@ -472,7 +493,7 @@ class Host(Node):
                 if not dst[0] & 1:
                     self.stats["eth.rx.filtered"] += 1  # the NIC filter: unicast for another station
                     return False
-                if dst != b"\xff\xff\xff\xff\xff\xff" and dst not in iface.mcast_macs:
+                if dst != b"\xff\xff\xff\xff\xff\xff" and dst not in iface.mcast_macs and not iface.allmulti:
                     self.stats["eth.rx.filtered"] += 1  # a multicast group nobody here joined
                     return False
                 bcast = True
@@ -602,7 +623,7 @@ class Host(Node):
         elif dst in self._bcast4:
             self._deliver(iface, hdr, payload, buf, now, True, trusted)
         elif 224 <= dst[0] <= 239:
-            if dst in iface.mcast_groups:
+            if dst in iface.mcast_groups or iface.allmulti:
                 self._deliver(iface, hdr, payload, buf, now, True, trusted)
             else:
                 self.stats["ip.rx.mcast_not_joined"] += 1
@@ -639,11 +660,66 @@ class Host(Node):
                 self.stats["tcp.rx.broadcast"] += 1
         elif proto == ipv4_wire.PROTO_ICMP:
             self._icmp_input(iface, hdr, payload, now, bcast)
+        elif proto == ipv4_wire.PROTO_IGMP:
+            self._igmp_input(iface, hdr, payload, now)
         elif not took_raw:
             self.stats["ip.rx.unknown_protocol"] += 1
             self.trace("ip", "drop", reason="no such protocol", proto=proto, src=hdr.src)
             if not bcast:
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PROTO_UNREACH, 0, now)
+
+    # -- IGMP and MLD ----------------------------------------------------------------
+
+    def _igmp_input(self, iface: Interface, hdr: IPv4Header, payload, now: int) -> None:
+        alert = ROUTER_ALERT_V4 in hdr.options
+        msg = bytes(payload)
+        if self.igmp is not None and (hdr.dst in iface.mcast_groups or hdr.dst in iface.addrs4):
+            self.igmp.input(iface, hdr.src, hdr.dst, msg, now, ttl=hdr.ttl, router_alert=alert)
+        for q in self.queriers:
+            if q.layer == "igmp":
+                q.input(iface, hdr.src, hdr.dst, msg, now, ttl=hdr.ttl, router_alert=alert)
+
+    def mld_input(self, iface: Interface, src: bytes, dst: bytes, message: bytes, now: int, hop_limit: int) -> None:
+        """An MLD message (from the IPv6 layer): the node's MLD layer and any querier hear it."""
+        if self.mld is not None and (dst in iface.mcast_groups or dst in iface.addrs6):
+            self.mld.input(iface, src, dst, message, now, ttl=hop_limit)
+        for q in self.queriers:
+            if q.layer == "mld":
+                q.input(iface, src, dst, message, now, ttl=hop_limit)
+
+    def _send_igmp(self, iface: Interface, dst: bytes, msg: bytes) -> None:
+        """RFC 3376 §4: TTL 1, IP Router Alert (RFC 2113), the interface's address as source
+        (0.0.0.0 before it has one), and precedence "internetwork control" as Linux sends it."""
+        src = iface.primary_ipv4() or bytes(4)
+        packet = ipv4_wire.build(IPv4Header(src, dst, ipv4_wire.PROTO_IGMP, 1, 0xC0, self.next_ident(), True,
+                                            options=ROUTER_ALERT_V4), msg)
+        self.stats["igmp.tx.packets"] += 1
+        self.send_frame(iface, mcast_mac(dst), ethernet.ETH_P_IP, packet)
+
+    def query(self, iface: "Interface | str | None" = None, *, igmp: bool = True, mld: bool = True, config=None):
+        """Run an IGMP and an MLD querier on `iface` (every interface if None), as a
+        multicast router does (RFC 3376 §6, RFC 3810 §7).  The interface then hears every
+        multicast frame (reports go to the groups themselves)."""
+        from .querier import IgmpQuerier, MldQuerier
+
+        ifaces = [self.interface(iface) if isinstance(iface, str) else iface] if iface is not None else \
+            [i for i in self.interfaces if not i.loopback]
+        if igmp and not any(q.layer == "igmp" for q in self.queriers):
+            self.queriers.append(IgmpQuerier(self, self._send_igmp, config))
+        if mld and not any(q.layer == "mld" for q in self.queriers):
+            self.queriers.append(MldQuerier(self, lambda i, dst, msg: self.ip6.send_mld(i, dst, msg), config))
+        for i in ifaces:
+            i.allmulti = True
+            i.querier = True
+            if i.up:
+                self._start_queriers(i)
+
+    def _start_queriers(self, iface: Interface) -> None:
+        now = self.clock()
+        for q in self.queriers:
+            addr = iface.primary_ipv4() if q.layer == "igmp" else self.link_local_of(iface)
+            if addr is not None and not q.is_querier(iface) and iface not in q.ifaces:
+                q.enable(iface, addr, now)
 
     # -- ICMP -----------------------------------------------------------------
 

@@ -101,7 +101,7 @@ class Ipv6Layer:
             return
         host.stats["ip6.rx.packets"] += 1
         if dst[0] == 0xFF:
-            if dst in iface.mcast_groups:
+            if dst in iface.mcast_groups or iface.allmulti:
                 self._local(iface, hdr, payload, buf, now, True, trusted)
             else:
                 host.stats["ip6.rx.mcast_not_joined"] += 1
@@ -258,9 +258,7 @@ class Ipv6Layer:
         elif t < 128:
             self._icmp_error_input(ic, body, now)
         elif t in (icmp6.MLD_QUERY, icmp6.MLD_REPORT, icmp6.MLD_DONE, icmp6.MLD2_REPORT):
-            mld = getattr(host, "mld", None)
-            if mld is not None:
-                mld.input(iface, hdr.src, hdr.dst, bytes(data), now)
+            host.mld_input(iface, hdr.src, hdr.dst, bytes(data), now, hdr.hop_limit)
 
     def _icmp_error_input(self, ic, quoted, now: int) -> None:
         """An error about a packet we sent: find its upper-layer header and tell the transport."""

@@ -125,7 +125,7 @@ class Memberships:
         else:
             self.state[key] = new
             if old is None:
-                host.join_group(iface, group)
+                host.join_group(iface, group, report=False)  # group_state_changed reports the filter
             host.group_state_changed(iface, group, old, new)
 
     def interface_filter(self, iface, group: bytes) -> Filter | None:

@@ -191,6 +191,7 @@ class Link:
                 else:
                     setattr(ch, key, value)
                 ch._impaired = bool(ch.loss or ch.duplicate or ch.reorder or ch.corrupt)
+                ch._plain = not ch.bandwidth and not ch._impaired
         self.trace("impair", **changes)
 
     def trace(self, event: str, **fields) -> None:
