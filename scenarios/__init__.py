@@ -23,5 +23,8 @@ REGISTRY = {
     "ping6-through-router": "scenarios.ipv6_ping_router",
     "pmtu6": "scenarios.ipv6_pmtu",
     "dualstack-echo": "scenarios.ipv6_dualstack_echo",
+    "multicast-chat": "scenarios.mcast_chat",
+    "igmp-querier": "scenarios.mcast_igmp_querier",
+    "mld-snooping": "scenarios.mcast_mld_snooping",
 }
 SHOWCASE = "arp-ping"
