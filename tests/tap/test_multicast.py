@@ -83,3 +83,40 @@ def test_ipv6_group_datagrams_both_ways(tap_pair):
     data, addr = r.recvfrom(100)
     assert data == b"from the kernel" and addr[0] == "2001:db8::1"
     kern.wait(5)
+
+
+def test_the_kernel_learns_our_memberships_from_our_reports(tap_pair):
+    """The kernel's side of the TAP goes into a bridge that snoops IGMP and MLD and queries
+    (the kernel acting as multicast router): `bridge mdb` then lists the groups we joined,
+    learnt from our reports, and the reports on the wire read cleanly in tshark."""
+    host, k = tap_pair
+    dev = k.ifname
+    for cmd in ("ip link add br0 type bridge mcast_snooping 1 mcast_querier 1 mcast_query_interval 200",
+                f"ip addr flush dev {dev}", f"ip link set {dev} master br0",
+                "ip addr add 192.0.2.1/24 dev br0", "ip -6 addr add 2001:db8::1/64 dev br0 nodad",
+                "ip link set br0 up"):
+        k.run(cmd)
+    sk = host.socket
+    s4 = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    s4.setsockopt(sk.IPPROTO_IP, sk.IP_ADD_MEMBERSHIP, sk.inet_aton(GROUP4) + sk.inet_aton("192.0.2.2"))
+    s6 = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM)
+    s6.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_JOIN_GROUP, sk.inet_pton(sk.AF_INET6, GROUP6) + struct.pack("@I", 2))
+    deadline = time.monotonic() + 20
+    mdb = ""
+    while time.monotonic() < deadline:
+        mdb = k.run("bridge mdb show").stdout
+        if GROUP4 in mdb and GROUP6 in mdb:
+            break
+        time.sleep(0.5)
+    assert GROUP4 in mdb and GROUP6 in mdb, mdb
+    assert all(f"port {dev}" in line for line in mdb.splitlines() if GROUP4 in line or GROUP6 in line), mdb
+    from tshark import tshark_fields
+
+    w = host.tap_channel.captures[0][0]
+    w.flush()
+    v4 = tshark_fields(w.path, ["igmp.maddr"], "igmp.type == 0x22 && ip.src == 192.0.2.2")
+    v6 = tshark_fields(w.path, ["icmpv6.mldr.mar.multicast_address"], "icmpv6.type == 143")
+    assert any(GROUP4 in row[0] for row in v4), v4
+    assert any(GROUP6 in row[0] for row in v6), v6
+    s4.close()
+    s6.close()
