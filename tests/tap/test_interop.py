@@ -186,3 +186,39 @@ def test_handshake_negotiates_mss_window_scaling_sack_and_timestamps_both_ways(t
     assert len(syns) == 4, syns
     for src, mss, shift, sack, tsval in syns:
         assert mss == "1460" and shift and sack and tsval, (src, mss, shift, sack, tsval)
+
+
+def test_we_close_first_and_time_wait_is_ours(tap_pair):
+    host, k = tap_pair
+    srv = k.python("import socket\n"
+                   "l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                   "l.bind(('192.0.2.1', 41200)); l.listen(); c,_=l.accept()\n"
+                   "while c.recv(1000): pass\n"
+                   "c.close()\n")
+    time.sleep(0.3)
+    s = host.socket.create_connection(("192.0.2.1", 41200), timeout=5)
+    s.sendall(b"bye")
+    s.close()  # our FIN first: we end in TIME_WAIT, the kernel in CLOSED after LAST_ACK
+    srv.wait(10)
+    time.sleep(0.3)
+    ours = host.tcp.ss()
+    assert any("TIME-WAIT" in line and "192.0.2.1:41200" in line for line in ours.splitlines()), ours
+    theirs = k.run("ss -tan state time-wait").stdout
+    assert "192.0.2.1:41200" not in theirs, theirs
+
+
+def test_the_kernels_arp_probes_of_our_address_are_answered(tap_pair):
+    host, k = tap_pair
+    k.run("ping -c 1 -W 2 192.0.2.2")
+    mac = ":".join("%02x" % b for b in host.interfaces[1].mac)
+    k.run(f"ip neigh change 192.0.2.2 dev {k.ifname} lladdr {mac} nud stale")
+    before = host.stats["arp.rx.request"]
+    k.run("ping -c 1 -W 2 192.0.2.2")
+    deadline = time.monotonic() + 15
+    state = ""
+    while time.monotonic() < deadline:
+        state = k.run("ip neigh show 192.0.2.2").stdout
+        if "REACHABLE" in state and host.stats["arp.rx.request"] > before:
+            break
+        time.sleep(0.5)
+    assert "REACHABLE" in state and host.stats["arp.rx.request"] > before, (state, host.stats["arp.rx.request"])
