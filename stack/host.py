@@ -421,12 +421,7 @@ class Host(Node):
     def poll_at(self) -> int | None:
         if self._loop:
             return self.clock()
-        arp = self.arp  # ArpLayer.poll_at() inlined: this runs after every frame
-        t = arp.announcements[0][0] if arp.announcements else None
-        for c in arp.caches.values():
-            heap = c._heap
-            if heap and (t is None or heap[0][0] < t):
-                t = heap[0][0]
+        t = self.arp.poll_at()
         heap = self.reasm._heap
         if heap and (t is None or heap[0][0] < t):
             t = heap[0][0]
