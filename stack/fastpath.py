@@ -138,8 +138,10 @@ class TcpFastPath:
     def usable(self) -> bool:
         host = self.host
         e = self.entry
-        return (self.gens == (host.routes.generation, host.pmtu.generation) and host.config.ttl == self.ttl
-                and _sendable(e.state) and e.lladdr == self.mac
+        st = e.state  # _sendable(), inlined: this runs before every segment
+        return (self.gens[0] == host.routes.generation and self.gens[1] == host.pmtu.generation
+                and host.config.ttl == self.ttl
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
@@ -198,8 +200,11 @@ class TcpFastPath6(TcpFastPath):
     def usable(self) -> bool:
         host = self.host
         e = self.entry
-        return (self.gens == (host.routes.generation, host.ip6.pmtu.generation) and host.ip6.hop_limit == self.ttl
-                and _sendable(e.state) and e.lladdr == self.mac and self.cache.entries.get(e.addr) is e)
+        st = e.state
+        return (self.gens[0] == host.routes.generation and self.gens[1] == host.ip6.pmtu.generation
+                and host.ip6.hop_limit == self.ttl
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
+                and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
              options: bytes) -> bool:
