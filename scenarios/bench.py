@@ -135,8 +135,22 @@ def _pair(seed=1, **link):
     return net, h1, h2
 
 
-def bench_tcp_bulk(size: int = 50_000_000) -> dict:
-    """Bulk TCP goodput between two hosts across a switch, MTU 1500, no loss."""
+def _best_of(repeat: int, run, *args) -> dict:
+    """The best of `repeat` runs, as the UDP benchmark takes it: on a shared machine other
+    work only ever slows a run down, so the fastest run is the closest to the stack's own
+    speed.  Every run's figure is kept in the details."""
+    runs = [run(*args) for _ in range(repeat)]
+    best = max(runs, key=lambda r: r["figure"])
+    best["details"]["runs"] = [round(r["figure"], 1) for r in runs]
+    return best
+
+
+def bench_tcp_bulk(size: int = 50_000_000, repeat: int = 3) -> dict:
+    """Bulk TCP goodput between two hosts across a switch, MTU 1500, no loss (best of `repeat`)."""
+    return _best_of(repeat, _tcp_bulk_run, size)
+
+
+def _tcp_bulk_run(size: int) -> dict:
     net, h1, h2 = _pair()
     chunk = b"\xa5" * 65536
     got = [0]
@@ -172,8 +186,12 @@ def bench_tcp_bulk(size: int = 50_000_000) -> dict:
                              virtual_goodput_MBps=round(got[0] / net.now / 1e6, 1)))
 
 
-def bench_tcp_connections(n: int = 5000) -> dict:
-    """Full connect / accept / close cycles per wall-clock second."""
+def bench_tcp_connections(n: int = 5000, repeat: int = 3) -> dict:
+    """Full connect / accept / close cycles per wall-clock second (best of `repeat`)."""
+    return _best_of(repeat, _tcp_connections_run, n)
+
+
+def _tcp_connections_run(n: int) -> dict:
     net, h1, h2 = _pair()
     done = [0]
 
@@ -292,9 +310,9 @@ BENCHMARKS.update({
 })
 
 
-def bench_round_trips(n: int = 20_000) -> dict:
+def bench_round_trips(n: int = 20_000, repeat: int = 3) -> dict:
     """Socket-level request/response round trips per wall-clock second (TCP, 64-byte messages),
-    in the SimRuntime and in the RealtimeRuntime over an in-memory network."""
+    in the SimRuntime (best of `repeat`) and in the RealtimeRuntime over an in-memory network."""
     import threading
 
     def run(realtime: bool, count: int):
@@ -347,10 +365,12 @@ def bench_round_trips(n: int = 20_000) -> dict:
             wall = t.result
         return count / wall
 
-    sim = run(False, n)
+    sims = [run(False, n) for _ in range(repeat)]
+    sim = max(sims)
     real = run(True, max(1000, n // 10))
     return dict(figure=sim, unit="round trips/s", goal=20_000,
-                details=dict(sim_per_s=round(sim), realtime_in_memory_per_s=round(real), message_bytes=64))
+                details=dict(sim_per_s=round(sim), sim_runs=[round(x) for x in sims],
+                             realtime_in_memory_per_s=round(real), message_bytes=64))
 
 
 BENCHMARKS["round-trips"] = bench_round_trips

@@ -33,7 +33,7 @@ def _sendable(state) -> bool:
 
 class UdpFastPath:
     __slots__ = ("host", "key", "gens", "cache", "entry", "mac", "smac", "channel", "limit", "ip_base", "udp_base",
-                 "src", "dst", "sport", "dport", "ttl", "tos", "frag")
+                 "src", "dst", "sport", "dport", "ttl", "tos", "frag", "flow")
 
     def __init__(self, host, key, iface, cache, entry, src, dst, sport, dport, ttl, tos, df) -> None:
         self.host = host
@@ -50,6 +50,18 @@ class UdpFastPath:
         sd = int.from_bytes(src + dst, "big")
         self.ip_base = (0x4500 | tos) + self.frag + (ttl << 8 | 17) + sd
         self.udp_base = sd + 17 + sport + dport
+        self.flow = None  # the endpoint's (destination, binding, TTL, TOS, PMTU discovery) it was made for
+
+    def usable_again(self, n: int) -> bool:
+        """`usable` for the flow it was made for: nothing that decided the way has changed
+        (routes and addresses, PMTU, the default TTL, the neighbor) and `n` fits."""
+        host = self.host
+        e = self.entry
+        st = e.state
+        return (n <= self.limit and self.gens[0] == host.routes.generation and self.gens[1] == host.pmtu.generation
+                and (self.flow[2] is not None or host.config.ttl == self.ttl)
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
+                and self.cache.entries.get(e.addr) is e)
 
     def usable(self, key, n: int) -> bool:
         host = self.host
@@ -138,8 +150,10 @@ class TcpFastPath:
     def usable(self) -> bool:
         host = self.host
         e = self.entry
-        return (self.gens == (host.routes.generation, host.pmtu.generation) and host.config.ttl == self.ttl
-                and _sendable(e.state) and e.lladdr == self.mac
+        st = e.state  # _sendable(), inlined: this runs before every segment
+        return (self.gens[0] == host.routes.generation and self.gens[1] == host.pmtu.generation
+                and host.config.ttl == self.ttl
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
@@ -198,8 +212,11 @@ class TcpFastPath6(TcpFastPath):
     def usable(self) -> bool:
         host = self.host
         e = self.entry
-        return (self.gens == (host.routes.generation, host.ip6.pmtu.generation) and host.ip6.hop_limit == self.ttl
-                and _sendable(e.state) and e.lladdr == self.mac and self.cache.entries.get(e.addr) is e)
+        st = e.state
+        return (self.gens[0] == host.routes.generation and self.gens[1] == host.ip6.pmtu.generation
+                and host.ip6.hop_limit == self.ttl
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
+                and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
              options: bytes) -> bool:

@@ -421,12 +421,7 @@ class Host(Node):
     def poll_at(self) -> int | None:
         if self._loop:
             return self.clock()
-        arp = self.arp  # ArpLayer.poll_at() inlined: this runs after every frame
-        t = arp.announcements[0][0] if arp.announcements else None
-        for c in arp.caches.values():
-            heap = c._heap
-            if heap and (t is None or heap[0][0] < t):
-                t = heap[0][0]
+        t = self.arp.poll_at()
         heap = self.reasm._heap
         if heap and (t is None or heap[0][0] < t):
             t = heap[0][0]
@@ -499,11 +494,11 @@ class Host(Node):
                 bcast = True
             et = (frame[12] << 8) | frame[13]
             if et == 0x0800:
-                if trusted and not bcast and self._transport_fast(frame, now):
+                if trusted and not bcast and self._transport_fast(iface, frame, now):
                     return
                 self._ipv4_input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x86DD:
-                if trusted and not bcast and self._transport_fast6(frame, now):
+                if trusted and not bcast and self._transport_fast6(iface, frame, now):
                     return
                 self.ip6.input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x0806:
@@ -523,7 +518,7 @@ class Host(Node):
             self.stats["host.rx.internal_error"] += 1
             self.trace("host", "internal_error", error=repr(e))
 
-    def _transport_fast(self, frame, now: int) -> bool:
+    def _transport_fast(self, iface: Interface, frame, now: int) -> bool:
         """The common case of `_ipv4_input` and `_deliver`, for a frame this stack built
         (checksums known good) to one of us: IPv4 without options, reserved flag or
         fragmentation, unicast from an ordinary source, TCP or UDP, no raw socket listening.
@@ -546,13 +541,13 @@ class Host(Node):
             return True
         if proto == 17:
             payload = memoryview(frame)[34:14 + total]
-            if not self.udp.input(src, dst, payload, now, False, True):
+            if not self.udp.input(src, dst, payload, now, False, True, iface.index):
                 hdr, _ = ipv4_wire.parse(memoryview(frame)[14:], False)
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
             return True
         return False
 
-    def _transport_fast6(self, frame, now: int) -> bool:
+    def _transport_fast6(self, iface: Interface, frame, now: int) -> bool:
         """`_transport_fast` for IPv6 (`Ipv6Layer.input` is the reference): no extension
         header, TCP or UDP, unicast to one of our usable addresses from an ordinary source."""
         if len(frame) < 62 or frame[14] >> 4 != 6 or self.raw.endpoints:
@@ -571,7 +566,7 @@ class Host(Node):
         payload = memoryview(frame)[54:54 + plen]
         if nh == 6:
             self.tcp.input(src, dst, payload, now, True)
-        elif not self.udp.input(src, dst, payload, now, False, True):
+        elif not self.udp.input(src, dst, payload, now, False, True, iface.index):
             from .wire import icmpv6
             from .wire import ipv6 as ipv6_wire
 

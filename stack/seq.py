@@ -11,19 +11,29 @@ HALF = 0x80000000
 
 def seq_lt(a: int, b: int) -> bool:
     """a precedes b (the signed distance b - a is positive)."""
-    return 0 < ((b - a) & MASK) <= 0x7FFFFFFF or ((b - a) & MASK) == HALF and a > b
+    d = (b - a) & MASK
+    return 0 < d < HALF or (d == HALF and a > b)
 
+
+# The other three say what seq_lt says, each written out: they run many times per segment,
+# and a call saved is a tenth of a microsecond.
 
 def seq_le(a: int, b: int) -> bool:
-    return a == b or seq_lt(a, b)
+    """a == b or seq_lt(a, b)."""
+    d = (b - a) & MASK
+    return d < HALF or (d == HALF and a > b)
 
 
 def seq_gt(a: int, b: int) -> bool:
-    return seq_lt(b, a)
+    """seq_lt(b, a)."""
+    d = (a - b) & MASK
+    return 0 < d < HALF or (d == HALF and b > a)
 
 
 def seq_ge(a: int, b: int) -> bool:
-    return a == b or seq_lt(b, a)
+    """a == b or seq_lt(b, a)."""
+    d = (a - b) & MASK
+    return d < HALF or (d == HALF and b > a)
 
 
 def seq_add(a: int, n: int) -> int:

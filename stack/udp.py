@@ -103,6 +103,15 @@ class UdpEndpoint(Waitable):
         """Send one datagram; returns its length or raises OSError (EACCES, EMSGSIZE...)."""
         if self.shut_wr:
             raise oserror(errno.EPIPE)
+        fast = self.fast
+        if fast is not None and fast.flow == (dst, self.local, self.ttl, self.tos, self.pmtudisc) \
+                and fast.usable_again(len(data)):
+            # the same flow as the datagram that made the cached path: every check below gave
+            # the same answer then, and what could change it (addresses, routes, PMTU, the
+            # neighbor, the default TTL) is what usable_again() looks at
+            fast.send(data)
+            self.layer.env.stats["udp.tx.datagrams"] += 1
+            return len(data)
         layer = self.layer
         env = layer.env
         addr, port = dst
@@ -143,6 +152,8 @@ class UdpEndpoint(Waitable):
         if len(seg) + 20 <= 1280 and hasattr(env, "udp_fast_path"):  # remember the way for the next datagram
             self.fast = env.udp_fast_path(src, addr, self.local[1], port,
                                           ttl if ttl is not None else env.config.ttl, self.tos, self.pmtudisc)
+            if self.fast is not None:
+                self.fast.flow = (dst, self.local, self.ttl, self.tos, self.pmtudisc)
         return len(data)
 
     def recv(self, peek: bool = False):

@@ -24,6 +24,9 @@ HEADER_LEN = 8
 _HDR = struct.Struct("!HHHH")
 
 
+_new = tuple.__new__
+
+
 class UdpHeader(NamedTuple):
     sport: int
     dport: int
@@ -45,7 +48,7 @@ def parse(buf: memoryview, src: bytes, dst: bytes, verify_checksum: bool = True)
             raise Malformed("zero UDP checksum over IPv6")
     elif verify_checksum and transport_checksum(src, dst, PROTO, buf[:length]) != 0:
         raise BadChecksum("UDP checksum")
-    return UdpHeader(sport, dport, length, csum), buf[HEADER_LEN:length]
+    return _new(UdpHeader, (sport, dport, length, csum)), buf[HEADER_LEN:length]  # without NamedTuple's __new__
 
 
 def build(sport: int, dport: int, payload, src: bytes, dst: bytes) -> bytes:

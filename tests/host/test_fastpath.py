@@ -246,3 +246,21 @@ def test_ipv6_transport_fast_receive_matches_the_full_path():
     assert h.stats["udp.rx.no_port"] == 2 and h.stats["ip6.rx.packets"] == rx + 2  # the full path
     deliver(IPv6(src="ff02::1", dst="2001:db8::1") / UDP(sport=1, dport=9) / b"x")
     assert h.stats["ip6.rx.martian"] == 1
+
+
+def test_udp_fast_path_follows_ttl_tos_and_default_ttl_changes():
+    net, h, p, s = setup()
+    s.send(b"a")
+    s.send(b"b")
+    frames(net, p)
+    assert s._ep.fast is not None
+    h.config.ttl = 33
+    s.send(b"c")
+    s.setsockopt(h.socket.IPPROTO_IP, h.socket.IP_TOS, 0x10)
+    s.send(b"d")
+    s.setsockopt(h.socket.IPPROTO_IP, h.socket.IP_TTL, 7)
+    s.send(b"e")
+    c, d, e = frames(net, p)
+    assert (c[IP].ttl, c[IP].tos) == (33, 0)
+    assert (d[IP].ttl, d[IP].tos) == (33, 0x10)
+    assert (e[IP].ttl, e[IP].tos) == (7, 0x10)

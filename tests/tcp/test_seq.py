@@ -46,3 +46,20 @@ def test_add_sub_inverse(a, d):
 @given(u32, st.integers(0, 2**30), st.integers(0, 2**30))
 def test_in_window_matches_offset(start, size, off):
     assert seq_in_window(seq_add(start, off), start, size) == (off < size)
+
+
+def test_le_gt_ge_agree_with_lt_on_the_edges_of_the_circle():
+    """seq_le/gt/ge are written out for speed; they must say what seq_lt says."""
+    import random
+
+    from stack.seq import HALF, MASK, seq_ge, seq_gt, seq_le, seq_lt
+
+    rng = random.Random(7)
+    edges = [0, 1, 2, HALF - 1, HALF, HALF + 1, MASK - 1, MASK]
+    pairs = [(a, b) for a in edges for b in edges]
+    pairs += [(a, (a + d) & MASK) for a in (rng.randrange(1 << 32) for _ in range(2000))
+              for d in (0, 1, HALF - 1, HALF, HALF + 1, MASK)]
+    for a, b in pairs:
+        assert seq_le(a, b) == (a == b or seq_lt(a, b))
+        assert seq_gt(a, b) == seq_lt(b, a)
+        assert seq_ge(a, b) == (a == b or seq_lt(b, a))
