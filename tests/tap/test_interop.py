@@ -178,7 +178,8 @@ def test_handshake_negotiates_mss_window_scaling_sack_and_timestamps_both_ways(t
     c2.close()
     ls.close()
     w = host.tap_channel.captures[0][0]
-    w.flush()
+    with host.runtime.lock:  # the stack thread writes the capture too
+        w.flush()
     from tshark import tshark_fields
 
     syns = tshark_fields(w.path, ["ip.src", "tcp.options.mss_val", "tcp.options.wscale.shift",
