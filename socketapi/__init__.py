@@ -86,3 +86,11 @@ def socketpair(family=AF_INET, type=SOCK_STREAM, proto=0):  # noqa: F405
     return F.socketpair(_current_host().socket, family, type, proto)
 
 del _C, _resolver
+
+
+def patch(host=None):
+    """Resolve the standard library's socket, select, selectors and time to the stack
+    (see socketapi.patching): `with socketapi.patch(): ...`, or once for a whole program."""
+    from .patching import patch as _patch
+
+    return _patch(host)

@@ -30,6 +30,9 @@ class _Thread:
         self.thread = threading.Thread(target=self._main, args=(fn, args), name=name, daemon=True)
 
     def _main(self, fn, args) -> None:
+        from .context import bind_thread
+
+        bind_thread(self.host)
         try:
             self._result = fn(self.host.socket, *args)
         except BaseException as e:  # recorded for .result, as SimRuntime tasks do
