@@ -17,6 +17,8 @@ REGISTRY = {
     "zero-window": "scenarios.tcp_zero_window",
     "syn-flood": "scenarios.tcp_syn_flood",
     "lossy-bulk": "scenarios.tcp_lossy_bulk",
+    "http-over-stack": "scenarios.http_over_stack",
+    "select-chat": "scenarios.select_chat",
     "ndp": "scenarios.ipv6_ndp",
     "dad": "scenarios.ipv6_dad",
     "slaac": "scenarios.ipv6_slaac",

@@ -18,6 +18,7 @@ from .namespace import Namespace, _host_functions
 from .resolver import (getprotobyname, getservbyname, getservbyport, htonl, htons, inet_aton,  # noqa: F401
                        inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs)
 from .sock import socket
+from .functions import _GLOBAL_DEFAULT_TIMEOUT  # noqa: F401  (the stdlib's sentinel)
 
 SocketType = socket
 has_ipv6 = True
@@ -44,7 +45,8 @@ gethostbyname = _dispatch("gethostbyname")
 gethostbyname_ex = _dispatch("gethostbyname_ex")
 gethostbyaddr = _dispatch("gethostbyaddr")
 getfqdn = _dispatch("getfqdn")
-_DEFAULT = object()  # create_connection's "use the default timeout"
+dup = _dispatch("dup")
+close = _dispatch("close")
 getnameinfo = _dispatch("getnameinfo")
 if_nameindex = _dispatch("if_nameindex")
 if_nametoindex = _dispatch("if_nametoindex")
@@ -52,19 +54,25 @@ if_indextoname = _dispatch("if_indextoname")
 from .namespace import CMSG_LEN, CMSG_SPACE  # noqa: E402,F401  (re-exported)
 
 
-def create_connection(address, timeout=_DEFAULT, source_address=None, *, all_errors=False):  # noqa: F811
+def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None, *,  # noqa: F811
+                      all_errors=False):
     from . import functions as F
 
-    ns = namespace(_current_host())
-    if timeout is _DEFAULT:
-        return F.create_connection(ns, address, source_address=source_address, all_errors=all_errors)
-    return F.create_connection(ns, address, timeout, source_address, all_errors=all_errors)
+    return F.create_connection(_current_host().socket, address, timeout, source_address,
+                               all_errors=all_errors)
+
+
+def fromfd(fd, family, type, proto=0):
+    """A socket object on a duplicate of descriptor `fd`."""
+    from . import functions as F
+
+    return F.fromfd(_current_host().socket, fd, family, type, proto)
 
 
 def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):  # noqa: F405
     from . import functions as F
 
-    return F.create_server(namespace(_current_host()), address, family=family, backlog=backlog,
+    return F.create_server(_current_host().socket, address, family=family, backlog=backlog,
                            reuse_port=reuse_port, dualstack_ipv6=dualstack_ipv6)
 
 
@@ -75,6 +83,14 @@ def has_dualstack_ipv6() -> bool:
 def socketpair(family=AF_INET, type=SOCK_STREAM, proto=0):  # noqa: F405
     from . import functions as F
 
-    return F.socketpair(namespace(_current_host()), family, type, proto)
+    return F.socketpair(_current_host().socket, family, type, proto)
 
 del _C, _resolver
+
+
+def patch(host=None):
+    """Resolve the standard library's socket, select, selectors and time to the stack
+    (see socketapi.patching): `with socketapi.patch(): ...`, or once for a whole program."""
+    from .patching import patch as _patch
+
+    return _patch(host)

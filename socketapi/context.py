@@ -8,10 +8,12 @@ face layer's state, deliberately: CPython's default timeout is process-wide too.
 from __future__ import annotations
 
 import operator
+import threading
 
 from greenlet import getcurrent
 
 _default_host = None
+_thread = threading.local()  # .host: the host of an OS thread a RealtimeRuntime host spawned
 _default_timeout: float | None = None
 
 
@@ -21,13 +23,25 @@ def use(host) -> None:
     _default_host = host
 
 
-def current_host():
+def bind_thread(host) -> None:
+    """Make `host` the one this OS thread's socket calls act on (what `host.spawn` does in
+    real time, so stdlib code under socketapi.patch() in that thread uses its host)."""
+    _thread.host = host
+
+
+def current_host_or_none():
+    """The task's host, else this thread's (real time), else the default host, else None."""
     task = getattr(getcurrent(), "task", None)
     if task is not None:
         return task.host
-    if _default_host is not None:
-        return _default_host
-    raise RuntimeError("no host to act on: call socketapi.use(host), use host.socket, or run inside a task")
+    return getattr(_thread, "host", None) or _default_host
+
+
+def current_host():
+    host = current_host_or_none()
+    if host is None:
+        raise RuntimeError("no host to act on: call socketapi.use(host), use host.socket, or run inside a task")
+    return host
 
 
 def getdefaulttimeout() -> float | None:

@@ -6,16 +6,12 @@
 
 import os
 
+# The standard library's own classes, not look-alikes: `except socket.gaierror` in code
+# written for CPython catches ours whether or not socketapi.patch() is in force.
+from socket import gaierror, herror  # noqa: F401  (address errors: EAI_* and h_errno values)
+
 error = OSError
 timeout = TimeoutError
-
-
-class herror(OSError):
-    """Address-related errors from gethostbyaddr() and friends (h_errno values)."""
-
-
-class gaierror(OSError):
-    """getaddrinfo() and getnameinfo() errors: errno is one of the EAI_* numbers."""
 
 
 _GAI_MESSAGES = {

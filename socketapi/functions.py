@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from . import constants as C
 
-_GLOBAL_DEFAULT_TIMEOUT = object()
+# The standard library's own sentinel: code written for `socket` (http.client, urllib)
+# bound it into default arguments at import, and passes it to whatever create_connection
+# the socket module has when the call is made.
+from socket import _GLOBAL_DEFAULT_TIMEOUT  # noqa: E402
 
 
 def create_connection(ns, address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None, *, all_errors=False):
@@ -104,3 +107,9 @@ def socketpair(ns, family=C.AF_INET, type=C.SOCK_STREAM, proto=0):
     except OSError:
         pass
     return ssock, csock
+
+
+def fromfd(ns, fd, family, type, proto=0):
+    """A socket object on a duplicate of descriptor `fd` (CPython: dup, then wrap)."""
+    nfd = ns.dup(fd)
+    return ns.socket(family, type, proto, nfd)

@@ -44,6 +44,8 @@ class MessageMethods:
         self._check()
         with self._host.runtime.lock:
             item = self._recv_item(flags, "recvmsg")
+            if self._mirror is not None:  # real time: the OS-visible readiness follows
+                self._mirror.mark()
         if item is None:
             return b"", [], 0, None
         data, src = item

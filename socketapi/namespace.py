@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 
 from . import constants as C
-from . import errors, resolver
+from . import errors, fds, resolver
 from .context import getdefaulttimeout, setdefaulttimeout
 from .sock import socket as _socket
 
@@ -96,7 +96,13 @@ def _host_functions(host) -> dict:
             return host.interfaces[index - 1].name
         raise errors.oserror(6)
 
-    return {fn.__name__: fn for fn in (getaddrinfo, gethostname, sethostname, gethostbyname,
+    def dup(fd):
+        return fds.dup(host.runtime, fd)
+
+    def close(fd):
+        fds.close(host.runtime, fd)
+
+    return {fn.__name__: fn for fn in (dup, close, getaddrinfo, gethostname, sethostname, gethostbyname,
                                        gethostbyname_ex, gethostbyaddr, getfqdn, getnameinfo, if_nameindex,
                                        if_nametoindex, if_indextoname)}
 
@@ -132,6 +138,10 @@ def _bind_functions(ns) -> None:
     def socketpair(family=C.AF_INET, type=C.SOCK_STREAM, proto=0):
         return F.socketpair(ns, family, type, proto)
 
+    def fromfd(fd, family, type, proto=0):
+        return F.fromfd(ns, fd, family, type, proto)
+
+    ns.fromfd = fromfd
     ns.create_connection = create_connection
     ns.create_server = create_server
     ns.socketpair = socketpair

@@ -43,14 +43,33 @@ def _fileno(obj) -> int:
 
 
 def _sock(obj, table: dict):
-    """The stack socket behind `obj` (a socket, or a file descriptor registered before)."""
+    """The stack socket behind `obj`: a socket, a descriptor registered before, or any
+    object whose fileno() is a stack socket's descriptor (socketserver registers itself)."""
     if hasattr(obj, "_ready_mask"):
         return obj
     fd = _fileno(obj)
     s = table.get(fd)
     if s is None:
+        s = _by_fd(fd)
+    if s is None:
         raise oserror(errno.EBADF)
     return s
+
+
+def _by_fd(fd: int):
+    """The socket holding descriptor `fd` on the current host's runtime (its state's view
+    when no object holds it any more), or None."""
+    from .context import current_host_or_none
+    from .fds import table_of
+
+    host = current_host_or_none()
+    if host is None:
+        return None
+    t = table_of(host.runtime)
+    state = t.table.get(fd)
+    if state is None:
+        return None
+    return t.owners.get(fd) or state["_view"]
 
 
 def _runtime_of(socks):
@@ -63,6 +82,19 @@ def _deadline(rt, timeout_s) -> int | None:
     if timeout_s is None:
         return None
     return rt.now_us() + max(0, int(math.ceil(timeout_s * 1e6)))
+
+
+def _look_once(socks) -> None:
+    """A zero-timeout look that found nothing costs one virtual microsecond in simulation.
+
+    A real select(0) takes time, so a program polling until a deadline (socketserver's
+    handle_request recomputes `deadline - time()` and stops only below zero) gets there;
+    in virtual time the clock would never move.  The microsecond is spent by yielding to
+    the simulation, so whatever was due in it happens, and other tasks run.
+    """
+    rt = _runtime_of(socks)
+    if rt is not None and not rt.realtime:
+        rt.pause(1e-6)
 
 
 def _wait(socks, ready, timeout_s, what: str) -> None:
@@ -84,22 +116,31 @@ def select(rlist, wlist, xlist, timeout=None):
         if timeout < 0:
             raise ValueError("timeout must be non-negative")
     rlist, wlist, xlist = list(rlist), list(wlist), list(xlist)
+    found = {}  # id(obj) -> the stack socket behind it
     for obj in rlist + wlist + xlist:
         if not hasattr(obj, "_ready_mask"):
-            _fileno(obj)
-            raise oserror(errno.EBADF)
-        if obj.fileno() < 0:
+            fd = _fileno(obj)
+            s = _by_fd(fd)
+            if s is None:
+                raise oserror(errno.EBADF)
+            found[id(obj)] = s
+        elif obj.fileno() < 0:
             raise ValueError("file descriptor cannot be a negative integer (-1)")
-    socks = {id(s): s for s in rlist + wlist + xlist}.values()
+        else:
+            found[id(obj)] = obj
+    socks = {id(s): s for s in found.values()}.values()
 
     def scan():
-        r = [s for s in rlist if s._ready_mask() & (POLLIN | POLLERR | POLLHUP)]
-        w = [s for s in wlist if s._ready_mask() & (POLLOUT | POLLERR)]
+        r = [o for o in rlist if found[id(o)]._ready_mask() & (POLLIN | POLLERR | POLLHUP)]
+        w = [o for o in wlist if found[id(o)]._ready_mask() & (POLLOUT | POLLERR)]
         x: list = []
         return r, w, x
 
     result = scan()
-    if any(result) or timeout == 0:
+    if any(result):
+        return result
+    if timeout == 0:
+        _look_once(list(socks))
         return result
     _wait(list(socks), lambda: any(scan()), timeout, "select")
     return scan()
@@ -116,9 +157,9 @@ class poll:
         n = _fileno(fd)
         if not hasattr(obj, "_ready_mask"):
             prev = self._fds.get(n)
-            if prev is None:
+            obj = prev[0] if prev is not None else _by_fd(n)
+            if obj is None:
                 raise oserror(errno.EBADF)
-            obj = prev[0]
         self._fds[n] = (obj, eventmask)
 
     def modify(self, fd, eventmask: int) -> None:
@@ -153,7 +194,10 @@ class poll:
             return out
 
         result = scan()
-        if result or timeout == 0:
+        if result:
+            return result
+        if timeout == 0:
+            _look_once([o for o, _ in self._fds.values()])
             return result
         _wait([o for o, _ in self._fds.values() if o.fileno() >= 0], lambda: bool(scan()), timeout, "poll")
         return scan()
@@ -216,7 +260,10 @@ class StackSelector(_selectors.BaseSelector):
             return out
 
         result = scan()
-        if result or timeout == 0 or not self._map:
+        if result or not self._map:
+            return result
+        if timeout == 0:
+            _look_once(list(self._objs.values()))
             return result
         _wait(list(self._objs.values()), lambda: bool(scan()), timeout, "selector.select")
         return scan()

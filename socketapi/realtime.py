@@ -14,6 +14,8 @@ import selectors
 import threading
 import time
 
+from .fds import RealFds
+
 
 
 class _Thread:
@@ -28,6 +30,9 @@ class _Thread:
         self.thread = threading.Thread(target=self._main, args=(fn, args), name=name, daemon=True)
 
     def _main(self, fn, args) -> None:
+        from .context import bind_thread
+
+        bind_thread(self.host)
         try:
             self._result = fn(self.host.socket, *args)
         except BaseException as e:  # recorded for .result, as SimRuntime tasks do
@@ -64,6 +69,8 @@ class _StackLock:
         rt = self.rt
         for flush in rt._flushers:  # what devices held back to batch goes out before others run
             flush()
+        if rt.dirty:
+            rt.sync_mirrors()
         heap = rt.events._heap
         if heap and threading.current_thread() is not rt._thread:
             s = rt._sleep_until
@@ -99,6 +106,8 @@ class RealtimeRuntime:
         self.threads: list[_Thread] = []
         self.error: BaseException | None = None
         self._flushers: list = []  # device batching: called whenever the stack's lock is let go
+        self.dirty: set = set()  # sockets' OS-visible readiness to bring up to date (socketapi.osready)
+        self.fds = RealFds(self)  # sockets' descriptors are real ones here (socketapi.fds)
 
     # -- clock ------------------------------------------------------------------
 
@@ -147,6 +156,16 @@ class RealtimeRuntime:
         except BlockingIOError:
             pass
 
+    def sync_mirrors(self) -> None:
+        """Bring every dirty socket's real descriptor up to date (lock held)."""
+        dirty = self.dirty
+        for _ in range(len(dirty)):
+            m = dirty.pop()
+            try:
+                m.sync()
+            except OSError:  # a descriptor the caller closed under us: nothing left to mirror
+                pass
+
     # -- devices ------------------------------------------------------------------
 
     def add_reader(self, fd: int, callback) -> None:
@@ -191,6 +210,8 @@ class RealtimeRuntime:
     def close(self) -> None:
         self.stop()
         self.selector.close()
+        for fd, state in list(self.fds.table.items()):  # sockets left open: their descriptors
+            self.fds.release(fd, state)
         for fd in (self._wake_r, self._wake_w):
             try:
                 os.close(fd)
@@ -246,6 +267,8 @@ class RealtimeRuntime:
                         return True
                     for flush in self._flushers:  # Condition.wait lets the lock go without __exit__
                         flush()
+                    if self.dirty:
+                        self.sync_mirrors()
                     if deadline is None:
                         cond.wait(1.0)
                     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import struct
 
 from stack.addr import ip_str
@@ -23,6 +24,7 @@ from .resolver import lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
 from .stream import StreamMethods
+from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
 _LINGER = struct.Struct("@ii")
@@ -89,6 +91,14 @@ def _c_int(x) -> int:
     return x
 
 
+def _intenum(value: int, enum):
+    """CPython's _intenum_converter: the enum member when there is one, else the int."""
+    try:
+        return enum(value)
+    except ValueError:
+        return value
+
+
 def _positional(name: str, least: int, most: int):
     """CPython's argument-count messages for a method that takes positional arguments only;
     the call runs holding the runtime's lock, as `_locked` methods do (one wrapper, not two,
@@ -104,7 +114,11 @@ def _positional(name: str, least: int, most: int):
                 if not rt.realtime:
                     return fn(self, *args)  # one thread, cooperative tasks: no lock to take
                 with rt.lock:
-                    return fn(self, *args)
+                    try:
+                        return fn(self, *args)
+                    finally:
+                        if self._mirror is not None:  # the OS-visible readiness follows the call
+                            self._mirror.mark()
             if least == most:
                 raise TypeError(f"{name}() takes exactly {least} argument{'s' * (least > 1)} ({n} given)")
             if name == "sendto":
@@ -128,7 +142,11 @@ def _locked(fn):
         if not rt.realtime:
             return fn(self, *args, **kwargs)  # one thread, cooperative tasks: no lock to take
         with rt.lock:
-            return fn(self, *args, **kwargs)
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                if self._mirror is not None:  # the OS-visible readiness follows the call
+                    self._mirror.mark()
 
     return wrapper
 
@@ -136,15 +154,21 @@ def _locked(fn):
 class socket(StreamMethods, FileMethods, MessageMethods):
     """A socket of the host it was created for (CPython's socket.socket API)."""
 
+    # What CPython keeps per socket object (per descriptor); everything else is the state
+    # of the socket itself, a dict shared as __dict__ by every object dup() and fromfd()
+    # make for it (see socketapi.fds).
+    __slots__ = ("_fileno", "_closed", "_timeout", "_io_refs", "_close_requested", "_inheritable", "_label")
+
     _bound_host = None  # set on the per-host subclasses a namespace makes
+    _mirror = None  # real time: the OS descriptor mirroring readiness (socketapi.osready)
 
     def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if fileno is not None:
+            self._wrap(family, type, proto, fileno)
+            return
         family = C.AF_INET if family == -1 else _c_int(family)
         type = C.SOCK_STREAM if type == -1 else _c_int(type)
         proto = 0 if proto == -1 else _c_int(proto)
-        if fileno is not None:
-            _index(fileno)
-            raise OSError(errno.EBADF, "fileno= needs a descriptor made by this stack: use fromfd() or dup()")
         # Linux's checks in its order: __sock_create() (family, type), then inet_create() (protocol)
         if not 0 <= family < AF_MAX:
             raise oserror(errno.EAFNOSUPPORT)
@@ -188,7 +212,6 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._sndtimeo = None
         self._opts: dict = {}
         self._v6only = False  # net.ipv6.bindv6only = 0: IPv6 sockets are dual-stack by default
-        self._fileno = host.next_fileno()
         if kind == C.SOCK_DGRAM:
             self._ep = host.udp.endpoint(self._flen)
         elif kind == C.SOCK_RAW:
@@ -196,6 +219,62 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         else:
             self._ep = None
             self._stream_init()
+        self._open_fd()
+
+    # -- descriptors: dup, detach, fromfd, socket(fileno=) ------------------------------
+
+    def _open_fd(self) -> None:
+        """Give a new socket state its first descriptor (after _setup or _adopt)."""
+        self._io_refs = 0
+        self._close_requested = False
+        self._inheritable = False  # sockets are created close-on-exec, as CPython's are
+        self._label = None
+        view = type(self).__new__(type(self))  # the state seen by no descriptor: teardown, readiness
+        view.__dict__ = self.__dict__
+        view._fileno, view._closed, view._timeout, view._label = -1, False, None, None
+        self._view = view
+        table = fds_of(self._host.runtime)
+        self._fileno = table.open(self)
+        table.owners[self._fileno] = self
+
+    def _wrap(self, family, type, proto, fileno) -> None:
+        """socket(fileno=fd): an object for the socket `fd` already refers to (no new
+        descriptor); family, type and proto are the socket's unless given."""
+        fd = _index(fileno)
+        if fd < 0:
+            raise ValueError("negative file descriptor")
+        host = self._bound_host or current_host()
+        table = fds_of(host.runtime)
+        state = table.table.get(fd)
+        if state is None:
+            if table.real:
+                try:
+                    os.fstat(fd)
+                except OSError:
+                    raise oserror(errno.EBADF) from None
+                raise oserror(errno.ENOTSOCK)  # an OS descriptor, but not a socket of this stack
+            raise oserror(errno.EBADF)
+        self.__dict__ = state
+        self._fileno = fd
+        table.owners[fd] = self
+        self._closed = False
+        self._io_refs = 0
+        self._close_requested = False
+        self._inheritable = False
+        self._timeout = getdefaulttimeout()
+        view = state["_view"]
+        self._label = (view._family if family == -1 else _c_int(family),
+                       view._kind if type == -1 else _c_int(type) & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC),
+                       view._getopt(C.SOL_SOCKET, C.SO_PROTOCOL, None) if proto == -1 else _c_int(proto))
+
+    def dup(self):
+        """A new socket object on a new descriptor for the same socket (CPython's dup())."""
+        self._check()
+        with self._host.runtime.lock:
+            fd = fds_of(self._host.runtime).dup(self._fileno)
+        sock = self.__class__(self.family, self.type, self.proto, fileno=fd)
+        sock.settimeout(self.gettimeout())
+        return sock
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -320,22 +399,25 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     @property
     def family(self):
-        return C.AddressFamily(self._family)
+        label = self._label
+        return _intenum(label[0] if label else self._family, C.AddressFamily)
 
     @property
     def type(self):
-        return C.SocketKind(self._kind)
+        label = self._label
+        return _intenum(label[1] if label else self._kind, C.SocketKind)
 
     @property
     def proto(self) -> int:
-        return self._proto
+        label = self._label
+        return label[2] if label else self._proto
 
     def fileno(self) -> int:
-        return -1 if self._closed else self._fileno
+        return -1 if self._closed is True else self._fileno
 
     def __repr__(self) -> str:
-        s = f"<socket.socket fd={self.fileno()}, family={self._family}, type={self._kind}, proto={self._proto}"
-        if not self._closed:
+        s = f"<socket.socket fd={self.fileno()}, family={int(self.family)}, type={int(self.type)}, proto={self.proto}"
+        if self._closed is not True:
             try:
                 s += f", laddr={self.getsockname()}"
             except OSError:
@@ -375,8 +457,6 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     # -- lifecycle ---------------------------------------------------------------
 
-    _inheritable = False  # sockets are created close-on-exec, as CPython's are
-
     def get_inheritable(self) -> bool:
         self._check()
         return self._inheritable
@@ -385,9 +465,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._check()
         self._inheritable = bool(inheritable)
 
-    _io_refs = 0  # file objects from makefile() still open: close() waits for them, as CPython's does
-    _close_requested = False
-
+    # _io_refs: file objects from makefile() still open: close() waits for them, as CPython's does
     @_locked
     def close(self) -> None:
         self._close_requested = True
@@ -403,8 +481,19 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def _real_close(self) -> None:
         if self._closed:
+            if self._closed is not True:  # socket.close(fd) closed the descriptor under us
+                self._closed = True
+                raise oserror(errno.EBADF)
             return
         self._closed = True
+        left = fds_of(self._host.runtime).release(self._fileno, self.__dict__)
+        if left < 0:
+            raise oserror(errno.EBADF)  # socket.close(fd) closed the descriptor under this object
+        if left == 0:  # else another descriptor (dup, fromfd, detach) still holds the socket
+            self._teardown()
+
+    def _teardown(self) -> None:
+        """The socket's last descriptor is closed: close its endpoint."""
         if self._kind == C.SOCK_STREAM:
             self._stream_close()
         elif self._ep is not None:

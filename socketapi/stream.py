@@ -76,6 +76,8 @@ class StreamMethods:
     def listen(self, backlog=None) -> None:
         with self._host.runtime.lock:
             self._listen(backlog)
+            if self._mirror is not None:  # real time: a listener is no longer writable
+                self._mirror.mark()
 
     def _listen(self, backlog) -> None:
         self._check()
@@ -108,7 +110,11 @@ class StreamMethods:
 
     def accept(self):
         with self._host.runtime.lock:
-            return self._accept()
+            try:
+                return self._accept()
+            finally:
+                if self._mirror is not None:  # real time: the queue may be empty now
+                    self._mirror.mark()
 
     def _adopt(self, parent, conn) -> None:
         """Become the socket for an accepted connection (CPython: the listener's family,
@@ -121,7 +127,6 @@ class StreamMethods:
         self._timeout = getdefaulttimeout()
         self._rcvtimeo = self._sndtimeo = None
         self._opts = dict(parent._opts)
-        self._fileno = host.next_fileno()
         self._tcp = parent._tcp
         self._binding = conn.binding
         self._listener = None
@@ -132,6 +137,7 @@ class StreamMethods:
         self._established = True
         self._reported = True
         self._ep = conn
+        self._open_fd()
 
     def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
         c = self._conn

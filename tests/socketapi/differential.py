@@ -30,8 +30,9 @@ NORMALISED = {
     "ephemeral ports": "port numbers the system picks (32768-60999) differ run to run: an address tuple's port "
                        "in that range becomes 'port#k', numbered by first appearance, so equality between two "
                        "ports of one run is still checked",
-    "file descriptors": "fileno() of an open socket is whatever the OS hands out: a non-negative result becomes "
-                        "'fd' (-1 after close is kept)",
+    "file descriptors": "fileno(), detach() and dup(fd) return whatever number the OS hands out: a non-negative "
+                        "result becomes 'fd' (-1 after close is kept)",
+    "socket objects": "a step returning a socket records its repr at that moment (then normalised as below)",
     "repr": "a socket's repr names its class's module ('socket' vs 'socketapi') and its fd: both are normalised "
             "to 'socket.socket' and 'fd=N'; the rest of the repr is compared",
 }
@@ -85,8 +86,10 @@ class Recorder:
         return result
 
     def normalise(self, value, label: str):
-        if label.startswith("fileno") and isinstance(value, int) and value >= 0:
+        if label.startswith(("fileno", "detach", "dup")) and isinstance(value, int) and value >= 0:
             return "fd"
+        if isinstance(value, real_socket.socket) or hasattr(value, "_ready_mask"):
+            value = repr(value)  # a socket object: compared by what its repr shows, at this step
         if isinstance(value, str) and value.startswith("<socket"):
             value = re.sub(r"^<socketapi\.socket", "<socket.socket", value)
             value = re.sub(r"fd=\d+", "fd=N", value)
