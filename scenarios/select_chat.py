@@ -106,7 +106,8 @@ def run(ctx) -> None:
         expected = sorted(f"<{other}> message {i} from {other}" for other, _, _ in PEOPLE if other != name
                           for i in (1, 2))
         ctx.check(sorted(chat) == expected, f"{name} heard the other two, twice each")
-        ctx.check(not any(line.startswith(f"<{name}>") for line in task.result), f"{name}'s own lines were not sent back to {name}")
+        ctx.check(not any(line.startswith(f"<{name}>") for line in task.result),
+                  f"{name}'s own lines were not sent back to {name}")
     said = [line for line in transcript if line.startswith("<")]
     ctx.check(len(said) == 6 and [line for line in transcript if line.endswith("left")] != [],
               "six lines relayed; everyone left")

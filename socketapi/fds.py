@@ -25,7 +25,6 @@ import weakref
 
 from .errors import oserror
 
-
 CLOSED_UNDER = "closed by socket.close(fd)"  # an object's _closed once its descriptor went that way
 
 

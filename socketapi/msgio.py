@@ -69,6 +69,14 @@ class MessageMethods:
                 break
         return len(data), anc, msg_flags, addr
 
+    def sendmsg_afalg(self, msg=(), *, op, iv=None, assoclen=None, flags=0):
+        """Refused: it drives the Linux kernel's crypto API through an AF_ALG socket, which
+        a userspace IP stack cannot create (see AF_ALG in socket())."""
+        import errno as _errno
+
+        raise OSError(_errno.EOPNOTSUPP, "Operation not supported: sendmsg_afalg() needs an AF_ALG socket "
+                      "(the Linux kernel's crypto API); a userspace IP stack has none")
+
     def sendfile(self, file, offset=0, count=None) -> int:
         """Send a file's bytes from `offset` (at most `count`); the file position ends after them."""
         if self._kind != C.SOCK_STREAM:

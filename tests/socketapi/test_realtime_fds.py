@@ -154,7 +154,7 @@ def test_asyncio_loop_sock_methods_and_add_reader(rt):
 
 
 def test_simulated_filenos_stay_virtual_and_unique_in_the_network():
-    net, h1, h2 = two_hosts()
+    _net, h1, h2 = two_hosts()
     a, b = h1.socket.socket(), h2.socket.socket()
     assert a.fileno() != b.fileno()
     assert a.dup().fileno() not in (a.fileno(), b.fileno())
