@@ -38,6 +38,7 @@ _MEMBERSHIP_OPTS = frozenset({C.IP_ADD_MEMBERSHIP, C.IP_DROP_MEMBERSHIP, C.IP_AD
                               C.IP_DROP_SOURCE_MEMBERSHIP})
 _V4_MAPPED = bytes(10) + b"\xff\xff"
 ICMP6_FILTER = 1  # <netinet/icmp6.h>, at level IPPROTO_ICMPV6
+IP_MULTICAST_ALL = 49  # <linux/in.h>; CPython's socket module does not name it
 IPV6_MTU_DISCOVER, IPV6_MTU = 23, 24  # <linux/in6.h>; CPython's socket module does not name them
 
 
@@ -855,6 +856,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                     raise oserror(errno.EINVAL)
                 if hasattr(ep, "mcast_ttl"):
                     ep.mcast_ttl = 1 if ival == -1 else ival
+            elif name == IP_MULTICAST_ALL:  # Linux: hear groups only this socket joined when off
+                if hasattr(ep, "mc_all"):
+                    ep.mc_all = bool(ival)
             elif name == C.IP_MULTICAST_LOOP:
                 if hasattr(ep, "mcast_loop"):
                     ep.mcast_loop = bool(ival)
@@ -1134,6 +1138,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 return self._opts.get((C.IPPROTO_IP, C.IP_MULTICAST_IF), bytes(4))
             if name == C.IP_MULTICAST_LOOP:
                 return int(getattr(ep, "mcast_loop", True))
+            if name == IP_MULTICAST_ALL:
+                return int(getattr(ep, "mc_all", True))
             raise oserror(errno.ENOPROTOOPT)
         return self._getopt_other(level, name, buflen)
 
