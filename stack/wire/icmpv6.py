@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from .checksum import transport_checksum
 from .errors import BadChecksum, Malformed, Truncated
+from .icmp import IcmpHeader
 
 PROTO = 58
 
@@ -93,13 +94,8 @@ class Icmp6Header(NamedTuple):
     code: int
     rest: int = 0
 
-    @property
-    def ident(self) -> int:
-        return self.rest >> 16
-
-    @property
-    def seq(self) -> int:
-        return self.rest & 0xFFFF
+    ident = IcmpHeader.ident  # echo's identifier and sequence sit where ICMPv4 has them
+    seq = IcmpHeader.seq
 
     @property
     def mtu(self) -> int:
