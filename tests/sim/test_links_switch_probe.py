@@ -170,3 +170,31 @@ def test_flooded_multicast_meets_each_receivers_nic_filter():
     assert [a - b for a, b in zip(after, before)] == [1, 0, 0]
     assert [l.stats["frames"] - f for l, f in zip(net.links, frames_before)] == [1, 1, 1, 1]
     assert link.stats["frames"] >= 1
+
+
+def test_a_receive_spy_sees_flooded_multicast_before_the_nic_filter():
+    """Scenarios check what reaches a host by wrapping its receive(): the link's early NIC
+    filter must leave such a host every frame."""
+    from stack import Network
+
+    net = Network(seed=1)
+    sw = net.add_switch("s1")
+    hosts = [net.add_host(f"h{i}", ip=f"192.0.2.{i + 1}/24") for i in range(2)]
+    for h in hosts:
+        net.add_link(h, sw)
+    p = net.add_probe("p")
+    net.add_link(p, sw)
+    net.run(until=1.0)
+    seen = []
+    orig = hosts[0].receive
+
+    def spy(port, frame, now):
+        seen.append(bytes(frame[:6]))
+        return orig(port, frame, now)
+
+    hosts[0].receive = spy
+    before = [h.stats["eth.rx.filtered"] for h in hosts]
+    p.send(bytes.fromhex("01005e010203029900000099") + b"\x08\x00" + bytes(46))
+    net.run(until=net.now + 0.01)
+    assert seen == [bytes.fromhex("01005e010203")]
+    assert [h.stats["eth.rx.filtered"] - b for h, b in zip(hosts, before)] == [1, 1]
