@@ -271,6 +271,10 @@ class Host(Node):
         self.interface_up(iface)
         return port
 
+    def nic_of(self, port_no: int):
+        """See Node.nic_of: the filter `receive` applies to multicast frames on this port."""
+        return self._port_iface[port_no]
+
     def interface_up(self, iface: Interface) -> None:
         iface.up = True
         self.routes.invalidate()

@@ -29,6 +29,12 @@ class Node:
         or an ignored broadcast), so the runtime need not ask for new deadlines."""
         raise NotImplementedError
 
+    def nic_of(self, port_no: int):
+        """The interface on `port_no` whose multicast filter a link may apply for this node
+        (an object with `mcast_macs` and `allmulti`; the node counts refusals in
+        `stats["eth.rx.filtered"]`), or None: every frame goes to `receive`."""
+        return None
+
     def poll_at(self) -> int | None:
         return None
 

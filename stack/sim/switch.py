@@ -86,7 +86,8 @@ class Switch(Node):
         for i in ports:
             ch = self.ports[i]
             if ch._plain and not ch.captures and size - 14 <= ch.mtu:
-                # what admit() does for a channel that only delays, without the call
+                # Channel.admit() for a channel that only delays (as Channel.transmit does
+                # it): a flood to a thousand ports is a thousand of these
                 stats = ch.stats
                 stats["frames"] += 1
                 stats["bytes"] += size

@@ -142,3 +142,59 @@ def test_probe_accepts_scapy_packets():
     p.send(scapy.Ether(dst="02:bb:00:00:00:02", src="02:aa:00:00:00:01") / scapy.IP(dst="192.0.2.9") / scapy.UDP())
     net.run(until=0.1)
     assert scapy.Ether(q.frames[0][1])[scapy.UDP].dport == 53
+
+
+def test_flooded_multicast_meets_each_receivers_nic_filter():
+    """A multicast frame flooded to many hosts is refused by the NIC filter of those that
+    did not join (counted, as Host.receive counts it) and taken by those that did or hear
+    all multicast; the switch's flood and the links count it on every port."""
+    from stack import Network
+
+    net = Network(seed=1)
+    sw = net.add_switch("s1")
+    hosts = [net.add_host(f"h{i}", ip=f"192.0.2.{i + 1}/24") for i in range(3)]
+    for h in hosts:
+        net.add_link(h, sw)
+    p = net.add_probe("p")
+    link = net.add_link(p, sw)
+    net.run(until=1.0)
+    hosts[1].interfaces[1].allmulti = True
+    hosts[2].join_group(hosts[2].interfaces[1], bytes([239, 1, 2, 3]))
+    net.run(until=net.now + 5.0)  # the join's own reports, flooded, are over
+    before = [h.stats["eth.rx.filtered"] for h in hosts]
+    frames_before = [l.stats["frames"] for l in net.links]
+    frame = bytes.fromhex("01005e010203") + bytes.fromhex("029900000099") + b"\x08\x00" + bytes(46)
+    p.send(frame)
+    net.run(until=net.now + 0.01)
+    after = [h.stats["eth.rx.filtered"] for h in hosts]
+    assert [a - b for a, b in zip(after, before)] == [1, 0, 0]
+    assert [l.stats["frames"] - f for l, f in zip(net.links, frames_before)] == [1, 1, 1, 1]
+    assert link.stats["frames"] >= 1
+
+
+def test_a_receive_spy_sees_flooded_multicast_before_the_nic_filter():
+    """Scenarios check what reaches a host by wrapping its receive(): the link's early NIC
+    filter must leave such a host every frame."""
+    from stack import Network
+
+    net = Network(seed=1)
+    sw = net.add_switch("s1")
+    hosts = [net.add_host(f"h{i}", ip=f"192.0.2.{i + 1}/24") for i in range(2)]
+    for h in hosts:
+        net.add_link(h, sw)
+    p = net.add_probe("p")
+    net.add_link(p, sw)
+    net.run(until=1.0)
+    seen = []
+    orig = hosts[0].receive
+
+    def spy(port, frame, now):
+        seen.append(bytes(frame[:6]))
+        return orig(port, frame, now)
+
+    hosts[0].receive = spy
+    before = [h.stats["eth.rx.filtered"] for h in hosts]
+    p.send(bytes.fromhex("01005e010203029900000099") + b"\x08\x00" + bytes(46))
+    net.run(until=net.now + 0.01)
+    assert seen == [bytes.fromhex("01005e010203")]
+    assert [h.stats["eth.rx.filtered"] - b for h, b in zip(hosts, before)] == [1, 1]
