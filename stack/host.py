@@ -167,6 +167,7 @@ class Host(Node):
             if self.config.mld else None
         self.queriers: list = []
         self.memberships = Memberships(self)  # what sockets joined, merged per interface
+        self._timed_layers()
         self._local6: set[bytes] = set()  # usable IPv6 addresses
         self._addr6_owner: dict = {}  # usable address -> Addr6
         self.tcp = None
@@ -253,6 +254,7 @@ class Host(Node):
             iface = self.interface(iface)
         if self.radv is None:
             self.radv = RouterAdvertiser(self)
+            self._timed_layers()
         return self.radv.enable(iface, prefixes, **kw)
 
     def attach(self, channel) -> int:
@@ -434,12 +436,16 @@ class Host(Node):
             c = tcp.poll_at()
             if c is not None and (t is None or c < t):
                 t = c
-        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld, self.igmp, *self.queriers):
-            if layer is not None:
-                c = layer.poll_at()
-                if c is not None and (t is None or c < t):
-                    t = c
+        for layer in self._timed:
+            c = layer.poll_at()
+            if c is not None and (t is None or c < t):
+                t = c
         return t
+
+    def _timed_layers(self) -> None:
+        """The layers with timers of their own, asked after every frame: kept as a list."""
+        self._timed = [layer for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld, self.igmp,
+                                           *self.queriers) if layer is not None]
 
     def poll(self, now: int) -> None:
         rounds = 0
@@ -467,11 +473,10 @@ class Host(Node):
             t = self.tcp.poll_at()
             if t is not None and t <= now:
                 self.tcp.poll(now)
-        for layer in (self.ip6, self.ndp, self.addrconf, self.radv, self.mld, self.igmp, *self.queriers):
-            if layer is not None:
-                t = layer.poll_at()
-                if t is not None and t <= now:
-                    layer.poll(now)
+        for layer in self._timed:
+            t = layer.poll_at()
+            if t is not None and t <= now:
+                layer.poll(now)
 
     # -- frames in ----------------------------------------------------------
 
@@ -707,6 +712,7 @@ class Host(Node):
             self.queriers.append(IgmpQuerier(self, self._send_igmp, config))
         if mld and not any(q.layer == "mld" for q in self.queriers):
             self.queriers.append(MldQuerier(self, lambda i, dst, msg: self.ip6.send_mld(i, dst, msg), config))
+        self._timed_layers()
         for i in ifaces:
             i.allmulti = True
             i.querier = True
