@@ -414,13 +414,17 @@ def _bulk(family: str, size: int) -> float:
     return got[0] / (time.perf_counter() - t0) / 1e6
 
 
-def bench_tcp_bulk_ipv6(size: int = 20_000_000, repeat: int = 3) -> dict:
-    """Bulk TCP over IPv6 against the same transfer over IPv4 (best of `repeat` each): the
-    IPv6 issue asks for IPv6 within 10% of IPv4.  The figure is IPv6 as a percentage of IPv4."""
-    v4 = max(_bulk("ipv4", size) for _ in range(repeat))
-    v6 = max(_bulk("ipv6", size) for _ in range(repeat))
+def bench_tcp_bulk_ipv6(size: int = 20_000_000, repeat: int = 5) -> dict:
+    """Bulk TCP over IPv6 against the same transfer over IPv4: the IPv6 issue asks for IPv6
+    within 10% of IPv4.  The runs alternate (IPv4, IPv6, IPv4...) so that a slow spell of a
+    shared machine hits both, and each family's best of `repeat` counts.  The figure is
+    IPv6 as a percentage of IPv4."""
+    runs = [(_bulk("ipv4", size), _bulk("ipv6", size)) for _ in range(repeat)]
+    v4 = max(r[0] for r in runs)
+    v6 = max(r[1] for r in runs)
     return dict(figure=100.0 * v6 / v4, unit="% of IPv4", goal=90,
-                details=dict(ipv4_MBps=round(v4, 1), ipv6_MBps=round(v6, 1), bytes_each=size))
+                details=dict(ipv4_MBps=round(v4, 1), ipv6_MBps=round(v6, 1), bytes_each=size,
+                             runs=[(round(a, 1), round(b, 1)) for a, b in runs]))
 
 
 BENCHMARKS["tcp-bulk-ipv6"] = bench_tcp_bulk_ipv6
