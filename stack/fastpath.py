@@ -92,6 +92,17 @@ class UdpFastPath:
 def udp_fast_path(host, src: bytes, dst: bytes, sport: int, dport: int, ttl: int, tos: int, df: bool):
     """A fast path for this flow if one applies now (unicast IPv4 over an Ethernet link whose
     next hop is resolved), else None."""
+    way = _resolved_way4(host, dst)
+    if way is None:
+        return None
+    key = (src, dst, sport, dport, ttl, tos, df)
+    return UdpFastPath(host, key, *way, src, dst, sport, dport, ttl, tos, df)
+
+
+def _resolved_way4(host, dst: bytes):
+    """(interface, neighbor cache, entry) for unicast IPv4 to `dst` over an Ethernet link
+    whose next hop is resolved and whose path MTU nobody lowered, else None: when a fast
+    path may stand in for the ordinary one."""
     if len(dst) != 4 or dst in host._local4 or dst[0] == 127 or dst in host._bcast4 or dst[0] >= 224:
         return None
     route = host.routes.lookup(dst)
@@ -106,8 +117,7 @@ def udp_fast_path(host, src: bytes, dst: bytes, sport: int, dport: int, ttl: int
         return None
     if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
         return None
-    key = (src, dst, sport, dport, ttl, tos, df)
-    return UdpFastPath(host, key, iface, cache, entry, src, dst, sport, dport, ttl, tos, df)
+    return iface, cache, entry
 
 
 # -- TCP -------------------------------------------------------------------------------
@@ -253,21 +263,10 @@ def tcp_fast_path(host, src: bytes, dst: bytes):
     """A fast path toward `dst` if one applies now (as `udp_fast_path`), else None."""
     if len(dst) == 16:
         return _tcp_fast_path6(host, src, dst)
-    if len(dst) != 4 or dst in host._local4 or dst[0] == 127 or dst in host._bcast4 or dst[0] >= 224:
+    way = _resolved_way4(host, dst)
+    if way is None:
         return None
-    route = host.routes.lookup(dst)
-    if route is None or route.iface.loopback or route.iface.channel is None:
-        return None
-    iface = route.iface
-    cache = host.arp.caches.get(iface.index)
-    if cache is None:
-        return None
-    entry = cache.entries.get(route.gateway or dst)
-    if entry is None or not _sendable(entry.state):
-        return None
-    if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
-        return None
-    return TcpFastPath(host, iface, cache, entry, src, dst, host.config.ttl)
+    return TcpFastPath(host, *way, src, dst, host.config.ttl)
 
 
 def _tcp_fast_path6(host, src: bytes, dst: bytes):
