@@ -158,7 +158,13 @@ class Ipv6Layer:
                     if done is None:
                         return
                     nh, data = done
-                    packet = None  # pointers into the reassembled datagram would mean nothing
+                    # the reassembled packet as Linux hands it on: the header, then the datagram;
+                    # an error about it (a port unreachable) quotes it, and pointers count in it
+                    packet = ipv6_wire.build(hdr.src, hdr.dst, nh, data, hdr.hop_limit, hdr.traffic_class,
+                                             hdr.flow_label)
+                    hdr = hdr._replace(next_header=nh, payload_length=len(data))
+                    data = memoryview(packet)[HEADER_LEN:]
+                    at, nh_at = HEADER_LEN, 6
                     first = False
                     continue
             first = False
