@@ -114,7 +114,7 @@ def test_ping6_to_a_link_local_address_needs_no_router_and_uses_a_link_local_sou
     net.run(until=2)
     ll2 = ip_str(link_local(h2.interfaces[1].mac))
     s = ping_socket(h1)
-    s.sendto(echo(1, 9), (ll2, 0, 0, h1.interfaces[1].index + 0))
+    s.sendto(echo(1, 9), (ll2, 0, 0, h1.socket.if_nametoindex("eth0")))
     net.run(until=2.02)
     got = replies(s)
     assert [g[0] for g in got] == [(1, 9)] and got[0][2].split("%")[0] == ll2
@@ -547,3 +547,65 @@ def test_redirect_to_a_link_local_target_takes_effect_and_one_from_elsewhere_doe
     net.run(until=2.02)
     assert h.routes.lookup(ip(far)).gateway == ip("fe80::3")
     assert ("eth0", "fe80::3", "02:00:00:00:00:33", "STALE") in h.neighbors()  # §8.3: the target's lladdr
+
+
+# -- advertisements from a probe: withdrawal, the two-hour rule, unknown options ----------------
+
+def _ra(hmac_dst="33:33:00:00:00:01", lifetime=1800, valid=86400, preferred=14400, *extra):
+    from scapy.all import ICMPv6NDOptPrefixInfo
+    pkt = (Ether(src=PMAC, dst=hmac_dst) / IPv6(src="fe80::99", dst="ff02::1", hlim=255) /
+           ICMPv6ND_RA(routerlifetime=lifetime) / ICMPv6NDOptSrcLLAddr(lladdr=PMAC) /
+           ICMPv6NDOptPrefixInfo(prefix="2001:db8:5::", prefixlen=64, validlifetime=valid,
+                                 preferredlifetime=preferred))
+    for e in extra:
+        pkt = pkt / e
+    return pkt
+
+
+def test_router_lifetime_zero_withdraws_the_default_route_at_once():
+    net, (h,), p = lan6(1, probe=True)
+    net.run(until=2)
+    p.send(_ra())
+    net.run(until=2.01)
+    assert h.routes.lookup(ip("2001:db8:77::1")).gateway == ip("fe80::99")
+    p.send(_ra(lifetime=0))
+    net.run(until=2.02)
+    assert h.routes.lookup(ip("2001:db8:77::1")) is None
+    assert [ev.fields["why"] for ev in net.tracer.select(host="h1", event="router_gone")] == ["router lifetime zero"]
+
+
+def test_a_short_valid_lifetime_cannot_cut_an_address_below_two_hours():
+    net, (h,), p = lan6(1, probe=True)
+    net.run(until=2)
+    p.send(_ra(valid=86400, preferred=14400))
+    net.run(until=2.01)
+    addr = next(a for a in h.interfaces[1].ipv6 if a.origin == "slaac")
+    p.send(_ra(valid=60, preferred=30))  # RFC 4862 §5.5.3 e: a forged RA may not expire it soon
+    net.run(until=2.02)
+    assert addr.valid_until == 2_012_000 + 7200 * 1_000_000  # arrived 2 ms after it was sent
+    net.run(until=40)
+    assert addr.state.value == "deprecated" and h.is_local(addr.addr)  # preferred lifetime does follow the RA
+    net.run(until=7200)
+    assert addr in h.interfaces[1].ipv6
+    net.run(until=7203)
+    assert addr not in h.interfaces[1].ipv6
+
+
+def test_an_advertisement_with_an_unknown_option_is_still_accepted():
+    from scapy.all import ICMPv6NDOptUnknown
+    net, (h,), p = lan6(1, probe=True)
+    net.run(until=2)
+    p.send(_ra("33:33:00:00:00:01", 1800, 86400, 14400, ICMPv6NDOptUnknown(type=222, len=1, data=b"\0" * 6)))
+    net.run(until=2.01)
+    assert any(a.origin == "slaac" for a in h.interfaces[1].ipv6)  # RFC 4861 §4.6: unknown options ignored
+
+
+def test_echo_to_all_nodes_is_answered_by_every_neighbor_from_its_link_local_address():
+    net, (h1, h2, h3), _ = lan6(3)
+    net.run(until=2)
+    s = ping_socket(h1)
+    s.sendto(echo(8, 1), ("ff02::1", 0, 0, h1.socket.if_nametoindex("eth0")))
+    net.run(until=2.05)
+    got = replies(s)
+    assert sorted(g[2].split("%")[0] for g in got) == sorted(ip_str(link_local(h.interfaces[1].mac)) for h in (h2, h3))
+    assert all(g[0] == (8, 1) for g in got)
