@@ -327,10 +327,8 @@ class Ipv6Layer:
             return
         if hdr.dst[0] == 0xFF and not (multicast_ok or typ == icmp6.PACKET_TOO_BIG):
             return
-        if hdr.next_header == NH_ICMPV6 and len(packet) > HEADER_LEN:
-            t = packet[HEADER_LEN]
-            if t < 128 or t == icmp6.REDIRECT:
-                return  # (e.1), (e.2): never about an error or a redirect
+        if _carries_icmp_error(packet):
+            return  # (e.1), (e.2): never about an error or a redirect, behind any extension headers
         if not self.limiter.allow(src, now):
             host.stats["icmp6.tx.ratelimited"] += 1
             host.trace("icmp6", "ratelimited", to=src, type=typ, code=code)
@@ -553,6 +551,22 @@ class Ipv6Layer:
                                        ipv6_wire.build_fragment(first.next_header, 0, True, first.ident) + data)
                 self.send_error(hdr._replace(next_header=NH_FRAGMENT), head, icmp6.TIME_EXCEEDED,
                                 icmp6.REASSEMBLY_EXCEEDED, 0, now)
+
+
+def _carries_icmp_error(packet) -> bool:
+    """Does `packet` carry an ICMPv6 error or a redirect after its extension headers (as
+    Linux's is_ineligible() finds it)?  A non-first fragment shows no type: it does not."""
+    nh = packet[6]
+    data = memoryview(packet)[HEADER_LEN:]
+    while nh in ipv6_wire.EXTENSION_HEADERS:
+        try:
+            ext = ipv6_wire.parse_extension(nh, data)
+        except WireError:
+            return False
+        if nh == NH_FRAGMENT and ipv6_wire.parse_fragment(ext).offset:
+            return False
+        nh, data = ext.next_header, data[ext.length:]
+    return nh == NH_ICMPV6 and len(data) > 0 and (data[0] < 128 or data[0] == icmp6.REDIRECT)
 
 
 def _chain_complete(nh: int, data) -> bool:

@@ -537,3 +537,27 @@ def test_a_capture_of_ndp_dad_slaac_ping_fragments_and_errors_reads_clean_in_tsh
             "ICMPv6 Packet Too Big", "IPv6 Extension Header - Fragmentation header",
             "ICMPv6 Destination Unreachable"} <= kinds, (kinds, h2.stats, r.stats)
     assert tshark_problems(path) == []
+
+
+def test_no_error_about_an_icmpv6_error_behind_extension_headers():
+    # RFC 4443 §2.4 e.1; Linux's is_ineligible() skips the extension headers to find the type
+    net, h, p, hmac = setup()
+    err = ICMPv6DestUnreach(code=4) / IPv6(src=HIP, dst=PIP) / UDP()
+    send(net, p, to_host(hmac, IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x9E, optdata=b"ab")]), err))
+    send(net, p, to_host(hmac, IPv6ExtHdrRouting(type=253, segleft=1, addresses=["2001:db8::5"]), err))
+    assert h.stats["ip6.rx.unknown_option"] == 1 and h.stats["ip6.rx.param_problem0"] == 1
+    assert not got(p, ICMPv6ParamProblem) and h.stats["icmp6.tx.type4"] == 0
+    # an echo request behind the same headers does draw the error
+    send(net, p, to_host(hmac, IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x9E, optdata=b"ab")]),
+                         ICMPv6EchoRequest()))
+    assert len(got(p, ICMPv6ParamProblem)) == 1
+
+
+def test_reassembly_timeout_of_a_fragmented_icmpv6_error_sends_nothing():
+    net, h, p, hmac = setup()
+    body = bytes(IPv6(src=PIP, dst=HIP) / ICMPv6DestUnreach(code=4) / IPv6(src=HIP, dst=PIP) / UDP() /
+                 Raw(b"e" * 1200))[40:]
+    send(net, p, frag(hmac, 0, True, 33, body[:1024], nh=58))
+    net.run(until=net.now + 61)
+    assert h.stats["ip6.reasm.timeout"] == 1 and not got(p, ICMPv6TimeExceeded)
+    assert h.stats["icmp6.tx.type3"] == 0
