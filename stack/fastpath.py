@@ -105,17 +105,23 @@ def _resolved_way4(host, dst: bytes):
     path may stand in for the ordinary one."""
     if len(dst) != 4 or dst in host._local4 or dst[0] == 127 or dst in host._bcast4 or dst[0] >= 224:
         return None
+    return _resolved_way(host, dst, host.arp.caches, host.pmtu)
+
+
+def _resolved_way(host, dst: bytes, caches, pmtu):
+    """What both families check: a route over a real link, a neighbor entry that needs no
+    resolution (ARP's or NDP's `caches`), and no lowered path MTU in `pmtu`."""
     route = host.routes.lookup(dst)
     if route is None or route.iface.loopback or route.iface.channel is None:
         return None
     iface = route.iface
-    cache = host.arp.caches.get(iface.index)
+    cache = caches.get(iface.index)
     if cache is None:
         return None
     entry = cache.entries.get(route.gateway or dst)
     if entry is None or not _sendable(entry.state):
         return None
-    if host.pmtu.entries and host.pmtu.get(dst, host.clock()) is not None:
+    if pmtu.entries and pmtu.get(dst, host.clock()) is not None:
         return None
     return iface, cache, entry
 
@@ -277,16 +283,7 @@ def _tcp_fast_path6(host, src: bytes, dst: bytes):
     ip6 = getattr(host, "ip6", None)
     if ip6 is None or dst in host._local6 or dst == IPV6_LOOPBACK or dst[0] == 0xFF or is_link_local(dst):
         return None
-    route = host.routes.lookup(dst)
-    if route is None or route.iface.loopback or route.iface.channel is None:
+    way = _resolved_way(host, dst, host.ndp.caches, ip6.pmtu)
+    if way is None:
         return None
-    iface = route.iface
-    cache = host.ndp.caches.get(iface.index)
-    if cache is None:
-        return None
-    entry = cache.entries.get(route.gateway or dst)
-    if entry is None or not _sendable(entry.state):
-        return None
-    if ip6.pmtu.entries and ip6.pmtu.get(dst, host.clock()) is not None:
-        return None
-    return TcpFastPath6(host, iface, cache, entry, src, dst, ip6.hop_limit)
+    return TcpFastPath6(host, *way, src, dst, ip6.hop_limit)
