@@ -216,12 +216,14 @@ class AddrConf:
         a.deadline = at
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, a))
+        self.host._timers_dirty = True
 
     def _arm_lifetime(self, a: Addr6) -> None:
         for t in (a.preferred_until, a.valid_until):
             if t is not None:
                 self._seq += 1
                 heapq.heappush(self._heap, (t, self._seq, a))
+                self.host._timers_dirty = True
 
     def poll_at(self) -> int | None:
         return self._heap[0][0] if self._heap else None

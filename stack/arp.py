@@ -37,6 +37,7 @@ class ArpLayer:
                 self._request(iface, addr, lladdr)
 
             c = NeighborCache(host.config.neighbor, host.rng, host.stats, host.trace, solicit, "arp")
+            c.owner = host
             self.caches[iface.index] = c
         return c
 
@@ -51,6 +52,7 @@ class ArpLayer:
         """Schedule RFC 5227 announcements of a newly configured address, starting at `at`."""
         self._seq += 1
         heapq.heappush(self.announcements, (at, self._seq, iface, addr, count))
+        self.host._timers_dirty = True
 
     def _send_announcement(self, iface, addr: bytes) -> None:
         # RFC 5227 §2.3: an ARP request with sender and target protocol address both ours

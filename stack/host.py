@@ -153,6 +153,7 @@ class Host(Node):
         self.routes = RouteTable()
         self.arp = ArpLayer(self)
         self.reasm = Reassembler(self.config.reassembly, self.stats, self.trace, "ip")
+        self.reasm.owner = self
         self.pmtu = PmtuCache()
         self.icmp_limiter = ErrorLimiter(self.config.icmp)
         self.udp = UdpLayer(self)
@@ -853,6 +854,7 @@ class Host(Node):
     def _send_ip(self, iface: Interface, next_hop: bytes, packet: bytes, now: int, dst: bytes | None = None) -> None:
         if iface.loopback:
             self._loop.append(packet)
+            self._timers_dirty = True  # poll_at() is now
             return
         if dst is None:
             dst = packet[16:20]
@@ -992,6 +994,7 @@ class Host(Node):
             self.send_frame(iface, mcast_mac(dst), ethernet.ETH_P_IP, packet)
         if mcast_loop and dst in iface.mcast_groups:
             self._loop.append((iface, packet))  # RFC 1112 §6.1: our own members hear it too
+            self._timers_dirty = True
 
     def udp_fast_path(self, src: bytes, dst: bytes, sport: int, dport: int, ttl: int, tos: int, df: bool):
         """A cached transmit path for a UDP flow, or None (see stack/fastpath.py)."""

@@ -6,6 +6,8 @@ The per-packet input and forwarding decisions live in `host.py`, which composes 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import heapq
 from dataclasses import dataclass
 
@@ -106,6 +108,8 @@ class Reassembler:
         self.queues: dict = {}
         self.mem = 0
         self._heap: list = []
+        # Whose `_timers_dirty` a new deadline sets (see Node): the host, once it adopts us.
+        self.owner = SimpleNamespace(_timers_dirty=True)
         self.max_payload = 65535 - ipv4_wire.HEADER_LEN
 
     def poll_at(self) -> int | None:
@@ -148,6 +152,7 @@ class Reassembler:
             q = _Queue(key, now + self.config.timeout, now)
             self.queues[key] = q
             heapq.heappush(self._heap, (q.deadline, key))
+            self.owner._timers_dirty = True
         if not hdr.mf:
             if (q.total is not None and q.total != end) or any(o + len(d) > end for o, d in q.frags):
                 self._drop(q, "inconsistent")

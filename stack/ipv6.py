@@ -80,6 +80,7 @@ class Ipv6Layer:
         self.reasm = Reassembler(ReassemblyConfig(timeout=60_000_000, high_thresh=cfg.reassembly.high_thresh),
                                  host.stats, host.trace, "ip6")
         self.reasm.max_payload = 65535
+        self.reasm.owner = host
         self.pmtu = PmtuCache()
         self.limiter = ErrorLimiter(cfg.icmp)
 
@@ -477,6 +478,7 @@ class Ipv6Layer:
         self.transmit_via(iface, nexthop, packet, now)
         if mcast_loop and dst[0] == 0xFF and dst in iface.mcast_groups and not iface.loopback:
             host._loop.append((iface, packet))  # our own members hear it too (IPV6_MULTICAST_LOOP)
+            host._timers_dirty = True
         return 0
 
     def send_nd(self, iface, src: bytes, dst: bytes, msg: bytes, lladdr: bytes | None) -> None:
@@ -505,6 +507,7 @@ class Ipv6Layer:
         host = self.host
         if iface.loopback:
             host._loop.append(packet)
+            host._timers_dirty = True
             return
         dst = packet[24:40]
         if dst[0] == 0xFF:

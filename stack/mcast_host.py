@@ -545,6 +545,7 @@ class MembershipLayer:
     def _push(self, at: int, kind: int, iface, group) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, kind, iface, group))
+        self.env._timers_dirty = True  # (see Node._timers_dirty)
 
     def _arm_group(self, ifs: IfState, g: Group, at: int) -> None:
         g.resp_at = at

@@ -51,6 +51,7 @@ class NdpLayer:
 
             c = NeighborCache(self.host.config.neighbor, self.host.rng, self.host.stats, self.host.trace, solicit,
                               "ndp")
+            c.owner = self.host
             self.caches[iface.index] = c
         return c
 
@@ -327,6 +328,7 @@ class NdpLayer:
     def _timer(self, at: int, kind: str, data) -> None:
         self._seq += 1
         heapq.heappush(self._timers, (at, self._seq, kind, data))
+        self.host._timers_dirty = True
 
     def poll_at(self) -> int | None:
         return earliest(self.caches, self._timers[0][0] if self._timers else None)

@@ -14,6 +14,8 @@ deadline is a field; a heap with lazy invalidation makes `poll_at()` O(1).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import enum
 import heapq
 from dataclasses import dataclass
@@ -98,6 +100,8 @@ class NeighborCache:
         self.layer = layer
         self.entries: dict[bytes, Entry] = {}
         self._heap: list = []
+        # Whose `_timers_dirty` a new deadline sets (see Node): the host, once it adopts us.
+        self.owner = SimpleNamespace(_timers_dirty=True)
         self.reachable_time = self._new_reachable_time()
 
     def _new_reachable_time(self) -> int:
@@ -117,6 +121,7 @@ class NeighborCache:
         e.deadline = deadline
         if deadline is not None:
             heapq.heappush(self._heap, (deadline, e.addr))
+            self.owner._timers_dirty = True
 
     def poll_at(self) -> int | None:
         return self._heap[0][0] if self._heap else None

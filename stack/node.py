@@ -9,15 +9,24 @@ class Node:
     `receive(port_no, frame, now)` takes a frame from a link; `poll_at()` / `poll(now)`
     run the node's timers.  `_wake_at` belongs to the runtime (the time of its pending
     wakeup for this node) and nothing else touches it.
+
+    `_timers_dirty` is the other half of that contract: whatever may make `poll_at()`
+    earlier (a deadline pushed onto any of the node's timer heaps, a packet queued on
+    loopback) sets it, and the simulation runtime asks `poll_at()` again only then and
+    after the node's timers ran.  Deadlines that move later need nothing: the pending
+    wakeup comes early, polls, finds nothing due, and asks again.  So the question is
+    asked a few times per timer instead of after every frame.
     """
 
     kind = "node"
     timers = True  # False: poll_at() is always None, so nobody need ask after each frame
+    _timers_dirty = True  # (see above; each instance keeps its own once set)
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.ports: list = []  # per port: the channel that carries our frames away
         self._wake_at: int | None = None
+        self._timers_dirty = True
 
     def attach(self, channel) -> int:
         """Connect a new port to `channel` (frames we send go into it); returns the port number."""

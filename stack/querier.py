@@ -321,6 +321,7 @@ class Querier:
     def _push(self, at: int, kind: int, iface, group) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, kind, iface, group))
+        self.env._timers_dirty = True  # (see Node._timers_dirty)
 
     # hooks: QUERY, ANY, MCAST_FIRST_BYTE, _parse, _check, _membership, _build_query
 

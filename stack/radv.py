@@ -76,6 +76,7 @@ class RouterAdvertiser:
         self._seq += 1
         self._next[index] = at
         heapq.heappush(self._heap, (at, self._seq, index))
+        self.host._timers_dirty = True
 
     def solicited(self, iface, hdr, rs, now: int) -> None:
         """§6.2.6: answer a solicitation soon, but not too soon after the last advertisement."""

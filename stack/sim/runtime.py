@@ -85,8 +85,12 @@ class SimRuntime:
     def touch(self, node) -> None:
         """Make sure `node.poll()` runs at `node.poll_at()`.
 
-        This runs after every frame a node takes, so it pushes onto the queue's heap
-        itself (what `EventQueue.schedule` does, without the call)."""
+        This runs after every frame a node takes, so it asks `poll_at()` only when a
+        deadline may have come earlier (`Node._timers_dirty`), and pushes onto the
+        queue's heap itself (what `EventQueue.schedule` does, without the call)."""
+        if not node._timers_dirty:
+            return
+        node._timers_dirty = False
         t = node.poll_at()
         if t is not None:
             w = node._wake_at
@@ -102,6 +106,7 @@ class SimRuntime:
             return  # superseded
         node._wake_at = None
         node.poll(now)
+        node._timers_dirty = True  # the wakeup is spent: whatever remains needs a new one
         self.touch(node)
 
     def kick(self, host=None) -> None:

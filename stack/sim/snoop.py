@@ -201,6 +201,7 @@ class Snooper:
     def _push(self, at: int, kind: int, group, port: int) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, kind, group, port))
+        self.switch._timers_dirty = True
 
     def _trace(self, now: int, event: str, **fields) -> None:
         self.switch.net.tracer.emit(now, self.switch.name, "snoop", event, fields)

@@ -160,6 +160,7 @@ class TcpLayer:
         if obj._sched is None or when < obj._sched:
             obj._sched = when
             heapq.heappush(self._heap, (when, next(self._tick), obj))
+            self.env._timers_dirty = True  # (see Node._timers_dirty)
 
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
