@@ -23,7 +23,7 @@ class Channel:
 
     __slots__ = ("link", "name", "events", "runtime", "dst", "dst_port", "delay", "bandwidth", "loss", "duplicate",
                  "reorder", "corrupt", "mtu", "queue", "rng", "busy_until", "backlog", "stats", "captures",
-                 "reorder_delay", "_impaired", "_plain", "_timers", "nic")
+                 "reorder_delay", "_impaired", "_plain", "_timers", "nic", "_ahead")
 
     def __init__(self, link: "Link", name: str, dst, seed, params: dict) -> None:
         self.link = link
@@ -52,6 +52,9 @@ class Channel:
         # a short road for it.  A node without timers (a switch) needs no touch per frame.
         self._plain = not self.bandwidth and not self._impaired
         self._timers = getattr(dst, "timers", True)
+        # A switch at the far end that can decide a frame's way out when it enters this
+        # channel (`Switch.decide_ahead`), saving an event per frame per switch.
+        self._ahead = getattr(dst, "decide_ahead", None)
 
     def transmit(self, frame) -> None:
         """Put `frame` on this channel now; it arrives after queueing, serialization and delay."""
@@ -63,7 +66,14 @@ class Channel:
                 stats["frames"] += 1
                 stats["bytes"] += size
                 ev = self.events
-                heappush(ev._heap, (ev.now + self.delay, next(ev._seq), self._deliver, frame))
+                at = ev.now + self.delay
+                ahead = self._ahead
+                if ahead is not None:
+                    out = ahead(self.dst_port, frame, at)
+                    if out is not None:  # the switch's forwarding, done ahead: straight to the next hop
+                        heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                        return
+                heappush(ev._heap, (at, next(ev._seq), self._deliver, frame))
                 return
         out = self.admit(frame)
         if out is not None:

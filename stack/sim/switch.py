@@ -31,6 +31,7 @@ class Switch(Node):
         self.table: dict[bytes, list] = {}  # MAC -> [port, last_seen]
         self.stats: Counter = Counter()
         self.snooper: Snooper | None = Snooper(self) if snooping else None
+        self._moved = False  # a MAC has been seen on a second port: decide every frame on arrival
         if snooping:
             self.timers = True  # the snooping table's expiries run on poll_at() / poll()
 
@@ -47,6 +48,7 @@ class Switch(Node):
                 self.net.tracer.emit(now, self.name, "switch", "learn", {"mac": mac_str(src), "port": port_no})
             else:
                 if e[0] != port_no:
+                    self._moved = True
                     self.net.tracer.emit(now, self.name, "switch", "move",
                                          {"mac": mac_str(src), "from": e[0], "to": port_no})
                     e[0] = port_no
@@ -74,6 +76,41 @@ class Switch(Node):
         else:
             self.stats["flooded"] += 1
         self._flood(frame, port_no)
+
+    def decide_ahead(self, port_no: int, frame, at: int):
+        """The port a unicast frame entering a link toward us will leave by, decided now
+        for its arrival at `at`, when nothing can change that decision meanwhile: its
+        source is already learnt on `port_no` and its destination on another port, neither
+        ages out by then, no MAC has ever moved between ports here, and the way out only
+        delays (no impairment, bandwidth limit or capture).  Then the frame's second hop
+        is scheduled at once, one event instead of two (`Channel.transmit`); what
+        `receive` would do at `at` is done now (refresh the source entry to `at`, count).
+        Returns the outgoing channel, or None for the ordinary arrival.
+
+        Only a MAC moving to another port while such a frame is in flight (one link delay)
+        would be decided differently, and a move turns this off for good."""
+        if self._moved or len(frame) < 14:
+            return None
+        dst = frame[0:6]
+        if dst[0] & 1:
+            return None
+        table = self.table
+        e = table.get(dst)
+        if e is None or e[0] == port_no or at - e[1] > self.aging:
+            return None
+        s = table.get(frame[6:12])
+        if s is None or s[0] != port_no or at - s[1] > self.aging:
+            return None
+        out = self.ports[e[0]]
+        size = len(frame)
+        if not out._plain or out.captures or size - 14 > out.mtu or "receive" in self.__dict__:
+            return None
+        s[1] = at
+        self.stats["forwarded"] += 1
+        stats = out.stats
+        stats["frames"] += 1
+        stats["bytes"] += size
+        return out
 
     def _flood(self, frame, in_port: int) -> None:
         self._forward(frame, [i for i in range(len(self.ports)) if i != in_port])
