@@ -360,13 +360,20 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return addr[12:], port
         return addr, port
 
-    def _check_scope(self, addr: bytes) -> None:
-        """Linux: a link-local destination needs the interface (a scope id) unless the
-        socket is bound to a link-local address (EINVAL otherwise)."""
+    def _check_scope(self, addr: bytes, connecting: bool = False) -> None:
+        """Linux: connecting to a link-local destination needs its interface, a scope id,
+        unless the socket is bound to a link-local address, which names one (EINVAL
+        otherwise, tcp_v6_connect and ip6_datagram_connect); an interface that does not
+        exist leaves no route (ENETUNREACH), for sendto too."""
         if len(addr) == 16 and addr[0] == 0xFE and addr[1] & 0xC0 == 0x80:
             scope = getattr(self, "_scope", 0)
-            if scope and not 1 <= scope <= len(self._host.interfaces):
-                raise oserror(errno.ENODEV)
+            if scope:
+                if not 1 <= scope <= len(self._host.interfaces):
+                    raise oserror(errno.ENETUNREACH)
+            elif connecting:
+                head = self.getsockname()[0].split(":")[0] if self._flen == 16 else ""
+                if not head or int(head, 16) & 0xFFC0 != 0xFE80:  # bound to no link-local address
+                    raise oserror(errno.EINVAL)
 
     def _mapped_ok(self, addr: bytes, what: str) -> None:
         """An IPv4 destination on an IPv6 socket is allowed only without IPV6_V6ONLY."""
@@ -564,7 +571,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._check()
         addr, port = sockaddr
         self._mapped_ok(addr, "connect")
-        self._check_scope(addr)
+        self._check_scope(addr, connecting=True)
         if self._kind == C.SOCK_RAW:
             self._ep.remote = addr
             return

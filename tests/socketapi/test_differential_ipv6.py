@@ -242,6 +242,24 @@ def case_raw_icmpv6_echo(sk, step):
     s.close()
 
 
+@case
+def case_link_local_needs_an_interface(sk, step):
+    """Linux: connecting to a link-local address needs its interface (a scope id, or a
+    socket already tied to one): EINVAL without; an interface that does not exist leaves
+    no route (ENETUNREACH), for connect and sendto alike."""
+    for kind in (sk.SOCK_STREAM, sk.SOCK_DGRAM):
+        s = sk.socket(sk.AF_INET6, kind)
+        s.settimeout(1)
+        step(s.connect, ("fe80::1", 9))
+        step(s.connect, ("fe80::1", 9, 0, 0))
+        step(s.connect, ("fe80::1", 9, 0, 99))
+        s.close()
+    b = udp6(sk)
+    step(b.connect, ("fe80::1", 9))
+    step(b.sendto, b"x", ("fe80::1", 9, 0, 99))
+    b.close()
+
+
 @pytest.mark.parametrize("script", CASES, ids=[c.__name__ for c in CASES])
 def test_same_outcome_as_cpython(script):
     compare(script)

@@ -58,6 +58,10 @@ def test_link_local_udp_needs_and_reports_the_scope_id():
             s.sendto(b"x", (text, 5353, 0, 99))
         except OSError as e:
             out.append(e.errno)
+        try:
+            s.connect((text, 5353))  # no scope id and no interface bound: Linux refuses
+        except OSError as e:
+            out.append(e.errno)
         s.sendto(b"hello", (text + "%eth0", 5353))
         out.append(s.recvfrom(100))
         return out
@@ -66,8 +70,9 @@ def test_link_local_udp_needs_and_reports_the_scope_id():
     cli = h1.spawn(client)
     net.run(until=5)
     ll1 = str(next(a for a in h1.interfaces[1].ipv6 if a.origin == "link")).split("/")[0]
-    assert cli.result[0] == errno.ENODEV  # no interface 99
-    data, addr = cli.result[1]
+    assert cli.result[0] == errno.ENETUNREACH  # no interface 99, so no route (Linux's answer)
+    assert cli.result[1] == errno.EINVAL
+    data, addr = cli.result[2]
     assert data == b"HELLO" and addr == (text, 5353, 0, 2)  # eth0 is interface index 2, as on Linux
     assert srv.result[0] == ll1 and srv.result[3] == 2
 
