@@ -50,11 +50,7 @@ class MessageMethods:
             return b"", [], 0, None
         data, src = item
         msg_flags = MSG_TRUNC if len(data) > bufsize else 0
-        if self._kind == C.SOCK_RAW:
-            from stack.addr import ip_str
-
-            return data[:bufsize], [], msg_flags, (ip_str(src[0]), 0)
-        return data[:bufsize], [], msg_flags, self._name(src)
+        return data[:bufsize], [], msg_flags, self._from_name(src)
 
     def recvmsg_into(self, buffers, ancbufsize=0, flags=0):
         views = [memoryview(b).cast("B") for b in buffers]

@@ -390,6 +390,14 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return ("::ffff:" + ip_str(a), p, 0, 0)
         return (ip_str(a), p, 0, self._scope_of(a))
 
+    def _from_name(self, src) -> tuple:
+        """The address recvfrom reports: a raw socket's "port" is 0 (Linux reports the
+        protocol only in getsockname), and a link-local IPv6 source carries its scope id."""
+        if self._kind == C.SOCK_RAW:
+            a = src[0]
+            return (ip_str(a), 0) if self._flen == 4 else (ip_str(a), 0, 0, self._scope_of(a))
+        return self._name(src)
+
     def _scope_of(self, a: bytes) -> int:
         """The scope id (interface index) reported with a link-local address."""
         if a[0] == 0xFE and a[1] & 0xC0 == 0x80:
@@ -696,9 +704,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if item is None:
             return b"", None
         data, src = item
-        if self._kind == C.SOCK_RAW:
-            return data[:bufsize], (ip_str(src[0]), 0) if self._flen == 4 else (ip_str(src[0]), 0, 0, 0)
-        return data[:bufsize], self._name(src)
+        return data[:bufsize], self._from_name(src)
 
     @_locked
     def recv_into(self, buffer, nbytes=0, flags=0) -> int:
@@ -745,7 +751,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         data, src = item
         data = data[:n]
         mv[:len(data)] = data
-        return len(data), (self._name(src) if self._kind != C.SOCK_RAW else (ip_str(src[0]), 0))
+        return len(data), self._from_name(src)
 
     @_locked
     def shutdown(self, how) -> None:

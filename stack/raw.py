@@ -16,7 +16,8 @@ from .waitable import Waitable
 
 class RawEndpoint(Waitable):
     __slots__ = ("watchers", "layer", "proto", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "hdrincl", "ttl",
-                 "tos", "broadcast", "closed", "error", "family_len", "icmp_filter", "icmp6_filter")
+                 "tos", "broadcast", "closed", "error", "family_len", "icmp_filter", "icmp6_filter",
+                 "mcast_loop", "mcast_if", "mcast_ttl")
 
     def __init__(self, layer: "RawLayer", proto: int, family_len: int = 4) -> None:
         self.watchers: list = []
@@ -36,6 +37,11 @@ class RawEndpoint(Waitable):
         self.error: int | None = None
         self.icmp_filter = 0  # ICMP_FILTER bitmask of types not delivered
         self.icmp6_filter = 0  # ICMP6_FILTER (RFC 3542 §3.2): a set bit blocks that type
+        # IP(V6)_MULTICAST_LOOP / _IF / _TTL (_HOPS) apply to raw sockets as to UDP ones: a
+        # ping to ff02::1 hears this host's own answer too, as on Linux.
+        self.mcast_loop = True
+        self.mcast_if: int | None = None
+        self.mcast_ttl = 1
 
     @property
     def readable(self) -> bool:
@@ -67,7 +73,11 @@ class RawEndpoint(Waitable):
 
                 zeroed = data[:2] + b"\0\0" + data[4:]
                 data = data[:2] + transport_checksum(src, dst, 58, zeroed).to_bytes(2, "big") + data[4:]
-            err = env.ip_send(src, dst, self.proto, data, ttl=self.ttl, tos=self.tos, df=False)
+            if dst[0] >= 0xFF if len(dst) == 16 else 224 <= dst[0] <= 239:
+                err = env.ip_send(src, dst, self.proto, data, ttl=self.mcast_ttl, tos=self.tos, df=False,
+                                  ifindex=self.mcast_if, mcast_loop=self.mcast_loop)
+            else:
+                err = env.ip_send(src, dst, self.proto, data, ttl=self.ttl, tos=self.tos, df=False)
         if err:
             raise oserror(err)
         return len(data)

@@ -77,6 +77,41 @@ def test_link_local_udp_needs_and_reports_the_scope_id():
     assert srv.result[0] == ll1 and srv.result[3] == 2
 
 
+
+def test_raw_ping_to_all_nodes_hears_itself_and_reports_scope_ids():
+    """A raw ICMPv6 echo to ff02::1 loops back to this host (IPV6_MULTICAST_LOOP is on by
+    default), which answers itself, as Linux's `ping ff02::1%eth0` shows; every link-local
+    source comes with its interface's index as the scope id.  With the loop off, only the
+    neighbour answers."""
+    net, h1, h2 = dual_lan()
+    lls = [str(next(a for a in h.interfaces[1].ipv6 if a.origin == "link")).split("/")[0] for h in (h1, h2)]
+
+    def pinger(socket):
+        h1.sleep(2.0)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        s.settimeout(0.5)
+        heard = []
+        for loop, seq in ((1, 1), (0, 2)):
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, loop)
+            s.sendto(struct.pack("!BBHHH", 128, 0, 0, 7, seq) + b"hi", ("ff02::1%eth0", 0))
+            got = []
+            while True:
+                try:
+                    data, addr = s.recvfrom(200)
+                except TimeoutError:
+                    break
+                if data[0] in (128, 129):
+                    got.append((data[0], addr))
+            heard.append(got)
+        return heard
+
+    t = h1.spawn(pinger)
+    net.run(until=5)
+    with_loop, without = t.result
+    assert sorted(with_loop) == sorted([(128, (lls[0], 0, 0, 2)), (129, (lls[0], 0, 0, 2)),
+                                        (129, (lls[1], 0, 0, 2))])
+    assert without == [(129, (lls[1], 0, 0, 2))]
+
 def test_getaddrinfo_orders_destinations_by_rfc6724():
     net, h1, h2 = dual_lan()
     v6only = net.add_host("h3", ip6="2001:db8::3/64")
