@@ -16,9 +16,33 @@ from .context import getdefaulttimeout, setdefaulttimeout
 from .sock import socket as _socket
 
 
+def _arg_int(x, low: int = -2 ** 31, high: int = 2 ** 31 - 1) -> int:
+    """A C int argument as PyArg_ParseTuple's "i" takes it (its messages)."""
+    if not isinstance(x, int):
+        if isinstance(x, float) or not hasattr(x, "__index__"):
+            raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+        x = x.__index__()
+    if x > high:
+        raise OverflowError("signed integer is greater than maximum")
+    if x < low:
+        raise OverflowError("signed integer is less than minimum")
+    return x
+
+
+def _arg_uint(x) -> int:
+    """An unsigned int as "I" takes it: no range check, the low 32 bits."""
+    if not isinstance(x, int):
+        if isinstance(x, float) or not hasattr(x, "__index__"):
+            raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+        x = x.__index__()
+    return x & 0xFFFFFFFF
+
+
 def _host_functions(host) -> dict:
-    def getaddrinfo(host_, port, family=0, type=0, proto=0, flags=0):
-        return resolver.getaddrinfo(host, host_, port, family, type, proto, flags)
+    host_obj = host
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        return resolver.getaddrinfo(host_obj, host, port, family, type, proto, flags)
 
     def gethostname():
         return host.hostname
@@ -55,20 +79,37 @@ def _host_functions(host) -> dict:
             return name
 
     def getnameinfo(sockaddr, flags):
-        """(host, service) for an address tuple, as glibc's getnameinfo answers it."""
+        """(host, service) for an address tuple, as CPython asks glibc: the address must be
+        numeric (AI_NUMERICHOST), flowinfo at most 20 bits, and a scope id comes back as
+        "%eth0" for a link-local address, "%2" for any other."""
+        flags = _arg_int(flags)
         if not isinstance(sockaddr, tuple):
             raise TypeError("getnameinfo() argument 1 must be a tuple")
-        if len(sockaddr) not in (2, 4) or not isinstance(sockaddr[0], str) or not isinstance(sockaddr[1], int):
+        if not 2 <= len(sockaddr) <= 4 or not isinstance(sockaddr[0], str):
             raise TypeError("getnameinfo(): illegal sockaddr argument")
-        addr_text, port = sockaddr[0], sockaddr[1]
+        addr_text = sockaddr[0]
+        port = _arg_int(sockaddr[1])
+        flowinfo = _arg_uint(sockaddr[2]) if len(sockaddr) > 2 else 0
+        scope_id = _arg_uint(sockaddr[3]) if len(sockaddr) > 3 else 0
+        if flowinfo > 0xFFFFF:
+            raise OverflowError("getnameinfo(): flowinfo must be 0-1048575.")
         a = resolver._numeric(addr_text)
         if a is None:
-            a = resolver.lookup_name(host, addr_text)[0]
+            raise errors.gai(C.EAI_NONAME)
+        if len(a) == 4 and len(sockaddr) != 2:
+            raise OSError("IPv4 sockaddr must be 2 tuple")
+        port &= 0xFFFF  # glibc keeps the port as htons() does
         name = None if flags & C.NI_NUMERICHOST else resolver.name_for(host, a)
         if name is None:
             if flags & C.NI_NAMEREQD:
                 raise errors.gai(C.EAI_NONAME)
             name = resolver.inet_ntop(C.AF_INET if len(a) == 4 else C.AF_INET6, a)
+            if len(a) == 16 and scope_id:
+                link_local = (a[0] == 0xFE and a[1] & 0xC0 == 0x80) or (a[0] == 0xFF and a[1] & 0x0F == 2)
+                zone = str(scope_id)
+                if link_local and 1 <= scope_id <= len(host.interfaces):
+                    zone = host.interfaces[scope_id - 1].name
+                name += "%" + zone
         service = str(port)
         if not flags & C.NI_NUMERICSERV:
             try:

@@ -88,14 +88,31 @@ class Mirror:
             if want_r:
                 os.write(self.peer, b"!")
             else:
-                self._drain(next(iter(self.fds), self.fd))
+                self._on_a(self._drain)
             self.readable = want_r
         if want_w != self.writable:
             if want_w:
                 self._drain(self.peer)
             else:
-                self._fill(next(iter(self.fds), self.fd))
+                self._on_a(self._fill)
             self.writable = want_w
+
+    def _on_a(self, op) -> None:
+        """Drain or fill end A without ever blocking.  A's O_NONBLOCK flag is the user's
+        (it follows the socket's timeout mode, as a CPython socket's descriptor does:
+        set whenever a timeout is), so the stack clears it for its own turn if need be."""
+        fd = next(iter(self.fds), self.fd)
+        try:
+            blocking = os.get_blocking(fd)
+        except OSError:
+            return
+        if blocking:
+            os.set_blocking(fd, False)
+        try:
+            op(fd)
+        finally:
+            if blocking:
+                os.set_blocking(fd, True)
 
     @staticmethod
     def _drain(fd: int) -> None:

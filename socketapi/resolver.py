@@ -156,6 +156,23 @@ def _numeric(text: str) -> bytes | None:
         return None
 
 
+def _scope_id(host_obj, text: str) -> int:
+    """The scope id of "fe80::1%eth0" or "fe80::1%2" (glibc's __inet6_scopeid_pton): an
+    interface name for a link-local address, else a number; anything else is no name."""
+    addr, _, zone = text.partition("%")
+    try:
+        a = ipaddress.IPv6Address(addr).packed
+    except ValueError:
+        raise gai(C.EAI_NONAME) from None
+    if (a[0] == 0xFE and a[1] & 0xC0 == 0x80) or (a[0] == 0xFF and a[1] & 0x0F == 2):
+        for i in host_obj.interfaces:
+            if i.name == zone:
+                return i.index + 1
+    if zone.isascii() and zone.isdigit() and int(zone) <= 0xFFFFFFFF:
+        return int(zone)
+    raise gai(C.EAI_NONAME)
+
+
 def lookup_name(host, name: str) -> list[bytes]:
     """Addresses for `name` on `host`'s network: numeric, localhost, host table, network names."""
     n = _numeric(name)
@@ -201,6 +218,7 @@ def _service(port, socktype: int, flags: int) -> int | None:
     if isinstance(port, (bytes, bytearray)):
         port = port.decode()
     if isinstance(port, str):
+        port.encode("utf-8")  # CPython passes the service to C as UTF-8: a lone surrogate raises here
         if port.isdigit():
             return int(port)
         if flags & C.AI_NUMERICSERV:
@@ -219,6 +237,8 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
         raise TypeError("getaddrinfo() argument 1 must be string or None")
     if isinstance(host, (bytes, bytearray)):
         host = host.decode("idna")
+    elif host is not None and host:
+        host.encode("idna")  # CPython encodes the name with IDNA first: its errors come before any lookup
     if family not in (C.AF_UNSPEC, C.AF_INET, C.AF_INET6):
         raise gai(C.EAI_FAMILY)
     if type not in (0, C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_RAW):
@@ -233,6 +253,9 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
     portnum = _service(port, type, flags)
     if portnum is not None:
         portnum &= 0xFFFF  # glibc truncates as htons() does; CPython passes it through
+    scope_id = 0
+    if host is not None and "%" in host:
+        scope_id = _scope_id(host_obj, host)
     if host is None:
         # glibc: the wildcards IPv4 first when passive, the loopbacks IPv6 first otherwise
         addrs = [bytes(4), bytes(16)] if flags & C.AI_PASSIVE else [bytes(15) + b"\x01", b"\x7f\x00\x00\x01"]
@@ -267,7 +290,7 @@ def getaddrinfo(host_obj, host, port, family=0, type=0, proto=0, flags=0):
     for a in addrs:
         fam = C.AddressFamily.AF_INET if len(a) == 4 else C.AddressFamily.AF_INET6
         text = ip_str(a)
-        sa = (text, portnum or 0) if len(a) == 4 else (text, portnum or 0, 0, 0)
+        sa = (text, portnum or 0) if len(a) == 4 else (text, portnum or 0, 0, scope_id)
         for t, p in kinds:
             out.append((fam, C.SocketKind(t), p, canon, sa))
             canon = ""

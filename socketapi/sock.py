@@ -237,6 +237,16 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         table = fds_of(self._host.runtime)
         self._fileno = table.open(self)
         table.owners[self._fileno] = self
+        self._fd_blocking()
+
+    def _fd_blocking(self) -> None:
+        """Real time: the descriptor's O_NONBLOCK follows the timeout mode, as CPython sets
+        it (on whenever there is a timeout, for its own poll-then-call loop)."""
+        if self._mirror is not None and self._fileno >= 0:
+            try:
+                os.set_blocking(self._fileno, self._timeout is None)
+            except OSError:
+                pass
 
     def _wrap(self, family, type, proto, fileno) -> None:
         """socket(fileno=fd): an object for the socket `fd` already refers to (no new
@@ -267,6 +277,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._label = (view._family if family == -1 else _c_int(family),
                        view._kind if type == -1 else _c_int(type) & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC),
                        view._getopt(C.SOL_SOCKET, C.SO_PROTOCOL, None) if proto == -1 else _c_int(proto))
+        if self._timeout is not None:  # CPython sets O_NONBLOCK only when a default timeout applies
+            self._fd_blocking()
 
     def dup(self):
         """A new socket object on a new descriptor for the same socket (CPython's dup())."""
@@ -460,6 +472,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def settimeout(self, value) -> None:
         self._timeout = check_timeout(value)
         self._check()  # CPython records the timeout, then fails to set O_NONBLOCK on a closed descriptor
+        self._fd_blocking()
 
     def gettimeout(self):
         return self._timeout
@@ -467,6 +480,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def setblocking(self, flag) -> None:
         self._timeout = None if flag else 0.0
         self._check()
+        self._fd_blocking()
 
     def getblocking(self) -> bool:
         return self._timeout != 0.0
@@ -475,11 +489,15 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def get_inheritable(self) -> bool:
         self._check()
+        if self._mirror is not None:  # real time: the descriptor's own FD_CLOEXEC, whoever set it
+            return os.get_inheritable(self._fileno)
         return self._inheritable
 
     def set_inheritable(self, inheritable) -> None:
         self._check()
         self._inheritable = bool(inheritable)
+        if self._mirror is not None:
+            os.set_inheritable(self._fileno, self._inheritable)
 
     # _io_refs: file objects from makefile() still open: close() waits for them, as CPython's does
     @_locked
@@ -755,8 +773,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     @_locked
     def shutdown(self, how) -> None:
+        how = _c_int(how)  # CPython parses the argument before it looks at the descriptor
         self._check()
-        how = _index(how)
         if how not in (C.SHUT_RD, C.SHUT_WR, C.SHUT_RDWR):
             raise oserror(errno.EINVAL)
         if self._kind == C.SOCK_STREAM:

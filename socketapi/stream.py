@@ -80,10 +80,16 @@ class StreamMethods:
                 self._mirror.mark()
 
     def _listen(self, backlog) -> None:
-        self._check()
+        if backlog is not None:
+            backlog = self._idx(backlog)
+            if backlog > 2 ** 31 - 1:  # listen() parses a C int ("i")
+                raise OverflowError("signed integer is greater than maximum")
+            if backlog < -2 ** 31:
+                raise OverflowError("signed integer is less than minimum")
+        backlog = min(C.SOMAXCONN, 128) if backlog is None else max(0, backlog)
+        self._check()  # (after the argument, as CPython parses it first)
         if self._kind != C.SOCK_STREAM:
             raise oserror(errno.EOPNOTSUPP)
-        backlog = min(C.SOMAXCONN, 128) if backlog is None else max(0, self._idx(backlog))
         if self._conn is not None:
             raise oserror(errno.EINVAL)
         if self._binding is None:

@@ -260,6 +260,45 @@ def case_link_local_needs_an_interface(sk, step):
     b.close()
 
 
+@case
+def case_name_functions_parse_as_cpython(sk, step):
+    """getaddrinfo's keywords and zones ("%lo" is interface 1 on both sides), getnameinfo's
+    argument checks (numeric hosts only, 20-bit flowinfo, 32-bit scope ids, two-tuples for
+    IPv4) and the scope it writes back, listen/shutdown's C int arguments."""
+    step(sk.getaddrinfo, host="127.0.0.1", port=None, type=sk.SOCK_STREAM)
+    step(sk.getaddrinfo, "localhost", "\uD800")
+    step(sk.getaddrinfo, "a..b", 80)
+    step(sk.getaddrinfo, "ff02::1de:c0:face:8d%lo", 1234, sk.AF_INET6, sk.SOCK_DGRAM)
+    step(sk.getaddrinfo, "fe80::1%1", 1234, sk.AF_INET6, sk.SOCK_DGRAM)
+    step(sk.getaddrinfo, "fe80::1%99", 1234, sk.AF_INET6, sk.SOCK_DGRAM)
+    step(sk.getaddrinfo, "fe80::1%nosuchif", 1234, sk.AF_INET6, sk.SOCK_DGRAM)
+    step(sk.getaddrinfo, "2001:db8::1%lo", 1234, sk.AF_INET6, sk.SOCK_DGRAM)
+    numeric = sk.NI_NUMERICHOST | sk.NI_NUMERICSERV
+    step(sk.getnameinfo, ("ff02::1de:c0:face:8d", 1234, 0, 1), numeric)
+    step(sk.getnameinfo, ("fe80::1", 1234, 0, 99), numeric)
+    step(sk.getnameinfo, ("::1", 1234, 0, 1), numeric)
+    step(sk.getnameinfo, ("::1", 1234, 0, 2 ** 32 + 1), numeric)
+    step(sk.getnameinfo, ("::1", 1234, 0, -1), numeric)
+    step(sk.getnameinfo, ("::1", 0, 0xFFFFFFFF), numeric)
+    step(sk.getnameinfo, ("::1", 0, -1), numeric)
+    step(sk.getnameinfo, ("::1", 2 ** 16 + 5), numeric)
+    step(sk.getnameinfo, ("127.0.0.1", 0, 0, 0), numeric)
+    step(sk.getnameinfo, ("localhost", 80), numeric)
+    step(sk.getnameinfo, ("127.0.0.1", "80"), numeric)
+    step(sk.getnameinfo, ("127.0.0.1", 2 ** 31), numeric)
+    step(sk.getnameinfo, ("127.0.0.1", 80), "x")
+    step(sk.getnameinfo, [1], 0)
+    s = sk.socket()
+    step(s.listen, 2 ** 31)
+    step(s.listen, -2 ** 31 - 1)
+    step(s.shutdown, 2 ** 31)
+    s.close()
+    step(s.listen, 2 ** 31)
+    step(s.shutdown, 2 ** 31)
+    step(s.shutdown, "x")
+    step(s.listen, 1)
+
+
 @pytest.mark.parametrize("script", CASES, ids=[c.__name__ for c in CASES])
 def test_same_outcome_as_cpython(script):
     compare(script)

@@ -160,3 +160,38 @@ def test_simulated_filenos_stay_virtual_and_unique_in_the_network():
     a, b = h1.socket.socket(), h2.socket.socket()
     assert a.fileno() != b.fileno()
     assert a.dup().fileno() not in (a.fileno(), b.fileno())
+
+
+def test_descriptor_flags_follow_the_socket_as_cpython_sets_them(rt):
+    """O_NONBLOCK is on exactly when the socket has a timeout (CPython's rule, which its own
+    tests check with fcntl); FD_CLOEXEC is the descriptor's, whoever changes it; and the
+    readiness the kernel reports stays right whatever the user made of O_NONBLOCK."""
+    import fcntl
+
+    _, sk1, sk2 = rt
+    srv = sk2.socket()
+    srv.bind(("", 7007))
+    srv.listen()
+    c = sk1.socket()
+    blocking = lambda s: not fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK  # noqa: E731
+    assert blocking(c) and c.gettimeout() is None
+    c.settimeout(2.0)
+    assert not blocking(c)
+    c.setblocking(False)
+    assert not blocking(c)
+    c.setblocking(True)
+    assert blocking(c)
+    assert c.get_inheritable() is False
+    fd = c.fileno()
+    fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.fcntl(fd, fcntl.F_GETFD) & ~fcntl.FD_CLOEXEC)
+    assert c.get_inheritable() is True
+    c.set_inheritable(False)
+    assert fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+    c.connect(("192.0.2.2", 7007))  # (blocking descriptor: the stack's own turns on it never block)
+    a, _ = srv.accept()
+    a.sendall(b"ping")
+    assert select.select([c], [], [], 2.0)[0] == [c]
+    assert c.recv(10) == b"ping"
+    assert select.select([c], [], [], 0.05)[0] == []
+    for s in (a, c, srv):
+        s.close()
