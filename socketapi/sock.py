@@ -11,6 +11,7 @@ import errno
 import functools
 import os
 import struct
+from heapq import heappush
 
 from stack.addr import ip_str
 
@@ -98,6 +99,15 @@ def _intenum(value: int, enum):
         return enum(value)
     except ValueError:
         return value
+
+
+def _finalize(arg) -> None:
+    """The close of a descriptor whose socket object was collected unclosed (see __del__)."""
+    state, fd = arg
+    rt = state["_host"].runtime
+    with rt.lock:
+        if fds_of(rt).release(fd, state) == 0:
+            state["_view"]._teardown()
 
 
 def _positional(name: str, least: int, most: int):
@@ -463,6 +473,28 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def __del__(self):
+        """A socket object dropped while its descriptor is open: ResourceWarning "unclosed
+        <socket...>", then the descriptor is closed, as CPython's finalizer does.  The
+        close runs as an event of the runtime, not here: a collection can happen in the
+        middle of the stack's own work (or, in real time, in any thread), and closing
+        sends segments and changes tables that work may be holding."""
+        try:
+            if self._closed is not False or self._fileno < 0:
+                return
+            host = self._host
+        except AttributeError:  # __init__ raised before the socket had a descriptor
+            return
+        import warnings
+
+        warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self)
+        self._closed = True
+        rt = host.runtime
+        ev = rt.events
+        heappush(ev._heap, (ev.now, next(ev._seq), _finalize, (self.__dict__, self._fileno)))
+        if rt.realtime:
+            rt._poke()
 
     def __getstate__(self):
         raise TypeError(f"cannot pickle '{type(self).__name__}' object")

@@ -185,3 +185,38 @@ def _msg_script(sk, step):
 
 def test_differential_msg_and_sendfile():
     compare(_msg_script)
+
+
+def test_a_socket_dropped_unclosed_warns_and_closes_as_cpython_does():
+    """CPython's finalizer: ResourceWarning "unclosed <socket...>", then the descriptor is
+    closed, so the peer of a dropped connection reads the end of the stream."""
+    import gc
+    import warnings
+
+    net, h1, h2 = lan()
+
+    def server(socket):
+        ls = socket.socket()
+        ls.bind(("", 80))
+        ls.listen()
+        c, _ = ls.accept()
+        out = (c.recv(10), c.recv(10))
+        c.close()
+        ls.close()
+        return out
+
+    def client(socket):
+        s = socket.socket()
+        s.connect(("192.0.2.2", 80))
+        s.send(b"hi")
+        return repr(s)  # and the object goes with the task's frame, unclosed
+
+    srv = h2.spawn(server)
+    cli = h1.spawn(client)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.run(until=1)
+        gc.collect()
+    assert srv.result == (b"hi", b"")
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == [f"unclosed {cli.result}"]
