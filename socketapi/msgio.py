@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 
 from . import constants as C
 
 MSG_TRUNC = int(C.MSG_TRUNC)
+
+
+def _socket_module():
+    """The standard library's socket module (for `_GiveupOnSendfile`, which sendfile's
+    callers and CPython's own tests expect to see)."""
+    import socket
+
+    return socket
 
 
 class MessageMethods:
@@ -74,7 +83,18 @@ class MessageMethods:
                       "(the Linux kernel's crypto API); a userspace IP stack has none")
 
     def sendfile(self, file, offset=0, count=None) -> int:
-        """Send a file's bytes from `offset` (at most `count`); the file position ends after them."""
+        """Send a file's bytes from `offset` (at most `count`); the file position ends after
+        them.  CPython tries os.sendfile() first and falls back to send(); os.sendfile()
+        cannot write into a userspace stack, so here the fallback is the way."""
+        try:
+            return self._sendfile_use_sendfile(file, offset, count)
+        except _socket_module()._GiveupOnSendfile:
+            return self._sendfile_use_send(file, offset, count)
+
+    def _sendfile_params(self, file, count) -> None:
+        """CPython's checks, in its order: binary file, stream socket, positive count."""
+        if "b" not in getattr(file, "mode", "b"):
+            raise ValueError("file should be opened in binary mode")
         if self._kind != C.SOCK_STREAM:
             raise ValueError("only SOCK_STREAM type sockets are supported")
         if count is not None:
@@ -82,25 +102,41 @@ class MessageMethods:
                 raise TypeError(f"count must be a positive integer (got {count!r})")
             if count <= 0:
                 raise ValueError(f"count must be a positive integer (got {count!r})")
-        if "b" not in getattr(file, "mode", "b"):
-            raise ValueError("file should be opened in binary mode")
-        if offset < 0:
-            raise OSError(errno.EINVAL, "Invalid argument")
+
+    def _sendfile_use_sendfile(self, file, offset=0, count=None):
+        """The zero-copy way CPython tries first.  The file's descriptor is checked as
+        CPython checks it (a bad one gives up, a number out of range or not a number
+        raises), then it gives up: the kernel cannot copy into this stack's socket."""
+        giveup = _socket_module()._GiveupOnSendfile
+        self._sendfile_params(file, count)
+        self._check()
+        try:
+            fileno = file.fileno()
+        except (AttributeError, io.UnsupportedOperation) as e:
+            raise giveup(e) from None
+        try:
+            os.fstat(fileno)
+        except OSError as e:
+            raise giveup(e) from None
+        raise giveup("os.sendfile() cannot write into a userspace stack's socket")
+
+    def _sendfile_use_send(self, file, offset=0, count=None):
+        """Read and send() in blocks; each send waits as the socket's timeout says (a
+        non-blocking socket is refused, as CPython refuses it)."""
+        self._sendfile_params(file, count)
+        if self.gettimeout() == 0:
+            raise ValueError("non-blocking sockets are not supported")
         if offset:
             file.seek(offset)
         total = 0
         try:
             while count is None or total < count:
-                want = 262144 if count is None else min(262144, count - total)
-                block = file.read(want)
+                block = memoryview(file.read(262144 if count is None else min(262144, count - total)))
                 if not block:
                     break
                 self.sendall(block)
                 total += len(block)
         finally:
             if total > 0 and hasattr(file, "seek"):
-                try:
-                    file.seek(offset + total)
-                except (OSError, io.UnsupportedOperation):
-                    pass
+                file.seek(offset + total)
         return total

@@ -503,7 +503,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def settimeout(self, value) -> None:
         self._timeout = check_timeout(value)
-        self._check()  # CPython records the timeout, then fails to set O_NONBLOCK on a closed descriptor
+        self._check_fd()  # CPython records the timeout, then fails to set O_NONBLOCK on a closed descriptor
         self._fd_blocking()
 
     def gettimeout(self):
@@ -511,8 +511,15 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def setblocking(self, flag) -> None:
         self._timeout = None if flag else 0.0
-        self._check()
+        self._check_fd()
         self._fd_blocking()
+
+    def _check_fd(self) -> None:
+        """EBADF also when the descriptor was closed under this object (another object on
+        the same number, made with socket(fileno=), closed it): CPython's fcntl fails then."""
+        self._check()
+        if fds_of(self._host.runtime).table.get(self._fileno) is not self.__dict__:
+            raise oserror(errno.EBADF)
 
     def getblocking(self) -> bool:
         return self._timeout != 0.0
@@ -871,6 +878,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             elif name == C.SO_REUSEPORT:
                 if hasattr(ep, "reuseport"):
                     ep.reuseport = bool(ival)
+                else:  # TCP keeps the flag (getsockopt reports it); its binding rule is not modelled
+                    self._opts[(level, name)] = int(bool(ival))
             elif name == C.SO_BROADCAST:
                 if hasattr(ep, "broadcast"):
                     ep.broadcast = bool(ival)
@@ -1173,7 +1182,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             if name == C.SO_BROADCAST:
                 return int(bool(getattr(ep, "broadcast", 0)))
             if name == C.SO_REUSEPORT:
-                return int(bool(getattr(ep, "reuseport", 0)))
+                return int(bool(getattr(ep, "reuseport", self._opts.get((level, name), 0))))
             if name in (C.SO_KEEPALIVE, C.SO_OOBINLINE, C.SO_DONTROUTE, C.SO_DEBUG, C.SO_MARK, C.SO_PASSCRED):
                 return int(bool(self._opts.get((level, name), 0)))
             if name in (C.SO_RCVLOWAT, C.SO_SNDLOWAT):

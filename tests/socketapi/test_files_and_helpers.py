@@ -113,7 +113,61 @@ def _create_server_script(sk, step):
         x.close()
 
 
-@pytest.mark.parametrize("script", [_makefile_script, _create_server_script])
+def _sendfile_script(sk, step):
+    """sendfile() and the two private ways CPython's own tests call (_sendfile_use_sendfile
+    gives up here, as on any socket os.sendfile cannot reach), SO_REUSEPORT reported, and
+    setblocking on a descriptor closed under its object."""
+    import os
+    import tempfile
+
+    ls = sk.create_server(("127.0.0.1", 0), reuse_port=True)
+    step(lambda: ls.getsockopt(sk.SOL_SOCKET, sk.SO_REUSEPORT))
+    c = sk.create_connection(ls.getsockname(), timeout=3)
+    s, _ = ls.accept()
+    s.settimeout(3)
+    with tempfile.TemporaryFile() as f:
+        f.write(bytes(range(256)) * 40)
+        f.seek(0)
+        step(c.sendfile, f, 100, 5000)
+        step(f.tell)
+        step(c._sendfile_use_send, f, 0, 10)
+        step(f.tell)
+        fd = os.open(os.curdir, os.O_RDONLY)
+        os.close(fd)
+
+        class File:
+            def __init__(self, n):
+                self.n = n
+
+            def fileno(self):
+                return self.n
+
+        step(lambda: c._sendfile_use_sendfile(File(fd)), label="closed descriptor")
+        step(lambda: c._sendfile_use_sendfile(File(2 ** 1000)), label="descriptor out of range")
+        step(lambda: c._sendfile_use_sendfile(File(None)), label="no descriptor")
+        step(c.sendfile, f, 0, 0)
+        step(c.sendfile, f, 0, "x")
+        step(c.sendfile, io.StringIO("text"))
+    got = b""
+    while len(got) < 5010:
+        got += s.recv(8192)
+    step(lambda: got == (bytes(range(256)) * 40)[100:5100] + bytes(range(10)), label="bytes sent")
+    c.setblocking(False)
+    step(c._sendfile_use_send, io.BytesIO(b"x"))
+    u = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    step(u.sendfile, io.BytesIO(b"x"))
+    u.close()
+    s0 = sk.socket()
+    s1 = sk.socket(sk.AF_INET, sk.SOCK_STREAM, 0, s0.fileno())
+    s0.close()
+    step(s1.setblocking, False)
+    step(s1.settimeout, 1.0)
+    s1.detach()
+    for x in (ls, c, s):
+        x.close()
+
+
+@pytest.mark.parametrize("script", [_makefile_script, _create_server_script, _sendfile_script])
 def test_differential_files_and_helpers(script):
     compare(script)
 
