@@ -25,28 +25,122 @@ def _socket_module():
     return socket
 
 
+def _sequence(obj, message: str) -> list:
+    """PySequence_Fast: a list of the items of any iterable, TypeError(message) otherwise."""
+    if isinstance(obj, (list, tuple)):
+        return list(obj)
+    try:
+        return list(obj)
+    except TypeError:
+        raise TypeError(message) from None
+
+
+def _arg_int(x) -> int:
+    """A C int argument as PyArg_ParseTuple's "i" converts it (with its messages)."""
+    from .sock import _index
+
+    x = _index(x)
+    if x > 2 ** 31 - 1:
+        raise OverflowError("signed integer is greater than maximum")
+    if x < -2 ** 31:
+        raise OverflowError("signed integer is less than minimum")
+    return x
+
+
+def _least_one(name: str):
+    """CPython's message when a method that needs an argument gets none."""
+    def decorate(fn):
+        def method(self, *args, **kwargs):
+            if not args and not kwargs:
+                raise TypeError(f"{name}() takes at least 1 argument (0 given)")
+            return fn(self, *args, **kwargs)
+
+        method.__name__ = fn.__name__
+        method.__qualname__ = fn.__qualname__
+        method.__doc__ = fn.__doc__
+        return method
+
+    return decorate
+
+
+def _ssize(x) -> int:
+    """A C ssize_t argument ("n")."""
+    from .sock import _index
+
+    x = _index(x)
+    if not -2 ** 63 <= x < 2 ** 63:
+        raise OverflowError("Python int too large to convert to C ssize_t")
+    return x
+
+
+# Ancillary types Linux's ip_cmsg_send / ip6_datagram_send_ctl accept on a datagram socket
+# (IP_RETOPTS, IP_PKTINFO, IP_TTL, IP_TOS; IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
+# IPV6_DONTFRAG, the routing and hop-by-hop headers); other levels it passes over.
+_IP_CMSG = {1, 2, 7, 8}
+_IPV6_CMSG = {50, 52, 67, 62, 54, 55, 57, 59, 2, 3, 4, 5, 8, 9, 11}
+
+
+def _unknown_cmsg(flen: int, level: int, kind: int) -> bool:
+    if level == C.SOL_SOCKET:
+        return kind not in (C.SCM_RIGHTS, C.SCM_CREDENTIALS, 36, 37, 61)  # SO_MARK, SO_TIMESTAMPING, SCM_TXTIME
+    if level == C.IPPROTO_IP and flen == 4:
+        return kind not in _IP_CMSG
+    if level == C.IPPROTO_IPV6 and flen == 16:
+        return kind not in _IPV6_CMSG
+    return False
+
+
 class MessageMethods:
     """Mixed into `socketapi.socket`."""
 
+    @_least_one("sendmsg")
     def sendmsg(self, buffers, ancdata=(), flags=0, address=None) -> int:
+        """Send the concatenated buffers.  Arguments are checked in CPython's order (flags,
+        address, buffers, then each ancillary item as (int, int, bytes-like)).  Ancillary
+        data: passing descriptors or credentials is refused (there are none to pass); on a
+        datagram or raw socket the IP-level items Linux knows are accepted and others are
+        EINVAL, as ip_cmsg_send answers; TCP looks at none of them, as Linux's doesn't."""
         from .sock import _bytes_like
 
-        data = b"".join(bytes(_bytes_like(b)) for b in buffers)
-        for item in ancdata:
-            level, kind, _payload = item
+        flags = _arg_int(flags)
+        if address is not None:
+            self._sockaddr(address, "sendmsg")
+        parts = _sequence(buffers, "sendmsg() argument 1 must be an iterable")
+        data = b"".join(bytes(_bytes_like(b)) for b in parts)
+        items = []
+        for item in _sequence(ancdata, "sendmsg() argument 2 must be an iterable"):
+            if isinstance(item, (str, bytes, bytearray)) or not hasattr(item, "__len__") \
+                    or not hasattr(item, "__getitem__"):
+                raise TypeError("[sendmsg() ancillary data items]() argument must be 3-item sequence, "
+                                f"not {type(item).__name__}")
+            if len(item) != 3:
+                raise TypeError("[sendmsg() ancillary data items]() argument must be sequence of length 3, "
+                                f"not {len(item)}")
+            level, kind, payload = item[0], item[1], item[2]
+            items.append((_arg_int(level), _arg_int(kind), bytes(_bytes_like(payload))))
+        for level, kind, _payload in items:
             if level == C.SOL_SOCKET and kind in (C.SCM_RIGHTS, C.SCM_CREDENTIALS):
                 raise OSError(errno.EOPNOTSUPP, "Operation not supported: an IP stack in userspace has no "
                                                 "descriptors or credentials to pass (SCM_RIGHTS, SCM_CREDENTIALS)")
+            if self._kind != C.SOCK_STREAM and _unknown_cmsg(self._flen, level, kind):
+                self._check()
+                raise OSError(errno.EINVAL, "Invalid argument")
         if address is None:
             return self.send(data, flags)
         return self.sendto(data, flags, address)
 
+    @_least_one("recvmsg")
     def recvmsg(self, bufsize, ancbufsize=0, flags=0):
-        from .sock import _index
-
-        bufsize, ancbufsize, flags = _index(bufsize), _index(ancbufsize), _index(flags)
-        if bufsize < 0 or ancbufsize < 0:
+        bufsize = _ssize(bufsize)
+        ancbufsize = _ssize(ancbufsize)
+        flags = _arg_int(flags)
+        if bufsize < 0:
             raise ValueError("negative buffer size in recvmsg()")
+        if not 0 <= ancbufsize <= 0x7FFFFFFF:
+            raise ValueError("invalid ancillary data buffer length")
+        return self._recvmsg(bufsize, flags)
+
+    def _recvmsg(self, bufsize: int, flags: int):
         if self._kind == C.SOCK_STREAM:
             data = self.recv(bufsize, flags)
             return data, [], 0, None
@@ -61,10 +155,25 @@ class MessageMethods:
         msg_flags = MSG_TRUNC if len(data) > bufsize else 0
         return data[:bufsize], [], msg_flags, self._from_name(src)
 
+    @_least_one("recvmsg_into")
     def recvmsg_into(self, buffers, ancbufsize=0, flags=0):
-        views = [memoryview(b).cast("B") for b in buffers]
+        """recvmsg() scattered into writable buffers (CPython's argument checks and order:
+        sizes and flags, then the iterable, then each buffer, then the ancillary size)."""
+        ancbufsize = _ssize(ancbufsize)
+        flags = _arg_int(flags)
+        views = []
+        for b in _sequence(buffers, "recvmsg_into() argument 1 must be an iterable"):
+            try:
+                v = memoryview(b)
+            except TypeError:
+                v = None
+            if v is None or v.readonly or not v.contiguous:
+                raise TypeError("recvmsg_into() argument 1 must be an iterable of single-segment read-write buffers")
+            views.append(v.cast("B"))
+        if not 0 <= ancbufsize <= 0x7FFFFFFF:
+            raise ValueError("invalid ancillary data buffer length")
         total = sum(len(v) for v in views)
-        data, anc, msg_flags, addr = self.recvmsg(total, ancbufsize, flags)
+        data, anc, msg_flags, addr = self._recvmsg(total, flags)
         pos = 0
         for v in views:
             take = data[pos:pos + len(v)]

@@ -48,6 +48,37 @@ def pair(sk):
 
 # -- socket(): arguments -----------------------------------------------------------------
 
+
+@case
+def case_message_calls_check_arguments_as_cpython(sk, step):
+    """sendmsg / recvmsg / recvmsg_into: every argument checked, in CPython's order, with
+    its messages; an unknown IP-level ancillary item is EINVAL, as Linux answers."""
+    a, b = bound(sk), bound(sk)
+    a.settimeout(2)
+    to = a.getsockname()
+    m = b"m"
+    for args in ((b"not in an iterable", [], 0, to), (object(), [], 0, to), ([object()], [], 0, to),
+                 ([m, object()], [], 0, to), ([m], object(), 0, to), ([m], [], object(), to),
+                 ([m], [], 0, object()), ([m], [object()], 0, to), ([m], [(object(), 0, b"d")], 0, to),
+                 ([m], [(0, object(), b"d")], 0, to), ([m], [(0, 0, object())], 0, to), ([m], [(0, 0)], 0, to),
+                 ([m], [(0, 0, b"d", 42)], 0, to), ([m], [0, 0, b""], 0, to), ([m], [(0, 0, b""), object()], 0, to),
+                 ([m], [], 2 ** 31, to), ([m], [(2 ** 31, 0, b"")], 0, to), (["str"], [], 0, to),
+                 ([m], [], 0, ("127.0.0.1",)), ([m], [], 0, "x"), ([m], [(0, 0, b"")], 0, to)):
+        step(b.sendmsg, *args)
+    step(b.sendmsg, [b"he", bytearray(b"ll"), memoryview(b"o")], [], 0, to)
+    buf = bytearray(3)
+    for args in ((), (4, 0, 0), (buf, 0, 0), ([object()], 0, 0), ([b"read-only"], 0, 0), ([buf, object()], 0, 0),
+                 ([buf], -1, 0), ([buf], object(), 0), ([buf], 0, object()), ([buf], 2 ** 31, 0), ([buf], 0, 2 ** 31)):
+        step(a.recvmsg_into, *args)
+    for args in ((), (-1,), (4, -1), (4, 0, object()), (object(),), (2 ** 63,), (4, 2 ** 31)):
+        step(a.recvmsg, *args)
+    step(a.recvmsg_into, (v for v in [buf, bytearray(5)]))
+    step(lambda: bytes(buf), label="first buffer")
+    a.close()
+    b.close()
+    step(b.sendmsg, [m], [], 0, to)
+
+
 @case
 def case_socket_attributes(sk, step):
     s = udp(sk)
