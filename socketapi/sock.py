@@ -697,16 +697,21 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     @_positional("sendto", 2, 3)
     def sendto(self, data, *flags_and_address) -> int:
         mv = _bytes_like(data)
+        flags = 0
         if len(flags_and_address) == 2:
             flags, address = flags_and_address
-            _c_int(flags)
+            flags = _c_int(flags)
         else:
             address, = flags_and_address
-        self._check()
         if self._kind == C.SOCK_STREAM:
-            if self._conn is not None and self._conn.connected:
-                raise oserror(errno.EISCONN)
-            raise oserror(errno.EPIPE)
+            # Linux's TCP ignores the address of a sendto() (after CPython has parsed it):
+            # a connected socket sends, an unconnected one is a broken pipe
+            self._sockaddr(address, "sendto")
+            self._check()
+            if self._conn is None or not self._conn.connected:
+                raise oserror(errno.EPIPE)
+            return self.send(mv, flags)
+        self._check()
         addr, port = self._sockaddr(address, "sendto")
         self._mapped_ok(addr, "connect")
         self._check_scope(addr)

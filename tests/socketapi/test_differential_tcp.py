@@ -47,6 +47,23 @@ def free_port(sk) -> int:
 
 
 @case
+def case_sendto_on_a_stream_ignores_the_address(sk, step):
+    """Linux's TCP ignores sendto()'s address once CPython has parsed it: a connected
+    socket sends to its peer, an unconnected one is a broken pipe."""
+    ls, c, s = connected(sk)
+    step(c.sendto, b"ab", ("127.0.0.1", 9))
+    step(c.sendto, b"cd", 0, ls.getsockname())
+    step(c.sendto, b"x", "not an address")
+    step(c.sendto, b"x", ("127.0.0.1", 70000))
+    step(s.recv, 4, sk.MSG_WAITALL)
+    u = sk.socket()
+    step(u.sendto, b"x", ("127.0.0.1", 9))
+    for x in (u, c, s, ls):
+        x.close()
+    step(c.sendto, b"x", ("127.0.0.1", 9))
+
+
+@case
 def case_connect_refused(sk, step):
     port = free_port(sk)
     with sk.socket() as s:
