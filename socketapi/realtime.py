@@ -233,7 +233,13 @@ class RealtimeRuntime:
                 timeout = None if nxt is None else max(0.0, (nxt - self.now_us()) / 1e6)
                 if timeout is not None and timeout > 1.0:
                     timeout = 1.0
-                for key, _ in self.selector.select(1.0 if timeout is None else timeout):
+                ready = self.selector.select(1.0 if timeout is None or timeout >= 0.001 else 0)
+                if not ready and timeout is not None and 0 < timeout < 0.001:
+                    # epoll counts whole milliseconds (a 20 µs link delay would cost 1 ms):
+                    # a deadline closer than that is slept to precisely, devices checked after
+                    time.sleep(timeout)
+                    ready = self.selector.select(0)
+                for key, _ in ready:
                     if key.data is None:
                         try:
                             while os.read(self._wake_r, 4096):
