@@ -230,11 +230,9 @@ class RealtimeRuntime:
                         fn(arg)
                     nxt = ev.peek_time()
                     self._sleep_until = nxt
-                timeout = None if nxt is None else max(0.0, (nxt - self.now_us()) / 1e6)
-                if timeout is not None and timeout > 1.0:
-                    timeout = 1.0
-                ready = self.selector.select(1.0 if timeout is None or timeout >= 0.001 else 0)
-                if not ready and timeout is not None and 0 < timeout < 0.001:
+                timeout = 1.0 if nxt is None else min(1.0, max(0.0, (nxt - self.now_us()) / 1e6))
+                ready = self.selector.select(timeout if timeout >= 0.001 else 0)
+                if not ready and 0 < timeout < 0.001:
                     # epoll counts whole milliseconds (a 20 µs link delay would cost 1 ms):
                     # a deadline closer than that is slept to precisely, devices checked after
                     time.sleep(timeout)
