@@ -35,9 +35,7 @@ def trial(ctx, idle=None, intvl=None, cnt=None):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, intvl)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, cnt)
         s.connect(("192.0.2.2", 22))
-        for ch in (link.ab, link.ba):  # h2 vanishes: its cable now loses everything
-            ch.loss = 1.0
-            ch._impaired = True
+        link.impair(loss=1.0)  # h2 vanishes: its cable now loses everything
         t0 = net.now
         try:
             s.recv(10)
