@@ -37,6 +37,11 @@ from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSI
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
 ESTABLISHED = State.ESTABLISHED
 CLOSED = State.CLOSED
+# Module-level names for the states: `State.SYN_SENT` goes through the enum class's member
+# lookup (about 90 ns in CPython 3.11) every time it is written; a global is a dict hit.
+SYN_SENT, SYN_RECEIVED, LISTEN = State.SYN_SENT, State.SYN_RECEIVED, State.LISTEN
+FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT = State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSING, State.TIME_WAIT
+CLOSE_WAIT, LAST_ACK = State.CLOSE_WAIT, State.LAST_ACK
 SENDING = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 PAWS_IDLE = 24 * 86400 * 1_000_000  # RFC 7323 §5.5: ts_recent invalid after 24 days idle
 _ts_block = tcp_wire.TS_BLOCK.pack  # encode_ts() without the call and the concatenation
@@ -89,7 +94,7 @@ class Connection(Waitable):
         self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
         # one applies, False where there is none to have (loopback, a test's env)
-        self._fp = None if hasattr(layer.env, "tcp_fast_path") and not layer.env.is_local(remote[0]) else False
+        self._fp = None if layer._paths is not None and not layer.env.is_local(remote[0]) else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -118,20 +123,26 @@ class Connection(Waitable):
         self.ooo_fin = None
         self.unacked_bytes = 0
         self.last_ack_sent = 0
-        self.pmtu = layer.env.path_mtu(remote[0])
-        iphdr = 20 if len(remote[0]) == 4 else 40
+        pmtu = self.pmtu = layer.env.path_mtu(remote[0])
+        v4 = len(remote[0]) == 4
         # Linux advertises the route MTU minus headers (65483 on loopback); TCP_MAXSEG or
-        # TcpConfig.mss lower it.
-        self.advmss = max(88, min(opts.maxseg or cfg.mss or 0xFFFF, self.pmtu - iphdr - 20, 0xFFFF - iphdr - 20))
-        self.peer_mss = 536 if len(remote[0]) == 4 else 1220  # RFC 9293 §3.7.1 defaults
-        self.mss = min(self.advmss, self.peer_mss)
-        self.rcv_mss = self.mss
+        # TcpConfig.mss lower it.  (max(88, min(cap, pmtu - 40|60, 65495|65475)), unrolled.)
+        advmss = opts.maxseg or cfg.mss or 0xFFFF
+        if advmss > pmtu - (40 if v4 else 60):
+            advmss = pmtu - (40 if v4 else 60)
+        if advmss > (65495 if v4 else 65475):
+            advmss = 65495 if v4 else 65475
+        if advmss < 88:
+            advmss = 88
+        self.advmss = advmss
+        self.peer_mss = peer_mss = 536 if v4 else 1220  # RFC 9293 §3.7.1 defaults
+        self.mss = self.rcv_mss = advmss if advmss < peer_mss else peer_mss
         self.ws_ok = False
         self.snd_wscale = 0
-        ws = 0
-        while ws < 14 and (self.rcvbuf >> ws) > 0xFFFF:
-            ws += 1
-        self.rcv_wscale = ws if cfg.window_scaling else 0
+        # The smallest shift that brings the buffer under 64 KiB (RFC 7323 §2.3), at most 14:
+        # rcvbuf >> ws <= 0xFFFF exactly when rcvbuf.bit_length() <= 16 + ws.
+        ws = self.rcvbuf.bit_length() - 16
+        self.rcv_wscale = (ws if ws < 14 else 14) if ws > 0 and cfg.window_scaling else 0
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
@@ -189,9 +200,16 @@ class Connection(Waitable):
         self.state = new
         env = self.env
         env.stats[STATE_STAT_KEYS[new]] += 1
-        env.trace("tcp", "state", conn=self.label, old=STATE_NAMES[old], new=STATE_NAMES[new], cause=cause)
+        label = self._label
+        if label is None:
+            label = self.label
+        if self.layer._host_trace:  # Host.trace() minus its **fields round trip (see TcpLayer)
+            env.tracer.emit(env.clock(), env.name, "tcp", "state",
+                            {"conn": label, "old": STATE_NAMES[old], "new": STATE_NAMES[new], "cause": cause})
+        else:
+            env.trace("tcp", "state", conn=label, old=STATE_NAMES[old], new=STATE_NAMES[new], cause=cause)
         if new is ESTABLISHED:
-            self.layer.env.stats["tcp.established"] += 1
+            env.stats["tcp.established"] += 1
         self._signal()
 
     def _drop(self, reason: str, **fields) -> None:
@@ -229,7 +247,7 @@ class Connection(Waitable):
         self.snd_una = self.recover = self.high_rxt = self.iss
         self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
         self.snd_buf_seq = self.snd_nxt
-        self._set_state(State.SYN_SENT, "connect")
+        self._set_state(SYN_SENT, "connect")
         self._send_syn(now)
         self.t_rexmit = now + self.rtt.current()
         self._rearm()
@@ -237,7 +255,7 @@ class Connection(Waitable):
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
         self.passive = True
-        self.state = State.LISTEN  # the child starts as a copy of the listening TCB
+        self.state = LISTEN  # the child starts as a copy of the listening TCB
         self.irs = hdr.seq
         self.rcv_nxt = seq_add(hdr.seq, 1)
         self.iss = self.layer._isn(self.key, now, self._isn_f)
@@ -251,7 +269,7 @@ class Connection(Waitable):
         self.max_snd_wnd = self.snd_wnd
         self.snd_wl1 = hdr.seq
         self.snd_wl2 = hdr.ack
-        self._set_state(State.SYN_RECEIVED, "rcv SYN")
+        self._set_state(SYN_RECEIVED, "rcv SYN")
         self._send_syn(now)
         self.t_rexmit = now + self.rtt.current()
         self._rearm()
@@ -286,23 +304,19 @@ class Connection(Waitable):
     def _send_syn(self, now: int) -> None:
         """SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with the options we offer or accept."""
         cfg = self.cfg
-        syn_ack = self.state is State.SYN_RECEIVED
-        if syn_ack:
+        if self.state is SYN_RECEIVED:
             # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
-            opts = tcp_wire.TcpOptions(
-                mss=self.advmss, wscale=self.rcv_wscale if self.ws_ok else None, sack_permitted=self.sack_ok,
-                timestamps=(self._tsval(now), self.ts_recent) if self.ts_ok else None)
+            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if self.ws_ok else None, self.sack_ok,
+                                          (self._tsval(now), self.ts_recent) if self.ts_ok else None)
             flags = SYN | ACK
             ack = self.rcv_nxt
         else:
-            opts = tcp_wire.TcpOptions(
-                mss=self.advmss, wscale=self.rcv_wscale if cfg.window_scaling else None,
-                sack_permitted=cfg.sack, timestamps=(self._tsval(now), 0) if cfg.timestamps else None)
+            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if cfg.window_scaling else None, cfg.sack,
+                                          (self._tsval(now), 0) if cfg.timestamps else None)
             flags = SYN
             ack = 0
-        wnd = min(self.rcvbuf, 0xFFFF)
-        self.rcv_adv = seq_add(self.rcv_nxt, wnd)
-        raw = tcp_wire.encode_options(opts, cfg.option_order)
+        wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
+        self.rcv_adv = (self.rcv_nxt + wnd) & MASK
         self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw)
         self.segs_out += 1
         self.last_ack_sent = self.rcv_nxt
@@ -371,14 +385,14 @@ class Connection(Waitable):
     @property
     def readable(self) -> bool:
         return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
-            or self.state is CLOSED or self.state is State.TIME_WAIT
+            or self.state is CLOSED or self.state is TIME_WAIT
 
     @property
     def writable(self) -> bool:
         st = self.state
         if self.error is not None or self.shut_wr or st is CLOSED:
             return True
-        if st is not ESTABLISHED and st is not State.CLOSE_WAIT:
+        if st is not ESTABLISHED and st is not CLOSE_WAIT:
             return False
         queued = len(self.sndq)
         free = self.sndbuf - queued
@@ -424,8 +438,8 @@ class Connection(Waitable):
 
     def shutdown(self, how: int, now: int) -> None:
         st = self.state
-        if st is CLOSED or st is State.LISTEN or st is State.SYN_SENT and how != 0:
-            if st is State.SYN_SENT:
+        if st is CLOSED or st is LISTEN or st is SYN_SENT and how != 0:
+            if st is SYN_SENT:
                 self._fail(None, "shutdown in SYN-SENT", now)
                 return
             raise oserror(errno.ENOTCONN)
@@ -442,15 +456,15 @@ class Connection(Waitable):
         st = self.state
         if self.fin_queued:
             return
-        if st is ESTABLISHED or st is State.SYN_RECEIVED:
-            self._set_state(State.FIN_WAIT_1, cause)
-        elif st is State.CLOSE_WAIT:
-            self._set_state(State.LAST_ACK, cause)
+        if st is ESTABLISHED or st is SYN_RECEIVED:
+            self._set_state(FIN_WAIT_1, cause)
+        elif st is CLOSE_WAIT:
+            self._set_state(LAST_ACK, cause)
         else:
             return
         self.fin_queued = True
         self.fin_seq = seq_add(self.snd_buf_seq, len(self.sndq))
-        if st is not State.SYN_RECEIVED:
+        if st is not SYN_RECEIVED:
             self._output(now)
 
     def close(self, now: int) -> None:
@@ -463,9 +477,9 @@ class Connection(Waitable):
         if st is CLOSED:
             self._teardown(now)
             return
-        if st is State.TIME_WAIT:
+        if st is TIME_WAIT:
             return
-        if st is State.SYN_SENT:
+        if st is SYN_SENT:
             self._fail(None, "close in SYN-SENT", now)
             return
         if self.rcvq or (self.opts.linger == 0):
@@ -475,7 +489,7 @@ class Connection(Waitable):
             return
         self.shut_rd = self.shut_wr = True
         self._queue_fin(now, "close")
-        if self.state is State.FIN_WAIT_2:
+        if self.state is FIN_WAIT_2:
             self.t_close = now + self.cfg.fin_timeout
         self._rearm()
 
@@ -485,7 +499,7 @@ class Connection(Waitable):
         if st is CLOSED:
             return
         self.closed = True
-        if st in SYNCHRONIZED or st is State.SYN_RECEIVED:
+        if st in SYNCHRONIZED or st is SYN_RECEIVED:
             self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
             self.env.stats["tcp.tx.rst"] += 1
         self._fail(None, "abort", now)
@@ -560,7 +574,7 @@ class Connection(Waitable):
         after an RTO rewinds snd_nxt, an ACK stamped with the rewound value would look
         old to the peer and be dropped before its ACK field is read (both ends rewound
         at once would deadlock)."""
-        if self.state is State.SYN_RECEIVED:
+        if self.state is SYN_RECEIVED:
             self._send_syn(now)  # the "ACK" of SYN-RECEIVED is our SYN-ACK again
             return
         self._send_segment(self.snd_max, ACK, b"", now)
@@ -784,7 +798,7 @@ class Connection(Waitable):
                 self.layer._schedule(self, m)
 
     def on_timer(self, now: int) -> None:
-        if self.state is CLOSED or self.state is State.TIME_WAIT:
+        if self.state is CLOSED or self.state is TIME_WAIT:
             return
         if self.t_delack is not None and now >= self.t_delack:
             self.t_delack = None
@@ -822,8 +836,8 @@ class Connection(Waitable):
         self.rtt.on_timeout()
         self.rtt_seq = None
         name = self.label
-        if st is State.SYN_SENT or st is State.SYN_RECEIVED:
-            limit = self.cfg.syn_retries if st is State.SYN_SENT else self.cfg.synack_retries
+        if st is SYN_SENT or st is SYN_RECEIVED:
+            limit = self.cfg.syn_retries if st is SYN_SENT else self.cfg.synack_retries
             if self.retries > limit:
                 stats["tcp.timeout.syn"] += 1
                 if self.passive:
@@ -934,7 +948,7 @@ class Connection(Waitable):
         st = self.state
         if st is ESTABLISHED and self._fast_path(hdr, data, now):
             return
-        if st is State.SYN_SENT:
+        if st is SYN_SENT:
             self._syn_sent(hdr, data, now)
         else:
             self._synchronized(hdr, data, now)
@@ -1128,7 +1142,7 @@ class Connection(Waitable):
             self.max_snd_wnd = self.snd_wnd
             self.snd_wl1 = hdr.seq
             self.snd_wl2 = hdr.ack
-            self._set_state(State.SYN_RECEIVED, "rcv SYN (simultaneous open)")
+            self._set_state(SYN_RECEIVED, "rcv SYN (simultaneous open)")
             self._send_syn(now)
             self.t_rexmit = now + self.rtt.current()
 
@@ -1164,7 +1178,7 @@ class Connection(Waitable):
         rcv_wnd = seq_sub(self.rcv_adv, rcv_nxt)
         if rcv_wnd < 0:
             rcv_wnd = 0
-        if st is State.SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
+        if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
                 and seq_add(seq, 1) == rcv_nxt and hdr.ack == self.snd_max:
             # Simultaneous open (RFC 9293 Figure 8 line 5): the peer's SYN,ACK repeats its
             # SYN, already acknowledged; its ACK is what matters (as Linux's special case).
@@ -1232,23 +1246,23 @@ class Connection(Waitable):
                 self._challenge_ack(now, "in-window RST")
                 return
             stats["tcp.rx.rst"] += 1
-            if st is State.SYN_RECEIVED:
+            if st is SYN_RECEIVED:
                 if self.passive:
-                    self._set_state(State.LISTEN, "rcv RST (back to LISTEN)")
+                    self._set_state(LISTEN, "rcv RST (back to LISTEN)")
                     self.state = CLOSED
                     self._teardown(now)
                 else:
                     self._fail(errno.ECONNREFUSED, "rcv RST in SYN-RECEIVED", now)
-            elif st is State.CLOSING or st is State.LAST_ACK:
+            elif st is CLOSING or st is LAST_ACK:
                 self._fail(None, "rcv RST", now)
             else:
-                self._fail(errno.EPIPE if st is State.CLOSE_WAIT and self.shut_wr else errno.ECONNRESET,
+                self._fail(errno.EPIPE if st is CLOSE_WAIT and self.shut_wr else errno.ECONNRESET,
                            "rcv RST", now)
             return
         # third: security (RFC 9293 §3.10.7.4 keeps only a placeholder; nothing to check).
         # fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK.
         if flags & SYN:
-            if st is State.SYN_RECEIVED and self.passive and seq == self.irs:
+            if st is SYN_RECEIVED and self.passive and seq == self.irs:
                 self._send_syn(now)
                 return
             stats["tcp.rx.syn_challenged"] += 1
@@ -1259,7 +1273,7 @@ class Connection(Waitable):
             self._drop("no_ack")
             return
         ack = hdr.ack
-        if st is State.SYN_RECEIVED:
+        if st is SYN_RECEIVED:
             if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
                 listener = self.listener
                 if listener is not None and listener.accept_full():
@@ -1317,16 +1331,16 @@ class Connection(Waitable):
             self.snd_wl2 = ack
         st = self.state
         fin_acked = self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq)
-        if st is State.FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
+        if st is FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
             # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
-            self._set_state(State.FIN_WAIT_2, "rcv ACK of FIN")
+            self._set_state(FIN_WAIT_2, "rcv ACK of FIN")
             if self.closed:
                 self.t_close = now + self.cfg.fin_timeout
-            st = State.FIN_WAIT_2
-        elif st is State.CLOSING and fin_acked:
+            st = FIN_WAIT_2
+        elif st is CLOSING and fin_acked:
             self._enter_time_wait(now, "rcv ACK of FIN")
             return
-        elif st is State.LAST_ACK and fin_acked:
+        elif st is LAST_ACK and fin_acked:
             self._fail(None, "rcv ACK of FIN", now)
             return
         # sixth: URG is not supported beyond treating urgent data as ordinary data (RFC 6093).
@@ -1355,7 +1369,7 @@ class Connection(Waitable):
                 self._send_ack(now)  # retransmitted FIN in CLOSE_WAIT / CLOSING / LAST_ACK
         if trimmed and self.t_delack is not None:
             self._send_ack(now)  # data beyond our window: tell the sender at once
-        if self.state in (ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+        if self.state in (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK):
             self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
@@ -1410,20 +1424,20 @@ class Connection(Waitable):
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
         self._send_segment(self.snd_max, ACK, b"", now)
-        if st is ESTABLISHED or st is State.SYN_RECEIVED:
-            self._set_state(State.CLOSE_WAIT, "rcv FIN")
-        elif st is State.FIN_WAIT_1:
+        if st is ESTABLISHED or st is SYN_RECEIVED:
+            self._set_state(CLOSE_WAIT, "rcv FIN")
+        elif st is FIN_WAIT_1:
             if self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq):
                 self._enter_time_wait(now, "rcv FIN")
                 return
-            self._set_state(State.CLOSING, "rcv FIN (simultaneous close)")
-        elif st is State.FIN_WAIT_2:
+            self._set_state(CLOSING, "rcv FIN (simultaneous close)")
+        elif st is FIN_WAIT_2:
             self._enter_time_wait(now, "rcv FIN")
             return
         self._signal()
 
     def _enter_time_wait(self, now: int, cause: str) -> None:
-        self._set_state(State.TIME_WAIT, cause)
+        self._set_state(TIME_WAIT, cause)
         self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
         self._sched = None
         if self.listener is not None:
@@ -1476,7 +1490,7 @@ class Connection(Waitable):
         """RFC 5927 §4.1: only errors quoting a sequence number we have outstanding count;
         RFC 1122 §4.2.3.9 / RFC 5461: soft errors, except in SYN-SENT as Linux does."""
         if not (seq_le(self.snd_una, seq) and seq_le(seq, self.snd_max)) and not (
-                self.state is State.SYN_SENT and seq == self.iss):
+                self.state is SYN_SENT and seq == self.iss):
             self.env.stats["tcp.icmp.bad_seq"] += 1
             return
         if kind == "frag_needed":
@@ -1486,7 +1500,7 @@ class Connection(Waitable):
         if code is None:
             return
         self.env.stats["tcp.icmp." + kind] += 1
-        if self.state is State.SYN_SENT or (self.state is State.SYN_RECEIVED and not self.passive):
+        if self.state is SYN_SENT or (self.state is SYN_RECEIVED and not self.passive):
             self._fail(code, f"ICMP {kind} while connecting", now)
             return
         self.soft_error = code

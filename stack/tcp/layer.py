@@ -18,6 +18,7 @@ import hashlib
 import heapq
 import itertools
 import os
+import struct
 
 from ..addr import ip_str
 from ..clock import SECOND
@@ -32,6 +33,9 @@ from .timewait import TimeWait
 ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
+_KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
+_KEY6 = struct.Struct("!16sH16sH").pack
+_TS_PAIR = struct.Struct("!II").pack  # TSval, TSecr
 
 
 def oserror(code: int) -> OSError:
@@ -94,10 +98,18 @@ class TcpLayer:
         self._tick = itertools.count()
         # RFC 6528 §3: a secret key per host, here drawn from the host's seeded RNG.
         self._secret = env.rng.getrandbits(256).to_bytes(32, "big")
+        self._syn_templates: dict = {}  # see _syn_options
+        self._keyed = hashlib.blake2s(key=self._secret, digest_size=8)  # see _key_hash
         self._ca_second = -1
         self._ca_count = 0
         self._texts: dict[bytes, str] = {}  # address -> its text in connection labels
         self._paths = getattr(env, "tcp_fast_path", None)
+        # A Host's trace(layer, event, **fields) only stamps the event with its clock and
+        # name for its tracer: connections' state changes (five per end) call the tracer
+        # themselves.  Any other env (a test's) keeps its own trace().
+        from ..host import Host
+
+        self._host_trace = isinstance(env, Host) and type(env).trace is Host.trace and "trace" not in vars(env)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -120,9 +132,20 @@ class TcpLayer:
 
     def _key_hash(self, key: tuple) -> int:
         """64 secret-keyed bits per 4-tuple: the high half is RFC 6528's F() for the ISN,
-        the low half the connection's timestamp offset (RFC 7323 §7.1), from one hash."""
-        data = key[0] + key[1].to_bytes(2, "big") + key[2] + key[3].to_bytes(2, "big")
-        return int.from_bytes(hashlib.blake2s(data, key=self._secret, digest_size=8).digest(), "big")
+        the low half the connection's timestamp offset (RFC 7323 §7.1), from one hash.
+
+        The hash is keyed BLAKE2s over laddr|lport|raddr|rport.  Keying absorbs a whole
+        block of key first, so the layer keeps a keyed hasher that has absorbed only the
+        key and copies it per 4-tuple: the same digest for about half the work."""
+        la, lp, ra, rp = key
+        n = len(la)
+        if n == len(ra) and (n == 4 or n == 16):
+            data = (_KEY4 if n == 4 else _KEY6)(la, lp, ra, rp)
+        else:
+            data = la + lp.to_bytes(2, "big") + ra + rp.to_bytes(2, "big")
+        h = self._keyed.copy()
+        h.update(data)
+        return int.from_bytes(h.digest(), "big")
 
     def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
@@ -130,6 +153,37 @@ class TcpLayer:
         if f is None:
             f = self._key_hash(key) >> 32
         return (now // 4 + f) & MASK
+
+    def _syn_options(self, mss: int, wscale: int | None, sack, timestamps: tuple | None) -> bytes:
+        """The options of a SYN or SYN-ACK: `encode_options` of TcpOptions(mss, wscale,
+        sack, timestamps) in the configured order, byte for byte.
+
+        Only the timestamp values change from one SYN to the next, so the encoding is done
+        once per (order, mss, wscale, sack, timestamps or not) and kept as the bytes before
+        and after the eight TSval/TSecr bytes (found by encoding with all-zero and
+        all-one values and comparing)."""
+        order = self.config.option_order
+        key = (order, mss, wscale, bool(sack), timestamps is not None)
+        parts = self._syn_templates.get(key)
+        if parts is None:
+            opts = tcp_wire.TcpOptions(mss=mss, wscale=wscale, sack_permitted=bool(sack))
+            if timestamps is None:
+                parts = (tcp_wire.encode_options(opts, order), None)
+            else:
+                lo = tcp_wire.encode_options(opts._replace(timestamps=(0, 0)), order)
+                hi = tcp_wire.encode_options(opts._replace(timestamps=(MASK, MASK)), order)
+                at = next((i for i in range(len(lo)) if lo[i] != hi[i]), 0)
+                if lo[at:at + 8] == bytes(8) and hi[at:at + 8] == b"\xff" * 8 and lo[at + 8:] == hi[at + 8:]:
+                    parts = (lo[:at], lo[at + 8:])
+                else:  # not laid out as one TSval/TSecr run: encode every time
+                    parts = (None, opts)
+            self._syn_templates[key] = parts
+        head, tail = parts
+        if tail is None:
+            return head
+        if head is None:
+            return tcp_wire.encode_options(tail._replace(timestamps=timestamps), order)
+        return head + _TS_PAIR(timestamps[0], timestamps[1]) + tail
 
     def _challenge_ack_ok(self, now: int) -> bool:
         """RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs per second per host."""
