@@ -29,9 +29,9 @@ from . import congestion
 from .config import SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
-from .reassembly import Reassembly
+from .reassembly import NO_REASSEMBLY, Reassembly
 from .rtt import RttEstimator
-from .sack import Scoreboard
+from .sack import NO_SCOREBOARD, Scoreboard
 from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
@@ -118,7 +118,7 @@ class Connection(Waitable):
         self.rcv_adv = 0
         self.rcvq = bytearray()
         self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
-        self.ooo = Reassembly(cfg.ooo_limit_segments)
+        self.ooo = NO_REASSEMBLY  # until a segment arrives out of order (see _synchronized_text)
         self.fin_rcvd = False
         self.ooo_fin = None
         self.unacked_bytes = 0
@@ -158,7 +158,7 @@ class Connection(Waitable):
         self.in_recovery = False
         self.recover = 0
         self.high_rxt = 0
-        self.scoreboard = Scoreboard()
+        self.scoreboard = NO_SCOREBOARD  # until a SACK block arrives (see _synchronized)
         self.retries = 0
         self.probes = 0
         self.total_retrans = 0
@@ -1175,7 +1175,7 @@ class Connection(Waitable):
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
-        rcv_wnd = seq_sub(self.rcv_adv, rcv_nxt)
+        rcv_wnd = ((self.rcv_adv - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
         if rcv_wnd < 0:
             rcv_wnd = 0
         if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
@@ -1193,7 +1193,7 @@ class Connection(Waitable):
         # first: sequence number acceptability (the four cases of §3.10.7.4), on the signed
         # offset of SEG.SEQ from RCV.NXT.
         seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
-        off = seq_sub(seq, rcv_nxt)
+        off = ((seq - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
         if seg_len == 0:
             ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
         elif rcv_wnd == 0:
@@ -1305,14 +1305,17 @@ class Connection(Waitable):
             self._drop("ack_unsent", ack=ack, snd_max=self.snd_max)
             self._challenge_ack(now, "ACK of unsent data")
             return
-        if seq_lt(ack, seq_add(una, -max(self.max_snd_wnd, 1))):
+        if seq_lt(ack, (una - (self.max_snd_wnd or 1)) & MASK):  # below SND.UNA - max(MAX.SND.WND, 1)
             # RFC 5961 §5.2: too old to be a duplicate.
             self._drop("ack_too_old", ack=ack)
             self._challenge_ack(now, "ACK too old")
             return
         wnd = hdr.window << self.snd_wscale
         if self.sack_ok and o.sack_blocks and seq_lt(una, self.snd_max):
-            newly = self.scoreboard.update(o.sack_blocks, una, self.snd_max)
+            sb = self.scoreboard
+            if sb is NO_SCOREBOARD:
+                sb = self.scoreboard = Scoreboard()
+            newly = sb.update(o.sack_blocks, una, self.snd_max)
             if newly:
                 stats["tcp.rx.sacked_bytes"] += newly
         if seq_gt(ack, una):
@@ -1369,7 +1372,7 @@ class Connection(Waitable):
                 self._send_ack(now)  # retransmitted FIN in CLOSE_WAIT / CLOSING / LAST_ACK
         if trimmed and self.t_delack is not None:
             self._send_ack(now)  # data beyond our window: tell the sender at once
-        if self.state in (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK):
+        if self.state in SENDING:
             self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
@@ -1409,7 +1412,10 @@ class Connection(Waitable):
         else:
             off = seq_sub(seq, self.rcv_nxt)
             limit = self.rcvbuf - len(self.rcvq)
-            if self.ooo.add(off, data, max(limit, seq_sub(self.rcv_adv, self.rcv_nxt))):
+            ooo = self.ooo
+            if ooo is NO_REASSEMBLY:
+                ooo = self.ooo = Reassembly(self.cfg.ooo_limit_segments)
+            if ooo.add(off, data, max(limit, seq_sub(self.rcv_adv, self.rcv_nxt))):
                 stats["tcp.rx.out_of_order"] += 1
                 self.env.trace("tcp", "out_of_order", conn=self.label, seq=seq,
                                len=n, rcv_nxt=self.rcv_nxt)
