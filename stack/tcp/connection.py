@@ -307,17 +307,19 @@ class Connection(Waitable):
         if self.state is SYN_RECEIVED:
             # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
             raw = self.layer._syn_options(self.advmss, self.rcv_wscale if self.ws_ok else None, self.sack_ok,
-                                          (self._tsval(now), self.ts_recent) if self.ts_ok else None)
+                                          (((now // 1000) + self.ts_offset) & MASK, self.ts_recent)  # _tsval()
+                                          if self.ts_ok else None)
             flags = SYN | ACK
             ack = self.rcv_nxt
         else:
             raw = self.layer._syn_options(self.advmss, self.rcv_wscale if cfg.window_scaling else None, cfg.sack,
-                                          (self._tsval(now), 0) if cfg.timestamps else None)
+                                          (((now // 1000) + self.ts_offset) & MASK, 0)  # _tsval()
+                                          if cfg.timestamps else None)
             flags = SYN
             ack = 0
         wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
         self.rcv_adv = (self.rcv_nxt + wnd) & MASK
-        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw)
+        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw, self._csum_base)
         self.segs_out += 1
         self.last_ack_sent = self.rcv_nxt
         if self.rtt_seq is None and self.retries == 0:

@@ -197,14 +197,18 @@ class TcpLayer:
             return False
         return True
 
-    def _emit(self, local, remote, seq: int, ack: int, flags: int, window: int, payload, opts: bytes) -> int:
+    def _emit(self, local, remote, seq: int, ack: int, flags: int, window: int, payload, opts: bytes,
+              csum_base: int | None = None) -> int:
+        """Send one segment outside a connection's data path (SYNs, RSTs, TIME_WAIT ACKs);
+        `csum_base` is the 4-tuple's `checksum_base` when the caller has it already."""
         if flags & RST:
             self.env.trace("tcp", "rst", conn=self._name(local, remote), seq=seq, ack=ack)
         paths = self._paths
         if paths is not None:  # the host's cached transmit path (stack/fastpath.py) when one applies
             fp = paths(local[0], remote[0])
-            if fp is not None and fp.send(tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]),
-                                          local[1], remote[1], seq, ack, flags, window, payload, opts):
+            if csum_base is None and fp is not None:
+                csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
+            if fp is not None and fp.send(csum_base, local[1], remote[1], seq, ack, flags, window, payload, opts):
                 return 0
         seg = tcp_wire.build(local[1], remote[1], seq, ack, flags, window, payload, local[0], remote[0],
                              options=opts)
