@@ -355,12 +355,14 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if self._flen == 16 and "%" in h:
             h, zone = h.split("%", 1)
             self._scope = scope_id = _zone_index(self._host, zone)
-        addrs = [a for a in lookup_name(self._host, h) if len(a) == self._flen]
-        if not addrs:
+        flen = self._flen
+        for addr in lookup_name(self._host, h):  # the first address of the socket's family
+            if len(addr) == flen:
+                break
+        else:
             from .errors import gai
 
             raise gai(C.EAI_NONAME)
-        addr = addrs[0]
         if self._flen == 16 and addr[:12] == _V4_MAPPED:
             return addr[12:], port
         return addr, port

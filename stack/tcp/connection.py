@@ -210,7 +210,8 @@ class Connection(Waitable):
             env.trace("tcp", "state", conn=label, old=STATE_NAMES[old], new=STATE_NAMES[new], cause=cause)
         if new is ESTABLISHED:
             env.stats["tcp.established"] += 1
-        self._signal()
+        if self.watchers:  # (_signal() has nothing to do without one)
+            self._signal()
 
     def _drop(self, reason: str, **fields) -> None:
         self.env.stats["tcp.rx." + reason] += 1
