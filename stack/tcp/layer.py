@@ -217,8 +217,18 @@ class TcpLayer:
     def _schedule(self, obj, when: int) -> None:
         if obj._sched is None or when < obj._sched:
             obj._sched = when
-            heapq.heappush(self._heap, (when, next(self._tick), obj))
-            self.env._timers_dirty = True  # (see Node._timers_dirty)
+            heap = self._heap
+            if not heap or when < heap[0][0]:
+                # (see Node._timers_dirty) Only a deadline before the heap's top can need an
+                # earlier wakeup of the host.  For any other, the host already has a wakeup
+                # pending at or before the top (the top was already there when poll_at() was
+                # last asked, which answered it or something earlier), or the question is
+                # still to be asked (the push that made it the top set the flag): that
+                # wakeup polls, and the runtime asks again.  A connect/close loop pushes a
+                # few deadlines per connection, all later than the top; the host's poll_at()
+                # ran after each of them.
+                self.env._timers_dirty = True
+            heapq.heappush(heap, (when, next(self._tick), obj))
 
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
