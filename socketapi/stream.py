@@ -110,7 +110,10 @@ class StreamMethods:
         return sock, self._name(conn.remote)
 
     def accept(self):
-        with self._host.runtime.lock:
+        rt = self._host.runtime
+        if not rt.realtime:
+            return self._accept()  # one thread, cooperative tasks: no lock, no OS-visible readiness
+        with rt.lock:
             try:
                 return self._accept()
             finally:

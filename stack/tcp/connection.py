@@ -281,9 +281,10 @@ class Connection(Waitable):
         cfg = self.cfg
         if o.mss is not None:
             self.peer_mss = o.mss
-        if cfg.window_scaling and o.wscale is not None:
+        wscale = o.wscale
+        if cfg.window_scaling and wscale is not None:
             self.ws_ok = True
-            self.snd_wscale = min(o.wscale, 14)  # RFC 7323 §2.3: values above 14 are used as 14
+            self.snd_wscale = wscale if wscale < 14 else 14  # RFC 7323 §2.3: values above 14 are used as 14
         else:
             self.snd_wscale = 0
             self.rcv_wscale = 0
@@ -292,14 +293,16 @@ class Connection(Waitable):
             self.ts_ok = True
             self.ts_recent = o.timestamps[0]
             self.ts_recent_age = now
-        self._set_mss(min(self.advmss, self.peer_mss))
+        self._set_mss(self.advmss if self.advmss < self.peer_mss else self.peer_mss)
 
     def _set_mss(self, mss: int) -> None:
         if self.ts_ok:
             mss -= 12  # RFC 6691: data segments carry NOP NOP TS
-        mss = max(mss, 64)
+        if mss < 64:
+            mss = 64
         self.mss = mss
-        self.rcv_mss = min(self.rcv_mss, mss) if self.rcv_mss else mss
+        rcv_mss = self.rcv_mss
+        self.rcv_mss = (rcv_mss if rcv_mss < mss else mss) if rcv_mss else mss
         self.cc.set_mss(mss)
 
     def _send_syn(self, now: int) -> None:
