@@ -218,15 +218,20 @@ class TcpLayer:
         if obj._sched is None or when < obj._sched:
             obj._sched = when
             heap = self._heap
+            # Stale entries on top go now, as poll_at() drops them: each holds its owner (a
+            # whole closed connection) until it is popped, and poll_at() is seldom asked.
+            while heap and heap[0][2]._sched != heap[0][0]:
+                heapq.heappop(heap)
             if not heap or when < heap[0][0]:
-                # (see Node._timers_dirty) Only a deadline before the heap's top can need an
-                # earlier wakeup of the host.  For any other, the host already has a wakeup
-                # pending at or before the top (the top was already there when poll_at() was
-                # last asked, which answered it or something earlier), or the question is
-                # still to be asked (the push that made it the top set the flag): that
-                # wakeup polls, and the runtime asks again.  A connect/close loop pushes a
-                # few deadlines per connection, all later than the top; the host's poll_at()
-                # ran after each of them.
+                # (see Node._timers_dirty) Only a deadline before the earliest live one can
+                # need an earlier wakeup of the host.  For any other, the host already has a
+                # wakeup pending at or before that earliest deadline (it was on the heap
+                # when poll_at() was last asked, which answered it or something earlier, or
+                # it was pushed since, no earlier than such a one), or the question is still
+                # to be asked (the push that made it the earliest set the flag): that wakeup
+                # polls, and the runtime asks again.  A connect/close
+                # loop pushes a few deadlines per connection, nearly all later than the
+                # earliest; the host's poll_at() used to run after each of them.
                 self.env._timers_dirty = True
             heapq.heappush(heap, (when, next(self._tick), obj))
 
