@@ -95,6 +95,7 @@ class TcpLayer:
         self.listeners: dict = {}  # (laddr, lport) -> Listener
         self.ports: dict[int, list[Binding]] = {}
         self._heap: list = []
+        self._stale_top = None  # see _schedule
         self._tick = itertools.count()
         # RFC 6528 §3: a secret key per host, here drawn from the host's seeded RNG.
         self._secret = env.rng.getrandbits(256).to_bytes(32, "big")
@@ -218,21 +219,26 @@ class TcpLayer:
         if obj._sched is None or when < obj._sched:
             obj._sched = when
             heap = self._heap
-            # Stale entries on top go now, as poll_at() drops them: each holds its owner (a
-            # whole closed connection) until it is popped, and poll_at() is seldom asked.
-            while heap and heap[0][2]._sched != heap[0][0]:
-                heapq.heappop(heap)
-            if not heap or when < heap[0][0]:
-                # (see Node._timers_dirty) Only a deadline before the earliest live one can
-                # need an earlier wakeup of the host.  For any other, the host already has a
-                # wakeup pending at or before that earliest deadline (it was on the heap
-                # when poll_at() was last asked, which answered it or something earlier, or
-                # it was pushed since, no earlier than such a one), or the question is still
-                # to be asked (the push that made it the earliest set the flag): that wakeup
-                # polls, and the runtime asks again.  A connect/close
-                # loop pushes a few deadlines per connection, nearly all later than the
-                # earliest; the host's poll_at() used to run after each of them.
+            # (see Node._timers_dirty) The host need not ask poll_at() again for a deadline
+            # no earlier than one it already has a wakeup pending at or before: the heap's
+            # top (it was on the heap when poll_at() was last asked, which answered it or
+            # something earlier, or it was pushed since, no earlier than such a one, or the
+            # push that made it the top set the flag), or a top dropped as stale since that
+            # question (`_stale_top`, below).  That wakeup polls, and the runtime asks again.
+            # A connect/close loop pushes a few deadlines per connection, nearly all later
+            # than those; the host's poll_at() used to run after each.
+            known = self._stale_top
+            if heap and (known is None or heap[0][0] < known):
+                known = heap[0][0]
+            if known is None or when < known:
                 self.env._timers_dirty = True
+            if heap and heap[0][2]._sched != heap[0][0]:
+                # Stale entries on top go now, as poll_at() drops them: each holds its owner,
+                # a whole closed connection, until popped, and poll_at() is seldom asked.
+                if self._stale_top is None or heap[0][0] < self._stale_top:
+                    self._stale_top = heap[0][0]
+                while heap and heap[0][2]._sched != heap[0][0]:
+                    heapq.heappop(heap)
             heapq.heappush(heap, (when, next(self._tick), obj))
 
     def _unhash(self, obj) -> None:
@@ -327,6 +333,7 @@ class TcpLayer:
         conn.icmp_error(kind, seq, info, now)
 
     def poll_at(self) -> int | None:
+        self._stale_top = None  # (see _schedule) the answer covers everything on the heap
         heap = self._heap
         while heap and heap[0][2]._sched != heap[0][0]:
             heapq.heappop(heap)  # stale
