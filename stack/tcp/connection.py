@@ -391,14 +391,14 @@ class Connection(Waitable):
     @property
     def readable(self) -> bool:
         return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
-            or self.state is CLOSED or self.state is TIME_WAIT
+            or self.state is CLOSED or self.state is State.TIME_WAIT
 
     @property
     def writable(self) -> bool:
         st = self.state
         if self.error is not None or self.shut_wr or st is CLOSED:
             return True
-        if st is not ESTABLISHED and st is not CLOSE_WAIT:
+        if st is not ESTABLISHED and st is not State.CLOSE_WAIT:
             return False
         queued = len(self.sndq)
         free = self.sndbuf - queued
@@ -580,7 +580,7 @@ class Connection(Waitable):
         after an RTO rewinds snd_nxt, an ACK stamped with the rewound value would look
         old to the peer and be dropped before its ACK field is read (both ends rewound
         at once would deadlock)."""
-        if self.state is SYN_RECEIVED:
+        if self.state is State.SYN_RECEIVED:
             self._send_syn(now)  # the "ACK" of SYN-RECEIVED is our SYN-ACK again
             return
         self._send_segment(self.snd_max, ACK, b"", now)
@@ -804,7 +804,7 @@ class Connection(Waitable):
                 self.layer._schedule(self, m)
 
     def on_timer(self, now: int) -> None:
-        if self.state is CLOSED or self.state is TIME_WAIT:
+        if self.state is CLOSED or self.state is State.TIME_WAIT:
             return
         if self.t_delack is not None and now >= self.t_delack:
             self.t_delack = None
@@ -842,8 +842,8 @@ class Connection(Waitable):
         self.rtt.on_timeout()
         self.rtt_seq = None
         name = self.label
-        if st is SYN_SENT or st is SYN_RECEIVED:
-            limit = self.cfg.syn_retries if st is SYN_SENT else self.cfg.synack_retries
+        if st is State.SYN_SENT or st is State.SYN_RECEIVED:
+            limit = self.cfg.syn_retries if st is State.SYN_SENT else self.cfg.synack_retries
             if self.retries > limit:
                 stats["tcp.timeout.syn"] += 1
                 if self.passive:
