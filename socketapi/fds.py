@@ -36,7 +36,20 @@ class VirtualFds:
     def __init__(self) -> None:
         self._next = 3
         self.table: dict[int, dict] = {}
-        self.owners = weakref.WeakValueDictionary()  # fd -> the socket object holding it, if any
+        # fd -> weakref.ref to the socket object holding it (`owner(fd)`).  A plain dict
+        # of refs rather than a WeakValueDictionary, whose Python-level set and removal
+        # callback cost more than the rest of opening a socket: an entry goes when its
+        # descriptor is released instead (an entry for a closed descriptor is never read:
+        # every reader looks the descriptor up in `table` first).
+        self.owners: dict[int, weakref.ref] = {}
+
+    def set_owner(self, fd: int, sock) -> None:
+        self.owners[fd] = weakref.ref(sock)
+
+    def owner(self, fd: int):
+        """The socket object holding descriptor `fd`, if it still exists."""
+        ref = self.owners.get(fd)
+        return ref() if ref is not None else None
 
     def _number(self, state: dict) -> int:
         fd = self._next
@@ -73,6 +86,7 @@ class VirtualFds:
         if self.table.get(fd) is not state:
             return -1
         del self.table[fd]
+        self.owners.pop(fd, None)
         self._close_number(fd, state)
         state["_refs"] -= 1
         return state["_refs"]
@@ -146,7 +160,7 @@ def close(runtime, fd) -> None:
     t = table_of(runtime)
     state = t.state(fd)
     with state["_host"].runtime.lock:
-        owner = t.owners.pop(fd, None)
+        owner = t.owner(fd)
         if owner is not None and owner._closed is False:
             owner._closed = CLOSED_UNDER  # its calls now fail with EBADF, as on Linux
         if t.release(fd, state) == 0:

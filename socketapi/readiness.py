@@ -69,7 +69,7 @@ def _by_fd(fd: int):
     state = t.table.get(fd)
     if state is None:
         return None
-    return t.owners.get(fd) or state["_view"]
+    return t.owner(fd) or state["_view"]
 
 
 def _runtime_of(socks):

@@ -137,7 +137,25 @@ ntohl = _uint("ntohl", 32)
 
 # -- names -----------------------------------------------------------------------
 
+_NUMERIC: dict[str, bytes | None] = {}  # text -> _parse_numeric(text), bounded
+
+
 def _numeric(text: str) -> bytes | None:
+    """The address `text` is in numeric form, or None.  Answers are remembered: a client
+    connecting in a loop names the same address every time, and parsing it costs more
+    than the rest of the connect() argument checks together."""
+    if type(text) is not str:
+        return _parse_numeric(text)
+    n = _NUMERIC.get(text, False)
+    if n is False:
+        n = _parse_numeric(text)
+        if len(_NUMERIC) >= 1024:
+            _NUMERIC.clear()
+        _NUMERIC[text] = n
+    return n
+
+
+def _parse_numeric(text: str) -> bytes | None:
     parts = text.split(".")
     if len(parts) == 4:
         # Dotted-quad IPv4, the common case, without ipaddress's machinery; its rules kept:

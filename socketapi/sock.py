@@ -55,6 +55,7 @@ def _zone_index(host, zone: str) -> int:
     raise gai(C.EAI_NONAME)
 AF_MAX = 46  # Linux: families at or above this do not exist (EAFNOSUPPORT)
 SOCK_MAX = 11  # Linux: types at or above this are invalid (EINVAL); below, unknown ones are ESOCKTNOSUPPORT
+_NOT_TYPE_BITS = ~(0xF | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)  # bits of a socket type argument that are neither kind nor flag
 IPPROTO_MAX = 263  # Linux: protocol numbers at or above this are invalid (EINVAL)
 HZ = 250  # Linux keeps SO_RCVTIMEO / SO_SNDTIMEO in jiffies: a timeout rounds up to whole 1/HZ
 _UNSUPPORTED_FAMILIES = {
@@ -184,7 +185,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if not 0 <= family < AF_MAX:
             raise oserror(errno.EAFNOSUPPORT)
         kind = type & 0xF
-        if type & ~(0xF | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC) or not 0 <= kind < SOCK_MAX:
+        if type & _NOT_TYPE_BITS or not 0 <= kind < SOCK_MAX:
             raise oserror(errno.EINVAL)
         if family in _UNSUPPORTED_FAMILIES:
             raise OSError(errno.EAFNOSUPPORT, f"Address family not supported by protocol: "
@@ -206,7 +207,11 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         else:
             raise oserror(errno.ESOCKTNOSUPPORT)
         host = self._bound_host or current_host()
-        with host.runtime.lock:
+        rt = host.runtime
+        if not rt.realtime:
+            self._setup(host, family, type, kind, proto)  # one thread, cooperative tasks: no lock to take
+            return
+        with rt.lock:
             self._setup(host, family, type, kind, proto)
 
     def _setup(self, host, family, type, kind, proto) -> None:
@@ -246,7 +251,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._view = view
         table = fds_of(self._host.runtime)
         self._fileno = table.open(self)
-        table.owners[self._fileno] = self
+        table.set_owner(self._fileno, self)
         self._fd_blocking()
 
     def _fd_blocking(self) -> None:
@@ -277,7 +282,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             raise oserror(errno.EBADF)
         self.__dict__ = state
         self._fileno = fd
-        table.owners[fd] = self
+        table.set_owner(fd, self)
         self._closed = False
         self._io_refs = 0
         self._close_requested = False
@@ -372,12 +377,14 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if self._flen == 16 and "%" in h:
             h, zone = h.split("%", 1)
             self._scope = scope_id = _zone_index(self._host, zone)
-        addrs = [a for a in lookup_name(self._host, h) if len(a) == self._flen]
-        if not addrs:
+        flen = self._flen
+        for addr in lookup_name(self._host, h):  # the first address of the socket's family
+            if len(addr) == flen:
+                break
+        else:
             from .errors import gai
 
             raise gai(C.EAI_NONAME)
-        addr = addrs[0]
         if self._flen == 16 and addr[:12] == _V4_MAPPED:
             return addr[12:], port
         return addr, port

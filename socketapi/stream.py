@@ -31,6 +31,7 @@ from .errors import oserror, timed_out
 
 _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
+_DEFAULT_OPTIONS = SocketOptions()  # never changed: each new socket takes a copy
 
 
 class StreamMethods:
@@ -43,7 +44,7 @@ class StreamMethods:
         self._binding = None
         self._conn = None
         self._listener = None
-        self._tcpopts = SocketOptions()
+        self._tcpopts = _DEFAULT_OPTIONS.copy()  # SocketOptions(), without the dataclass's 12-argument __init__
         self._reuseaddr = False
         self._established = False  # a connection was made (connect() again: EISCONN)
         self._reported = False  # Linux: a connect that completed in the background is reported once
@@ -115,7 +116,10 @@ class StreamMethods:
         return sock, self._name(conn.remote)
 
     def accept(self):
-        with self._host.runtime.lock:
+        rt = self._host.runtime
+        if not rt.realtime:
+            return self._accept()  # one thread, cooperative tasks: no lock, no OS-visible readiness
+        with rt.lock:
             try:
                 return self._accept()
             finally:

@@ -29,14 +29,19 @@ from . import congestion
 from .config import SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
-from .reassembly import Reassembly
+from .reassembly import NO_REASSEMBLY, Reassembly
 from .rtt import RttEstimator
-from .sack import Scoreboard
+from .sack import NO_SCOREBOARD, Scoreboard
 from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
 ESTABLISHED = State.ESTABLISHED
 CLOSED = State.CLOSED
+# Module-level names for the states: `State.SYN_SENT` goes through the enum class's member
+# lookup (about 90 ns in CPython 3.11) every time it is written; a global is a dict hit.
+SYN_SENT, SYN_RECEIVED, LISTEN = State.SYN_SENT, State.SYN_RECEIVED, State.LISTEN
+FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT = State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSING, State.TIME_WAIT
+CLOSE_WAIT, LAST_ACK = State.CLOSE_WAIT, State.LAST_ACK
 SENDING = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 PAWS_IDLE = 24 * 86400 * 1_000_000  # RFC 7323 §5.5: ts_recent invalid after 24 days idle
 _ts_block = tcp_wire.TS_BLOCK.pack  # encode_ts() without the call and the concatenation
@@ -89,7 +94,7 @@ class Connection(Waitable):
         self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
         # one applies, False where there is none to have (loopback, a test's env)
-        self._fp = None if hasattr(layer.env, "tcp_fast_path") and not layer.env.is_local(remote[0]) else False
+        self._fp = None if layer._paths is not None and not layer.env.is_local(remote[0]) else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -113,25 +118,31 @@ class Connection(Waitable):
         self.rcv_adv = 0
         self.rcvq = bytearray()
         self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
-        self.ooo = Reassembly(cfg.ooo_limit_segments)
+        self.ooo = NO_REASSEMBLY  # until a segment arrives out of order (see _synchronized_text)
         self.fin_rcvd = False
         self.ooo_fin = None
         self.unacked_bytes = 0
         self.last_ack_sent = 0
-        self.pmtu = layer.env.path_mtu(remote[0])
-        iphdr = 20 if len(remote[0]) == 4 else 40
+        pmtu = self.pmtu = layer.env.path_mtu(remote[0])
+        v4 = len(remote[0]) == 4
         # Linux advertises the route MTU minus headers (65483 on loopback); TCP_MAXSEG or
-        # TcpConfig.mss lower it.
-        self.advmss = max(88, min(opts.maxseg or cfg.mss or 0xFFFF, self.pmtu - iphdr - 20, 0xFFFF - iphdr - 20))
-        self.peer_mss = 536 if len(remote[0]) == 4 else 1220  # RFC 9293 §3.7.1 defaults
-        self.mss = min(self.advmss, self.peer_mss)
-        self.rcv_mss = self.mss
+        # TcpConfig.mss lower it.  (max(88, min(cap, pmtu - 40|60, 65495|65475)), unrolled.)
+        advmss = opts.maxseg or cfg.mss or 0xFFFF
+        if advmss > pmtu - (40 if v4 else 60):
+            advmss = pmtu - (40 if v4 else 60)
+        if advmss > (65495 if v4 else 65475):
+            advmss = 65495 if v4 else 65475
+        if advmss < 88:
+            advmss = 88
+        self.advmss = advmss
+        self.peer_mss = peer_mss = 536 if v4 else 1220  # RFC 9293 §3.7.1 defaults
+        self.mss = self.rcv_mss = advmss if advmss < peer_mss else peer_mss
         self.ws_ok = False
         self.snd_wscale = 0
-        ws = 0
-        while ws < 14 and (self.rcvbuf >> ws) > 0xFFFF:
-            ws += 1
-        self.rcv_wscale = ws if cfg.window_scaling else 0
+        # The smallest shift that brings the buffer under 64 KiB (RFC 7323 §2.3), at most 14:
+        # rcvbuf >> ws <= 0xFFFF exactly when rcvbuf.bit_length() <= 16 + ws.
+        ws = self.rcvbuf.bit_length() - 16
+        self.rcv_wscale = (ws if ws < 14 else 14) if ws > 0 and cfg.window_scaling else 0
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
@@ -147,7 +158,7 @@ class Connection(Waitable):
         self.in_recovery = False
         self.recover = 0
         self.high_rxt = 0
-        self.scoreboard = Scoreboard()
+        self.scoreboard = NO_SCOREBOARD  # until a SACK block arrives (see _synchronized)
         self.retries = 0
         self.probes = 0
         self.total_retrans = 0
@@ -189,10 +200,18 @@ class Connection(Waitable):
         self.state = new
         env = self.env
         env.stats[STATE_STAT_KEYS[new]] += 1
-        env.trace("tcp", "state", conn=self.label, old=STATE_NAMES[old], new=STATE_NAMES[new], cause=cause)
+        label = self._label
+        if label is None:
+            label = self.label
+        if self.layer._host_trace:  # Host.trace() minus its **fields round trip (see TcpLayer)
+            env.tracer.emit(env.clock(), env.name, "tcp", "state",
+                            {"conn": label, "old": STATE_NAMES[old], "new": STATE_NAMES[new], "cause": cause})
+        else:
+            env.trace("tcp", "state", conn=label, old=STATE_NAMES[old], new=STATE_NAMES[new], cause=cause)
         if new is ESTABLISHED:
-            self.layer.env.stats["tcp.established"] += 1
-        self._signal()
+            env.stats["tcp.established"] += 1
+        if self.watchers:  # (_signal() has nothing to do without one)
+            self._signal()
 
     def _drop(self, reason: str, **fields) -> None:
         self.env.stats["tcp.rx." + reason] += 1
@@ -229,7 +248,7 @@ class Connection(Waitable):
         self.snd_una = self.recover = self.high_rxt = self.iss
         self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
         self.snd_buf_seq = self.snd_nxt
-        self._set_state(State.SYN_SENT, "connect")
+        self._set_state(SYN_SENT, "connect")
         self._send_syn(now)
         self.t_rexmit = now + self.rtt.current()
         self._rearm()
@@ -237,7 +256,7 @@ class Connection(Waitable):
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
         self.passive = True
-        self.state = State.LISTEN  # the child starts as a copy of the listening TCB
+        self.state = LISTEN  # the child starts as a copy of the listening TCB
         self.irs = hdr.seq
         self.rcv_nxt = seq_add(hdr.seq, 1)
         self.iss = self.layer._isn(self.key, now, self._isn_f)
@@ -251,7 +270,7 @@ class Connection(Waitable):
         self.max_snd_wnd = self.snd_wnd
         self.snd_wl1 = hdr.seq
         self.snd_wl2 = hdr.ack
-        self._set_state(State.SYN_RECEIVED, "rcv SYN")
+        self._set_state(SYN_RECEIVED, "rcv SYN")
         self._send_syn(now)
         self.t_rexmit = now + self.rtt.current()
         self._rearm()
@@ -262,9 +281,10 @@ class Connection(Waitable):
         cfg = self.cfg
         if o.mss is not None:
             self.peer_mss = o.mss
-        if cfg.window_scaling and o.wscale is not None:
+        wscale = o.wscale
+        if cfg.window_scaling and wscale is not None:
             self.ws_ok = True
-            self.snd_wscale = min(o.wscale, 14)  # RFC 7323 §2.3: values above 14 are used as 14
+            self.snd_wscale = wscale if wscale < 14 else 14  # RFC 7323 §2.3: values above 14 are used as 14
         else:
             self.snd_wscale = 0
             self.rcv_wscale = 0
@@ -273,37 +293,37 @@ class Connection(Waitable):
             self.ts_ok = True
             self.ts_recent = o.timestamps[0]
             self.ts_recent_age = now
-        self._set_mss(min(self.advmss, self.peer_mss))
+        self._set_mss(self.advmss if self.advmss < self.peer_mss else self.peer_mss)
 
     def _set_mss(self, mss: int) -> None:
         if self.ts_ok:
             mss -= 12  # RFC 6691: data segments carry NOP NOP TS
-        mss = max(mss, 64)
+        if mss < 64:
+            mss = 64
         self.mss = mss
-        self.rcv_mss = min(self.rcv_mss, mss) if self.rcv_mss else mss
+        rcv_mss = self.rcv_mss
+        self.rcv_mss = (rcv_mss if rcv_mss < mss else mss) if rcv_mss else mss
         self.cc.set_mss(mss)
 
     def _send_syn(self, now: int) -> None:
         """SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with the options we offer or accept."""
         cfg = self.cfg
-        syn_ack = self.state is State.SYN_RECEIVED
-        if syn_ack:
+        if self.state is SYN_RECEIVED:
             # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
-            opts = tcp_wire.TcpOptions(
-                mss=self.advmss, wscale=self.rcv_wscale if self.ws_ok else None, sack_permitted=self.sack_ok,
-                timestamps=(self._tsval(now), self.ts_recent) if self.ts_ok else None)
+            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if self.ws_ok else None, self.sack_ok,
+                                          (((now // 1000) + self.ts_offset) & MASK, self.ts_recent)  # _tsval()
+                                          if self.ts_ok else None)
             flags = SYN | ACK
             ack = self.rcv_nxt
         else:
-            opts = tcp_wire.TcpOptions(
-                mss=self.advmss, wscale=self.rcv_wscale if cfg.window_scaling else None,
-                sack_permitted=cfg.sack, timestamps=(self._tsval(now), 0) if cfg.timestamps else None)
+            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if cfg.window_scaling else None, cfg.sack,
+                                          (((now // 1000) + self.ts_offset) & MASK, 0)  # _tsval()
+                                          if cfg.timestamps else None)
             flags = SYN
             ack = 0
-        wnd = min(self.rcvbuf, 0xFFFF)
-        self.rcv_adv = seq_add(self.rcv_nxt, wnd)
-        raw = tcp_wire.encode_options(opts, cfg.option_order)
-        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw)
+        wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
+        self.rcv_adv = (self.rcv_nxt + wnd) & MASK
+        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw, self._csum_base)
         self.segs_out += 1
         self.last_ack_sent = self.rcv_nxt
         if self.rtt_seq is None and self.retries == 0:
@@ -424,8 +444,8 @@ class Connection(Waitable):
 
     def shutdown(self, how: int, now: int) -> None:
         st = self.state
-        if st is CLOSED or st is State.LISTEN or st is State.SYN_SENT and how != 0:
-            if st is State.SYN_SENT:
+        if st is CLOSED or st is LISTEN or st is SYN_SENT and how != 0:
+            if st is SYN_SENT:
                 self._fail(None, "shutdown in SYN-SENT", now)
                 return
             raise oserror(errno.ENOTCONN)
@@ -442,15 +462,15 @@ class Connection(Waitable):
         st = self.state
         if self.fin_queued:
             return
-        if st is ESTABLISHED or st is State.SYN_RECEIVED:
-            self._set_state(State.FIN_WAIT_1, cause)
-        elif st is State.CLOSE_WAIT:
-            self._set_state(State.LAST_ACK, cause)
+        if st is ESTABLISHED or st is SYN_RECEIVED:
+            self._set_state(FIN_WAIT_1, cause)
+        elif st is CLOSE_WAIT:
+            self._set_state(LAST_ACK, cause)
         else:
             return
         self.fin_queued = True
         self.fin_seq = seq_add(self.snd_buf_seq, len(self.sndq))
-        if st is not State.SYN_RECEIVED:
+        if st is not SYN_RECEIVED:
             self._output(now)
 
     def close(self, now: int) -> None:
@@ -463,9 +483,9 @@ class Connection(Waitable):
         if st is CLOSED:
             self._teardown(now)
             return
-        if st is State.TIME_WAIT:
+        if st is TIME_WAIT:
             return
-        if st is State.SYN_SENT:
+        if st is SYN_SENT:
             self._fail(None, "close in SYN-SENT", now)
             return
         if self.rcvq or (self.opts.linger == 0):
@@ -475,7 +495,7 @@ class Connection(Waitable):
             return
         self.shut_rd = self.shut_wr = True
         self._queue_fin(now, "close")
-        if self.state is State.FIN_WAIT_2:
+        if self.state is FIN_WAIT_2:
             self.t_close = now + self.cfg.fin_timeout
         self._rearm()
 
@@ -485,7 +505,7 @@ class Connection(Waitable):
         if st is CLOSED:
             return
         self.closed = True
-        if st in SYNCHRONIZED or st is State.SYN_RECEIVED:
+        if st in SYNCHRONIZED or st is SYN_RECEIVED:
             self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
             self.env.stats["tcp.tx.rst"] += 1
         self._fail(None, "abort", now)
@@ -934,7 +954,7 @@ class Connection(Waitable):
         st = self.state
         if st is ESTABLISHED and self._fast_path(hdr, data, now):
             return
-        if st is State.SYN_SENT:
+        if st is SYN_SENT:
             self._syn_sent(hdr, data, now)
         else:
             self._synchronized(hdr, data, now)
@@ -1128,7 +1148,7 @@ class Connection(Waitable):
             self.max_snd_wnd = self.snd_wnd
             self.snd_wl1 = hdr.seq
             self.snd_wl2 = hdr.ack
-            self._set_state(State.SYN_RECEIVED, "rcv SYN (simultaneous open)")
+            self._set_state(SYN_RECEIVED, "rcv SYN (simultaneous open)")
             self._send_syn(now)
             self.t_rexmit = now + self.rtt.current()
 
@@ -1161,10 +1181,10 @@ class Connection(Waitable):
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
-        rcv_wnd = seq_sub(self.rcv_adv, rcv_nxt)
+        rcv_wnd = ((self.rcv_adv - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
         if rcv_wnd < 0:
             rcv_wnd = 0
-        if st is State.SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
+        if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
                 and seq_add(seq, 1) == rcv_nxt and hdr.ack == self.snd_max:
             # Simultaneous open (RFC 9293 Figure 8 line 5): the peer's SYN,ACK repeats its
             # SYN, already acknowledged; its ACK is what matters (as Linux's special case).
@@ -1179,7 +1199,7 @@ class Connection(Waitable):
         # first: sequence number acceptability (the four cases of §3.10.7.4), on the signed
         # offset of SEG.SEQ from RCV.NXT.
         seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
-        off = seq_sub(seq, rcv_nxt)
+        off = ((seq - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
         if seg_len == 0:
             ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
         elif rcv_wnd == 0:
@@ -1232,23 +1252,23 @@ class Connection(Waitable):
                 self._challenge_ack(now, "in-window RST")
                 return
             stats["tcp.rx.rst"] += 1
-            if st is State.SYN_RECEIVED:
+            if st is SYN_RECEIVED:
                 if self.passive:
-                    self._set_state(State.LISTEN, "rcv RST (back to LISTEN)")
+                    self._set_state(LISTEN, "rcv RST (back to LISTEN)")
                     self.state = CLOSED
                     self._teardown(now)
                 else:
                     self._fail(errno.ECONNREFUSED, "rcv RST in SYN-RECEIVED", now)
-            elif st is State.CLOSING or st is State.LAST_ACK:
+            elif st is CLOSING or st is LAST_ACK:
                 self._fail(None, "rcv RST", now)
             else:
-                self._fail(errno.EPIPE if st is State.CLOSE_WAIT and self.shut_wr else errno.ECONNRESET,
+                self._fail(errno.EPIPE if st is CLOSE_WAIT and self.shut_wr else errno.ECONNRESET,
                            "rcv RST", now)
             return
         # third: security (RFC 9293 §3.10.7.4 keeps only a placeholder; nothing to check).
         # fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK.
         if flags & SYN:
-            if st is State.SYN_RECEIVED and self.passive and seq == self.irs:
+            if st is SYN_RECEIVED and self.passive and seq == self.irs:
                 self._send_syn(now)
                 return
             stats["tcp.rx.syn_challenged"] += 1
@@ -1259,7 +1279,7 @@ class Connection(Waitable):
             self._drop("no_ack")
             return
         ack = hdr.ack
-        if st is State.SYN_RECEIVED:
+        if st is SYN_RECEIVED:
             if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
                 listener = self.listener
                 if listener is not None and listener.accept_full():
@@ -1291,14 +1311,17 @@ class Connection(Waitable):
             self._drop("ack_unsent", ack=ack, snd_max=self.snd_max)
             self._challenge_ack(now, "ACK of unsent data")
             return
-        if seq_lt(ack, seq_add(una, -max(self.max_snd_wnd, 1))):
+        if seq_lt(ack, (una - (self.max_snd_wnd or 1)) & MASK):  # below SND.UNA - max(MAX.SND.WND, 1)
             # RFC 5961 §5.2: too old to be a duplicate.
             self._drop("ack_too_old", ack=ack)
             self._challenge_ack(now, "ACK too old")
             return
         wnd = hdr.window << self.snd_wscale
         if self.sack_ok and o.sack_blocks and seq_lt(una, self.snd_max):
-            newly = self.scoreboard.update(o.sack_blocks, una, self.snd_max)
+            sb = self.scoreboard
+            if sb is NO_SCOREBOARD:
+                sb = self.scoreboard = Scoreboard()
+            newly = sb.update(o.sack_blocks, una, self.snd_max)
             if newly:
                 stats["tcp.rx.sacked_bytes"] += newly
         if seq_gt(ack, una):
@@ -1317,16 +1340,16 @@ class Connection(Waitable):
             self.snd_wl2 = ack
         st = self.state
         fin_acked = self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq)
-        if st is State.FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
+        if st is FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
             # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
-            self._set_state(State.FIN_WAIT_2, "rcv ACK of FIN")
+            self._set_state(FIN_WAIT_2, "rcv ACK of FIN")
             if self.closed:
                 self.t_close = now + self.cfg.fin_timeout
-            st = State.FIN_WAIT_2
-        elif st is State.CLOSING and fin_acked:
+            st = FIN_WAIT_2
+        elif st is CLOSING and fin_acked:
             self._enter_time_wait(now, "rcv ACK of FIN")
             return
-        elif st is State.LAST_ACK and fin_acked:
+        elif st is LAST_ACK and fin_acked:
             self._fail(None, "rcv ACK of FIN", now)
             return
         # sixth: URG is not supported beyond treating urgent data as ordinary data (RFC 6093).
@@ -1355,7 +1378,7 @@ class Connection(Waitable):
                 self._send_ack(now)  # retransmitted FIN in CLOSE_WAIT / CLOSING / LAST_ACK
         if trimmed and self.t_delack is not None:
             self._send_ack(now)  # data beyond our window: tell the sender at once
-        if self.state in (ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+        if self.state in SENDING:
             self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
@@ -1395,7 +1418,10 @@ class Connection(Waitable):
         else:
             off = seq_sub(seq, self.rcv_nxt)
             limit = self.rcvbuf - len(self.rcvq)
-            if self.ooo.add(off, data, max(limit, seq_sub(self.rcv_adv, self.rcv_nxt))):
+            ooo = self.ooo
+            if ooo is NO_REASSEMBLY:
+                ooo = self.ooo = Reassembly(self.cfg.ooo_limit_segments)
+            if ooo.add(off, data, max(limit, seq_sub(self.rcv_adv, self.rcv_nxt))):
                 stats["tcp.rx.out_of_order"] += 1
                 self.env.trace("tcp", "out_of_order", conn=self.label, seq=seq,
                                len=n, rcv_nxt=self.rcv_nxt)
@@ -1410,20 +1436,20 @@ class Connection(Waitable):
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
         self._send_segment(self.snd_max, ACK, b"", now)
-        if st is ESTABLISHED or st is State.SYN_RECEIVED:
-            self._set_state(State.CLOSE_WAIT, "rcv FIN")
-        elif st is State.FIN_WAIT_1:
+        if st is ESTABLISHED or st is SYN_RECEIVED:
+            self._set_state(CLOSE_WAIT, "rcv FIN")
+        elif st is FIN_WAIT_1:
             if self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq):
                 self._enter_time_wait(now, "rcv FIN")
                 return
-            self._set_state(State.CLOSING, "rcv FIN (simultaneous close)")
-        elif st is State.FIN_WAIT_2:
+            self._set_state(CLOSING, "rcv FIN (simultaneous close)")
+        elif st is FIN_WAIT_2:
             self._enter_time_wait(now, "rcv FIN")
             return
         self._signal()
 
     def _enter_time_wait(self, now: int, cause: str) -> None:
-        self._set_state(State.TIME_WAIT, cause)
+        self._set_state(TIME_WAIT, cause)
         self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
         self._sched = None
         if self.listener is not None:
@@ -1476,7 +1502,7 @@ class Connection(Waitable):
         """RFC 5927 §4.1: only errors quoting a sequence number we have outstanding count;
         RFC 1122 §4.2.3.9 / RFC 5461: soft errors, except in SYN-SENT as Linux does."""
         if not (seq_le(self.snd_una, seq) and seq_le(seq, self.snd_max)) and not (
-                self.state is State.SYN_SENT and seq == self.iss):
+                self.state is SYN_SENT and seq == self.iss):
             self.env.stats["tcp.icmp.bad_seq"] += 1
             return
         if kind == "frag_needed":
@@ -1486,7 +1512,7 @@ class Connection(Waitable):
         if code is None:
             return
         self.env.stats["tcp.icmp." + kind] += 1
-        if self.state is State.SYN_SENT or (self.state is State.SYN_RECEIVED and not self.passive):
+        if self.state is SYN_SENT or (self.state is SYN_RECEIVED and not self.passive):
             self._fail(code, f"ICMP {kind} while connecting", now)
             return
         self.soft_error = code

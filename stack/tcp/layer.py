@@ -18,6 +18,7 @@ import hashlib
 import heapq
 import itertools
 import os
+import struct
 
 from ..addr import ip_str
 from ..clock import SECOND
@@ -32,6 +33,9 @@ from .timewait import TimeWait
 ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
+_KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
+_KEY6 = struct.Struct("!16sH16sH").pack
+_TS_PAIR = struct.Struct("!II").pack  # TSval, TSecr
 
 
 def oserror(code: int) -> OSError:
@@ -91,13 +95,22 @@ class TcpLayer:
         self.listeners: dict = {}  # (laddr, lport) -> Listener
         self.ports: dict[int, list[Binding]] = {}
         self._heap: list = []
+        self._stale_top = None  # see _schedule
         self._tick = itertools.count()
         # RFC 6528 §3: a secret key per host, here drawn from the host's seeded RNG.
         self._secret = env.rng.getrandbits(256).to_bytes(32, "big")
+        self._syn_templates: dict = {}  # see _syn_options
+        self._keyed = hashlib.blake2s(key=self._secret, digest_size=8)  # see _key_hash
         self._ca_second = -1
         self._ca_count = 0
         self._texts: dict[bytes, str] = {}  # address -> its text in connection labels
         self._paths = getattr(env, "tcp_fast_path", None)
+        # A Host's trace(layer, event, **fields) only stamps the event with its clock and
+        # name for its tracer: connections' state changes (five per end) call the tracer
+        # themselves.  Any other env (a test's) keeps its own trace().
+        from ..host import Host
+
+        self._host_trace = isinstance(env, Host) and type(env).trace is Host.trace and "trace" not in vars(env)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -120,9 +133,20 @@ class TcpLayer:
 
     def _key_hash(self, key: tuple) -> int:
         """64 secret-keyed bits per 4-tuple: the high half is RFC 6528's F() for the ISN,
-        the low half the connection's timestamp offset (RFC 7323 §7.1), from one hash."""
-        data = key[0] + key[1].to_bytes(2, "big") + key[2] + key[3].to_bytes(2, "big")
-        return int.from_bytes(hashlib.blake2s(data, key=self._secret, digest_size=8).digest(), "big")
+        the low half the connection's timestamp offset (RFC 7323 §7.1), from one hash.
+
+        The hash is keyed BLAKE2s over laddr|lport|raddr|rport.  Keying absorbs a whole
+        block of key first, so the layer keeps a keyed hasher that has absorbed only the
+        key and copies it per 4-tuple: the same digest for about half the work."""
+        la, lp, ra, rp = key
+        n = len(la)
+        if n == len(ra) and (n == 4 or n == 16):
+            data = (_KEY4 if n == 4 else _KEY6)(la, lp, ra, rp)
+        else:
+            data = la + lp.to_bytes(2, "big") + ra + rp.to_bytes(2, "big")
+        h = self._keyed.copy()
+        h.update(data)
+        return int.from_bytes(h.digest(), "big")
 
     def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
@@ -130,6 +154,37 @@ class TcpLayer:
         if f is None:
             f = self._key_hash(key) >> 32
         return (now // 4 + f) & MASK
+
+    def _syn_options(self, mss: int, wscale: int | None, sack, timestamps: tuple | None) -> bytes:
+        """The options of a SYN or SYN-ACK: `encode_options` of TcpOptions(mss, wscale,
+        sack, timestamps) in the configured order, byte for byte.
+
+        Only the timestamp values change from one SYN to the next, so the encoding is done
+        once per (order, mss, wscale, sack, timestamps or not) and kept as the bytes before
+        and after the eight TSval/TSecr bytes (found by encoding with all-zero and
+        all-one values and comparing)."""
+        order = self.config.option_order
+        key = (order, mss, wscale, bool(sack), timestamps is not None)
+        parts = self._syn_templates.get(key)
+        if parts is None:
+            opts = tcp_wire.TcpOptions(mss=mss, wscale=wscale, sack_permitted=bool(sack))
+            if timestamps is None:
+                parts = (tcp_wire.encode_options(opts, order), None)
+            else:
+                lo = tcp_wire.encode_options(opts._replace(timestamps=(0, 0)), order)
+                hi = tcp_wire.encode_options(opts._replace(timestamps=(MASK, MASK)), order)
+                at = next((i for i in range(len(lo)) if lo[i] != hi[i]), 0)
+                if lo[at:at + 8] == bytes(8) and hi[at:at + 8] == b"\xff" * 8 and lo[at + 8:] == hi[at + 8:]:
+                    parts = (lo[:at], lo[at + 8:])
+                else:  # not laid out as one TSval/TSecr run: encode every time
+                    parts = (None, opts)
+            self._syn_templates[key] = parts
+        head, tail = parts
+        if tail is None:
+            return head
+        if head is None:
+            return tcp_wire.encode_options(tail._replace(timestamps=timestamps), order)
+        return head + _TS_PAIR(timestamps[0], timestamps[1]) + tail
 
     def _challenge_ack_ok(self, now: int) -> bool:
         """RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs per second per host."""
@@ -143,14 +198,18 @@ class TcpLayer:
             return False
         return True
 
-    def _emit(self, local, remote, seq: int, ack: int, flags: int, window: int, payload, opts: bytes) -> int:
+    def _emit(self, local, remote, seq: int, ack: int, flags: int, window: int, payload, opts: bytes,
+              csum_base: int | None = None) -> int:
+        """Send one segment outside a connection's data path (SYNs, RSTs, TIME_WAIT ACKs);
+        `csum_base` is the 4-tuple's `checksum_base` when the caller has it already."""
         if flags & RST:
             self.env.trace("tcp", "rst", conn=self._name(local, remote), seq=seq, ack=ack)
         paths = self._paths
         if paths is not None:  # the host's cached transmit path (stack/fastpath.py) when one applies
             fp = paths(local[0], remote[0])
-            if fp is not None and fp.send(tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]),
-                                          local[1], remote[1], seq, ack, flags, window, payload, opts):
+            if csum_base is None and fp is not None:
+                csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
+            if fp is not None and fp.send(csum_base, local[1], remote[1], seq, ack, flags, window, payload, opts):
                 return 0
         seg = tcp_wire.build(local[1], remote[1], seq, ack, flags, window, payload, local[0], remote[0],
                              options=opts)
@@ -159,8 +218,28 @@ class TcpLayer:
     def _schedule(self, obj, when: int) -> None:
         if obj._sched is None or when < obj._sched:
             obj._sched = when
-            heapq.heappush(self._heap, (when, next(self._tick), obj))
-            self.env._timers_dirty = True  # (see Node._timers_dirty)
+            heap = self._heap
+            # (see Node._timers_dirty) The host need not ask poll_at() again for a deadline
+            # no earlier than one it already has a wakeup pending at or before: the heap's
+            # top (it was on the heap when poll_at() was last asked, which answered it or
+            # something earlier, or it was pushed since, no earlier than such a one, or the
+            # push that made it the top set the flag), or a top dropped as stale since that
+            # question (`_stale_top`, below).  That wakeup polls, and the runtime asks again.
+            # A connect/close loop pushes a few deadlines per connection, nearly all later
+            # than those; the host's poll_at() used to run after each.
+            known = self._stale_top
+            if heap and (known is None or heap[0][0] < known):
+                known = heap[0][0]
+            if known is None or when < known:
+                self.env._timers_dirty = True
+            if heap and heap[0][2]._sched != heap[0][0]:
+                # Stale entries on top go now, as poll_at() drops them: each holds its owner,
+                # a whole closed connection, until popped, and poll_at() is seldom asked.
+                if self._stale_top is None or heap[0][0] < self._stale_top:
+                    self._stale_top = heap[0][0]
+                while heap and heap[0][2]._sched != heap[0][0]:
+                    heapq.heappop(heap)
+            heapq.heappush(heap, (when, next(self._tick), obj))
 
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
@@ -254,6 +333,7 @@ class TcpLayer:
         conn.icmp_error(kind, seq, info, now)
 
     def poll_at(self) -> int | None:
+        self._stale_top = None  # (see _schedule) the answer covers everything on the heap
         heap = self._heap
         while heap and heap[0][2]._sched != heap[0][0]:
             heapq.heappop(heap)  # stale

@@ -81,7 +81,7 @@ class Listener(Waitable):
             return
         if self.closed:
             return
-        if self.accept_full():
+        if len(self.accept_queue) > self.backlog:  # accept_full()
             stats["tcp.listen.overflow"] += 1
             layer.env.trace("tcp", "drop", reason="accept queue full", conn=layer._name((dst, hdr.dport), (src, hdr.sport)),
                             backlog=self.backlog)

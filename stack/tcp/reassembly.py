@@ -86,3 +86,28 @@ class Reassembly:
     def clear(self) -> None:
         self.pieces = []
         self.nbytes = 0
+
+
+class _NoReassembly(Reassembly):
+    """The out-of-order queue of a connection that has received nothing out of order: one
+    shared instance, `NO_REASSEMBLY`, empty for good (its pieces are a tuple and `add`
+    refuses), so that opening a connection builds none.  The connection swaps in its own
+    `Reassembly` before the first `add`; everything else reads it as the empty queue it is."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.pieces = ()
+
+    def add(self, off: int, data, limit_bytes: int) -> bool:
+        raise TypeError("NO_REASSEMBLY is shared: give the connection its own Reassembly first")
+
+    def advance(self, n: int) -> bytes:
+        return b""  # nothing held
+
+    def clear(self) -> None:
+        pass
+
+
+NO_REASSEMBLY = _NoReassembly()

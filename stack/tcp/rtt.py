@@ -31,19 +31,31 @@ class RttEstimator:
         self.latest = r
         if not self.min_rtt or r < self.min_rtt:
             self.min_rtt = r
-        if not self.srtt:
-            self.srtt = r
-            self.rttvar = r >> 1
+        srtt = self.srtt
+        if not srtt:
+            srtt = r
+            rttvar = r >> 1
         else:
-            self.rttvar = (3 * self.rttvar + abs(self.srtt - r)) >> 2  # beta = 1/4
-            self.srtt = (7 * self.srtt + r) >> 3  # alpha = 1/8
-        rto = self.srtt + max(G, K * self.rttvar)
-        self.rto = min(max(rto, self.rto_min), self.rto_max)
+            d = srtt - r
+            rttvar = (3 * self.rttvar + (d if d >= 0 else -d)) >> 2  # beta = 1/4
+            srtt = (7 * srtt + r) >> 3  # alpha = 1/8
+        self.srtt = srtt
+        self.rttvar = rttvar
+        # RTO = SRTT + max(G, K*RTTVAR), then clamped to [rto_min, rto_max] (comparisons
+        # instead of max/min calls: this runs once per round trip)
+        v = K * rttvar
+        rto = srtt + (v if v > G else G)
+        if rto < self.rto_min:
+            rto = self.rto_min
+        if rto > self.rto_max:
+            rto = self.rto_max
+        self.rto = rto
         self.backoff = 0  # RFC 6298 §5.7: a new sample collapses the backoff
 
     def current(self) -> int:
         """The timeout to arm now: RTO doubled per backoff (§5.5), capped at the maximum."""
-        return min(self.rto << self.backoff, self.rto_max)
+        t = self.rto << self.backoff
+        return t if t < self.rto_max else self.rto_max
 
     def on_timeout(self) -> None:
         if (self.rto << self.backoff) < self.rto_max:

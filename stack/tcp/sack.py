@@ -104,3 +104,28 @@ class Scoreboard:
 
     def hole_bytes_below(self, edge: int, start: int = 0) -> int:
         return sum(e - s for s, e in self.holes_below(edge, start))
+
+
+class _NoScoreboard(Scoreboard):
+    """The scoreboard of a connection no SACK block has reached: one shared instance,
+    `NO_SCOREBOARD`, empty for good (its ranges are a tuple and `update` refuses), so that
+    opening a connection builds none.  The connection swaps in its own `Scoreboard` before
+    the first update; everything else reads it as the empty scoreboard it is."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ranges = ()
+
+    def update(self, blocks, snd_una: int, snd_max: int) -> int:
+        raise TypeError("NO_SCOREBOARD is shared: give the connection its own Scoreboard first")
+
+    def advance(self, n: int) -> None:
+        pass  # nothing to rebase
+
+    def clear(self) -> None:
+        pass
+
+
+NO_SCOREBOARD = _NoScoreboard()

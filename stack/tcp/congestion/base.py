@@ -19,7 +19,12 @@ class CongestionControl:
     def __init__(self, mss: int, initial_window: int) -> None:
         self.mss = mss
         # RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) with initial_window=10.
-        self.cwnd = min(initial_window * mss, max(2 * mss, 14600)) if initial_window >= 4 else initial_window * mss
+        cwnd = initial_window * mss
+        if initial_window >= 4:
+            cap = 2 * mss if 2 * mss > 14600 else 14600
+            if cwnd > cap:
+                cwnd = cap
+        self.cwnd = cwnd
         self.ssthresh = INFINITE_SSTHRESH  # RFC 5681 §3.1: arbitrarily high
         self.acked_acc = 0
 
