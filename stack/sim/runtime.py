@@ -282,15 +282,16 @@ class SimRuntime:
         live = self.live
         heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
         try:
+            if until is None:  # until every task has ended (two loops: one test less per event)
+                while live:
+                    if not heap:
+                        raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
+                    at, _, fn, arg = heappop(heap)
+                    ev.now = at
+                    fn(arg)
+                return
             while True:
-                if until is None and not live:
-                    return
-                if not heap:
-                    if until is not None:
-                        ev.now = max(ev.now, until)
-                        return
-                    raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
-                if until is not None and heap[0][0] > until:
+                if not heap or heap[0][0] > until:
                     ev.now = max(ev.now, until)
                     return
                 at, _, fn, arg = heappop(heap)

@@ -930,10 +930,18 @@ class Connection(Waitable):
 
     # ------------------------------------------------------------------ input
     def segment_arrives(self, hdr, data, now: int) -> None:
-        self.segs_in += 1
         st = self.state
-        if st is ESTABLISHED and self._fast_path(hdr, data, now):
-            return
+        if st is ESTABLISHED:
+            o = hdr.options
+            if self.ts_ok:
+                ts = o.timestamps
+                if ts is not None and not o.sack_blocks \
+                        and self._fast_path(hdr.seq, hdr.ack, hdr.flags, hdr.window, ts[0], data, now):
+                    return
+            elif o is tcp_wire.NO_OPTIONS and self._fast_path(hdr.seq, hdr.ack, hdr.flags, hdr.window, None, data,
+                                                             now):
+                return
+        self.segs_in += 1  # (the fast path counts the segments it takes)
         if st is State.SYN_SENT:
             self._syn_sent(hdr, data, now)
         else:
@@ -941,44 +949,56 @@ class Connection(Waitable):
         if self.state is not CLOSED:
             self._rearm()
 
-    def _fast_path(self, hdr, data, now: int) -> bool:
+    def _fast_path(self, seq: int, ack: int, flags: int, window: int, tsval, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
         data, an ACK of new data, or both at once (a request/response exchange) in
         ESTABLISHED with nothing unusual take the short road.
 
-        It does what `_synchronized` would do with such a segment, in the same order: the
-        ACK (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT
-        and SEG.ACK is not old), then the text (seventh step), then output."""
-        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
+        The caller (`segment_arrives`, or `TcpLayer.input` straight from the header's
+        bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
+        uses them, none at all (`tsval` None) on one that does not.  It does what
+        `_synchronized` would do with such a segment, in the same order: PAWS, the ACK
+        (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT and
+        SEG.ACK is not old), then the text (seventh step), then output.  It returns False
+        before changing anything when the segment needs the full path.
+
+        The sequence comparisons are `seq_lt`/`seq_gt`/`seq_le`, written out."""
+        rcv_nxt = self.rcv_nxt
+        if flags & 0x37 != ACK or seq != rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
                 or self.in_recovery or self.dupacks:
             return False
-        o = hdr.options
-        if self.ts_ok:
-            ts = o.timestamps
-            if ts is None or o.sack_blocks or seq_lt(ts[0], self.ts_recent):
+        if tsval is not None:
+            ts_recent = self.ts_recent
+            d = (ts_recent - tsval) & MASK
+            if 0 < d < HALF or (d == HALF and tsval > ts_recent):  # seq_lt(tsval, ts_recent): PAWS fails
                 return False
-        elif o is not tcp_wire.NO_OPTIONS:
-            return False
-        ack = hdr.ack
         una = self.snd_una
         new_ack = ack != una
-        if new_ack and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
-            return False
-        wnd = hdr.window << self.snd_wscale
+        if new_ack:
+            d = (una - ack) & MASK
+            if 0 < d < HALF or (d == HALF and ack > una):  # seq_lt(ack, una): an old ACK
+                return False
+            snd_max = self.snd_max
+            d = (ack - snd_max) & MASK
+            if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max): ACKs unsent data
+                return False
+        wnd = window << self.snd_wscale
         n = len(data)
         if n:
-            if self.closed or n > ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF:  # seq_sub inlined
+            if self.closed or n > ((self.rcv_adv - rcv_nxt + HALF) & MASK) - HALF:  # seq_sub inlined
                 return False
             if not new_ack and wnd != self.snd_wnd:
                 return False  # data with a window update: full processing
         elif not new_ack:
             return False  # a possible duplicate ACK or window update: full processing
-        seq = hdr.seq
+        self.segs_in += 1
         self.last_rcv = now
         self.probes = 0
-        if self.ts_ok and seq_le(seq, self.last_ack_sent):
-            self.ts_recent = ts[0]
-            self.ts_recent_age = now
+        if tsval is not None:
+            d = (self.last_ack_sent - seq) & MASK
+            if d < HALF or (d == HALF and seq > self.last_ack_sent):  # seq_le(seq, last_ack_sent)
+                self.ts_recent = tsval
+                self.ts_recent_age = now
         if new_ack:
             self._new_ack(ack, now)
             if wnd != self.snd_wnd:
@@ -992,19 +1012,22 @@ class Connection(Waitable):
         if n:
             # In-order data (RFC 9293 §3.10.7.4 seventh step).
             self.rcvq += data
-            self.rcv_nxt = (self.rcv_nxt + n) & MASK
+            self.rcv_nxt = (rcv_nxt + n) & MASK
             self.bytes_received += n
             self.last_data_recv = now
             if n > self.rcv_mss:
                 self.rcv_mss = n
-            self.unacked_bytes += n
-            if self.unacked_bytes >= 2 * self.rcv_mss:
+            unacked = self.unacked_bytes = self.unacked_bytes + n
+            if unacked >= 2 * self.rcv_mss:
                 self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
-            self._signal()
-        if new_ack:
-            self._output(now)  # (after in-order data alone, nothing new could go)
+            if self.watchers:
+                self._signal()
+        # After an ACK, output (after in-order data alone, nothing new could go); _output()
+        # would return at once when all that is queued has been sent and no FIN waits.
+        if new_ack and (self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
+            self._output(now)
         self._rearm()
         return True
 
@@ -1015,7 +1038,9 @@ class Connection(Waitable):
         acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
         flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
         self.snd_una = ack
-        if seq_lt(self.snd_nxt, ack):
+        snd_nxt = self.snd_nxt
+        d = (ack - snd_nxt) & MASK
+        if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
             self.snd_nxt = ack
         self.last_ack_recv = now
         nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
@@ -1029,9 +1054,11 @@ class Connection(Waitable):
         if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
-        if rtt_seq is not None and seq_ge(ack, rtt_seq):
-            self.rtt.sample(now - self.rtt_time)
-            self.rtt_seq = None
+        if rtt_seq is not None:
+            d = (ack - rtt_seq) & MASK
+            if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
+                self.rtt.sample(now - self.rtt_time)
+                self.rtt_seq = None
         self.retries = 0
         cc = self.cc
         if self.in_recovery:

@@ -25,25 +25,37 @@ class RttEstimator:
         self.min_rtt = 0
 
     def sample(self, r: int) -> None:
-        """RFC 6298 §2.2 (first) and §2.3 (subsequent) updates, then §2.4 clamping."""
+        """RFC 6298 §2.2 (first) and §2.3 (subsequent) updates, then §2.4 clamping.
+
+        (Once per round trip: comparisons stand in for abs(), max() and min().)"""
         if r <= 0:
             r = 1
         self.latest = r
         if not self.min_rtt or r < self.min_rtt:
             self.min_rtt = r
-        if not self.srtt:
-            self.srtt = r
-            self.rttvar = r >> 1
+        srtt = self.srtt
+        if not srtt:
+            srtt = self.srtt = r
+            rttvar = self.rttvar = r >> 1
         else:
-            self.rttvar = (3 * self.rttvar + abs(self.srtt - r)) >> 2  # beta = 1/4
-            self.srtt = (7 * self.srtt + r) >> 3  # alpha = 1/8
-        rto = self.srtt + max(G, K * self.rttvar)
-        self.rto = min(max(rto, self.rto_min), self.rto_max)
+            err = srtt - r
+            if err < 0:
+                err = -err
+            rttvar = self.rttvar = (3 * self.rttvar + err) >> 2  # beta = 1/4
+            srtt = self.srtt = (7 * srtt + r) >> 3  # alpha = 1/8
+        var = K * rttvar
+        rto = srtt + (var if var > G else G)  # SRTT + max(G, K*RTTVAR)
+        if rto < self.rto_min:
+            rto = self.rto_min
+        if rto > self.rto_max:
+            rto = self.rto_max
+        self.rto = rto
         self.backoff = 0  # RFC 6298 §5.7: a new sample collapses the backoff
 
     def current(self) -> int:
         """The timeout to arm now: RTO doubled per backoff (§5.5), capped at the maximum."""
-        return min(self.rto << self.backoff, self.rto_max)
+        rto = self.rto << self.backoff
+        return rto if rto < self.rto_max else self.rto_max
 
     def on_timeout(self) -> None:
         if (self.rto << self.backoff) < self.rto_max:
