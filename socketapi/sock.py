@@ -11,6 +11,7 @@ import errno
 import functools
 import os
 import struct
+from functools import partial
 
 from stack.addr import ip_str
 
@@ -23,7 +24,7 @@ from .errors import oserror, timed_out
 from .resolver import lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
-from .stream import _CONNECTING, StreamMethods, _readable, _SYN_SENT
+from .stream import _CONNECTING, _READABLE, StreamMethods, _readable, _SYN_SENT
 from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
@@ -727,7 +728,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         # _stream_recv() without flags
         if not c.rcvq and not c.readable:
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_for(_readable(c), c, "recv")
+                rt.wait_for(partial(_READABLE, c), c, "recv")
             else:
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:
@@ -787,7 +788,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         # _stream_recv() without flags, into the buffer
         if not c.rcvq and not c.readable:
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_for(_readable(c), c, "recv")
+                rt.wait_for(partial(_READABLE, c), c, "recv")
             else:
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:

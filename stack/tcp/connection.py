@@ -345,7 +345,8 @@ class Connection(Waitable):
             if not peek:
                 del q[:n]
                 self._window_update(now)
-                self._rearm()
+                # No _rearm(): reading sets no timer.  A window update only clears the
+                # delayed ACK (and a PMTU change found while sending re-arms by itself).
             return data
         if self.error is not None:
             raise self._take_error()
@@ -658,16 +659,15 @@ class Connection(Waitable):
                 self.env.stats["tcp.tx.nagle_delay"] += 1
                 break
             end = off + n
-            if end == qlen:
+            last = end == qlen
+            if last:
                 flags = FIN | ACK | PSH if fin_off >= 0 else ACK | PSH
             else:
                 flags = ACK
             seq = (buf_seq + off) & MASK
             self._send_segment(seq, flags, memoryview(sndq)[off:end], now)
-            if flags & FIN:
-                end += 1
-            off = end
-            self.snd_nxt = (buf_seq + off) & MASK
+            off = end + 1 if flags & FIN else end
+            self.snd_nxt = nxt = (buf_seq + off) & MASK
             self.last_data_sent = now
             if retrans:
                 self._count_retrans(seq, n, "go-back-N (RTO or PMTU)")
@@ -676,14 +676,16 @@ class Connection(Waitable):
                 # _sent() inlined for new data
                 if off > max_off:
                     max_off = off
-                    self.snd_max = self.snd_nxt
+                    self.snd_max = nxt
                 if self.rtt_seq is None:
-                    self.rtt_seq = self.snd_nxt
+                    self.rtt_seq = nxt
                     self.rtt_time = now
                 if self.t_rexmit is None:
                     self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
                 self.t_persist = None
-            if flags & FIN:
+            if last:
+                # The queue is all out, with the FIN if one waited: another round would find
+                # nothing (sequence space past the queue is at most that FIN).
                 break
         # Zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1).
         if self.snd_una == self.snd_max and self.t_rexmit is None and self.t_persist is None:
@@ -1097,7 +1099,7 @@ class Connection(Waitable):
         self.t_persist = None
         if self.series is not None:
             self._record(now)
-        if len(self.sndq) < self.sndbuf:
+        if self.watchers and len(self.sndq) < self.sndbuf:
             self._signal()
 
     def _record(self, now: int) -> None:
