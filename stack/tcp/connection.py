@@ -340,13 +340,19 @@ class Connection(Waitable):
     def recv(self, n: int, now: int, peek: bool = False) -> bytes:
         """Take up to n received bytes (RFC 9293 §3.10.3 RECEIVE); b'' at end of stream."""
         q = self.rcvq
+        # No _rearm() after a read: reading sets no timer.  A window update only clears the
+        # delayed ACK (and a PMTU change found while sending re-arms by itself).
         if q:
+            if n >= len(q):
+                data = bytes(q)  # all of it (the common case): one copy, no view
+                if not peek:
+                    q.clear()
+                    self._window_update(now)
+                return data
             data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
             if not peek:
                 del q[:n]
                 self._window_update(now)
-                # No _rearm(): reading sets no timer.  A window update only clears the
-                # delayed ACK (and a PMTU change found while sending re-arms by itself).
             return data
         if self.error is not None:
             raise self._take_error()
