@@ -610,7 +610,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def send(self, data=_ABSENT, flags=0, /, *more, **kwargs) -> int:
         """send(data[, flags]) -> count"""
-        if (more or kwargs or data.__class__ is not bytes or not data or flags.__class__ is not int or flags
+        if (more or kwargs or type(data) is not bytes or not data or type(flags) is not int or flags
                 or self._kind != _SOCK_STREAM or self._closed):
             return self._send(*_given(data, flags, more), **kwargs)
         host = self._host
@@ -650,7 +650,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def sendall(self, data, flags=0) -> None:
         """sendall(data[, flags])"""
-        if data.__class__ is not bytes or not data or flags.__class__ is not int or self._kind != _SOCK_STREAM \
+        if type(data) is not bytes or not data or type(flags) is not int or self._kind != _SOCK_STREAM \
                 or self._closed:
             return self._sendall(data, flags)
         host = self._host
@@ -717,7 +717,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def recv(self, bufsize=_ABSENT, flags=0, /, *more, **kwargs) -> bytes:
         """recv(bufsize[, flags]) -> data"""
-        if (more or kwargs or bufsize.__class__ is not int or bufsize <= 0 or flags.__class__ is not int or flags
+        if (more or kwargs or type(bufsize) is not int or bufsize <= 0 or type(flags) is not int or flags
                 or self._kind != _SOCK_STREAM or self._closed):
             return self._recv(*_given(bufsize, flags, more), **kwargs)
         host = self._host
@@ -775,7 +775,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         """recv_into(buffer[, nbytes[, flags]]) -> nbytes_read"""
         host = self._host
         rt = host.runtime
-        if (rt.realtime or nbytes.__class__ is not int or nbytes < 0 or flags.__class__ is not int or flags
+        if (rt.realtime or type(nbytes) is not int or nbytes < 0 or type(flags) is not int or flags
                 or self._kind != _SOCK_STREAM or self._closed or self._conn is None):
             return self._recv_into(buffer, nbytes, flags)
         mv = _writable(buffer, "recv_into")

@@ -35,8 +35,14 @@ from .sack import Scoreboard
 from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
+# States as module constants where the per-call paths test them: an Enum class attribute
+# (State.X) costs ten times a global's lookup.
 ESTABLISHED = State.ESTABLISHED
 CLOSED = State.CLOSED
+CLOSE_WAIT = State.CLOSE_WAIT
+TIME_WAIT = State.TIME_WAIT
+SYN_SENT = State.SYN_SENT
+SYN_RECEIVED = State.SYN_RECEIVED
 SENDING = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 PAWS_IDLE = 24 * 86400 * 1_000_000  # RFC 7323 §5.5: ts_recent invalid after 24 days idle
 _ts_block = tcp_wire.TS_BLOCK.pack  # encode_ts() without the call and the concatenation
@@ -321,8 +327,8 @@ class Connection(Waitable):
         st = self.state
         if self.shut_wr or self.fin_queued:
             raise oserror(errno.EPIPE)
-        if st is not ESTABLISHED and st is not State.CLOSE_WAIT and st is not State.SYN_SENT \
-                and st is not State.SYN_RECEIVED:
+        if st is not ESTABLISHED and st is not CLOSE_WAIT and st is not SYN_SENT \
+                and st is not SYN_RECEIVED:
             raise oserror(errno.EPIPE)
         room = self.sndbuf - len(self.sndq)
         if room <= 0:
@@ -332,7 +338,7 @@ class Connection(Waitable):
             n = room
             data = memoryview(data)[:n]
         self.sndq += data
-        if st is ESTABLISHED or st is State.CLOSE_WAIT:
+        if st is ESTABLISHED or st is CLOSE_WAIT:
             self._output(now)
             self._rearm()
         return n
@@ -356,7 +362,7 @@ class Connection(Waitable):
             return data
         if self.error is not None:
             raise self._take_error()
-        if self.fin_rcvd or self.shut_rd or self.state is CLOSED or self.state is State.TIME_WAIT:
+        if self.fin_rcvd or self.shut_rd or self.state is CLOSED or self.state is TIME_WAIT:
             return b""
         raise oserror(errno.EAGAIN)
 
@@ -378,14 +384,14 @@ class Connection(Waitable):
     @property
     def readable(self) -> bool:
         return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
-            or self.state is CLOSED or self.state is State.TIME_WAIT
+            or self.state is CLOSED or self.state is TIME_WAIT
 
     @property
     def writable(self) -> bool:
         st = self.state
         if self.error is not None or self.shut_wr or st is CLOSED:
             return True
-        if st is not ESTABLISHED and st is not State.CLOSE_WAIT:
+        if st is not ESTABLISHED and st is not CLOSE_WAIT:
             return False
         queued = len(self.sndq)
         free = self.sndbuf - queued
