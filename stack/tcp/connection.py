@@ -605,8 +605,32 @@ class Connection(Waitable):
         the per-segment loop does no modular arithmetic; sequence numbers are formed
         only for the wire."""
         sack_recovery = self.in_recovery and self.sack_ok
-        if not sack_recovery and not self.fin_queued and self.snd_nxt == (self.snd_buf_seq + len(self.sndq)) & MASK:
-            return  # everything queued has been sent and no FIN waits: nothing below could act
+        if not sack_recovery and not self.fin_queued:
+            snd_nxt = self.snd_nxt
+            buf_seq = self.snd_buf_seq
+            sndq = self.sndq
+            qlen = len(sndq)
+            if snd_nxt == (buf_seq + qlen) & MASK:
+                return  # everything queued has been sent and no FIN waits: nothing below could act
+            if snd_nxt == self.snd_una and snd_nxt == self.snd_max:
+                # An idle sender's new write (a request, a response): nothing in flight, no
+                # FIN.  When it fits one segment and both windows, the loop below would send
+                # just that segment (nothing in flight: no SWS or Nagle hold) and stop; do
+                # the same without the loop.
+                off = ((snd_nxt - buf_seq + HALF) & MASK) - HALF
+                n = qlen - off
+                if off >= 0 and 0 < n <= self.mss and n <= self.snd_wnd and n <= self.cc.cwnd \
+                        and not self.scoreboard.sacked:
+                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
+                    self.snd_nxt = self.snd_max = nxt = (buf_seq + qlen) & MASK
+                    self.last_data_sent = now
+                    if self.rtt_seq is None:
+                        self.rtt_seq = nxt
+                        self.rtt_time = now
+                    if self.t_rexmit is None:
+                        self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
+                    self.t_persist = None
+                    return
         if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
