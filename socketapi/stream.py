@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import struct
-
 from functools import partial
 
 from stack.tcp.config import SocketOptions

@@ -47,7 +47,6 @@ class Task:
         self.blocked_on = "not started"
         self.wake = _waker(self, runtime.events, runtime._resume)
 
-
     @property
     def result(self):
         if self.exception is not None:

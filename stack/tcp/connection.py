@@ -1023,7 +1023,10 @@ class Connection(Waitable):
         wnd = window << self.snd_wscale
         n = len(data)
         if n:
-            if self.closed or n > ((self.rcv_adv - rcv_nxt + HALF) & MASK) - HALF:  # seq_sub inlined
+            # n > seq_sub(rcv_adv, rcv_nxt): more than the window we offered (a distance past
+            # half the circle is a negative window, which no data fits)
+            room = (self.rcv_adv - rcv_nxt) & MASK
+            if self.closed or room >= HALF or n > room:
                 return False
             if not new_ack and wnd != self.snd_wnd:
                 return False  # data with a window update: full processing
