@@ -62,13 +62,11 @@ def _waker(task: Task, events, resume):
     """The task's watcher, made once per task rather than once per wait: it schedules the
     task's resumption for now, at most once per wait (`wake_pending`).  A watcher is only
     registered while the task waits, so the `wait_id` it reads is that of the wait it ends."""
-    heap = events._heap
-    seq = events._seq
 
     def wake():
         if not task.wake_pending:
             task.wake_pending = True
-            heappush(heap, (events.now, next(seq), resume, (task, task.wait_id)))  # events.schedule(now, ...)
+            heappush(events._heap, (events.now, next(events._seq), resume, (task, task.wait_id)))  # schedule(now)
 
     return wake
 
