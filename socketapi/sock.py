@@ -11,6 +11,7 @@ import errno
 import functools
 import os
 import struct
+from functools import partial
 from heapq import heappush
 
 from stack.addr import ip_str
@@ -24,10 +25,12 @@ from .errors import oserror, timed_out
 from .resolver import lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
-from .stream import StreamMethods
+from .stream import _CONNECTING, _READABLE, StreamMethods, _readable, _SYN_SENT
 from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
+_SOCK_STREAM = int(C.SOCK_STREAM)  # a plain int: compared on every call of the fast paths below
+_ABSENT = object()  # an argument the caller did not give (the fast paths' own signatures)
 _LINGER = struct.Struct("@ii")
 _TIMEVAL = struct.Struct("@ll")
 RMEM_MAX = 212_992  # net.core.rmem_max / wmem_max: setsockopt caps here, then doubles
@@ -75,6 +78,12 @@ def _bytes_like(data) -> memoryview:
     except TypeError:
         raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'") from None
     return mv.cast("B") if mv.format != "B" or mv.ndim != 1 else mv
+
+
+def _given(first, flags, more) -> tuple:
+    """The positional arguments of a call to a method with the signature
+    (first=_ABSENT, flags=0, /, *more), as the `_positional` checks count them."""
+    return () if first is _ABSENT else (first, flags, *more)
 
 
 def _index(x) -> int:
@@ -670,8 +679,34 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     # -- datagrams out -------------------------------------------------------------
 
+    # The per-call methods of the request/response path (send, sendall, recv, recv_into)
+    # serve their common call, in the simulation, in one frame: bytes in or an int size
+    # out, no flags, a stream socket with a connection, and (where it matters) no
+    # timeout.  Any other call, and every call in real time (which takes the stack's
+    # lock), goes through the general method (`_send`, `_sendall`, `_recv`, `_recv_into`),
+    # where CPython's argument checks and messages are; the fast branch only handles what
+    # those would pass without a word, in the same order, with the same results.
+
+    def send(self, data=_ABSENT, flags=0, /, *more, **kwargs) -> int:
+        """send(data[, flags]) -> count"""
+        if (more or kwargs or type(data) is not bytes or not data or type(flags) is not int or flags
+                or self._kind != _SOCK_STREAM or self._closed):
+            return self._send(*_given(data, flags, more), **kwargs)
+        host = self._host
+        rt = host.runtime
+        c = self._conn
+        if rt.realtime or c is None or self._timeout is not None or c.state in _CONNECTING:
+            return self._send(data, flags)
+        # _stream_send() of a blocking socket: the call returns once everything is queued
+        n = c.send(data, host.clock())
+        rt.kick(host)
+        if n < len(data):
+            n = self._send_rest(c, memoryview(data), n)
+        return n
+
     @_positional("send", 1, 2)
-    def send(self, data, flags=0) -> int:
+    def _send(self, data, flags=0) -> int:
+        """send(): every call the fast branch of `send` does not take."""
         mv = _bytes_like(data)
         flags = _c_int(flags)
         self._check()
@@ -692,8 +727,28 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if self._ep.local is None:
             self._ep.layer.bind(self._ep, bytes(self._flen), 0)
 
-    @_locked
     def sendall(self, data, flags=0) -> None:
+        """sendall(data[, flags])"""
+        if type(data) is not bytes or not data or type(flags) is not int or self._kind != _SOCK_STREAM \
+                or self._closed:
+            return self._sendall(data, flags)
+        host = self._host
+        rt = host.runtime
+        c = self._conn
+        if rt.realtime or c is None or c.state in _CONNECTING:
+            return self._sendall(data, flags)
+        # _stream_sendall()'s first round (flags need only be an index: an int is one).  Its
+        # deadline, if the rest must wait, is the one the call began with: a task's virtual
+        # time moves only while it waits.
+        n = c.send(data, host.clock())
+        rt.kick(host)
+        if n < len(data):
+            self._sendall_rest(c, memoryview(data), n, self._sendall_deadline())
+        return None
+
+    @_locked
+    def _sendall(self, data, flags=0) -> None:
+        """sendall(): every call the fast branch of `sendall` does not take."""
         if self._kind == C.SOCK_STREAM:
             self._check()
             mv = _bytes_like(data)
@@ -744,8 +799,31 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         host.runtime.kick(host)  # self._kick(), one call less per datagram
         return item
 
+    def recv(self, bufsize=_ABSENT, flags=0, /, *more, **kwargs) -> bytes:
+        """recv(bufsize[, flags]) -> data"""
+        if (more or kwargs or type(bufsize) is not int or bufsize <= 0 or type(flags) is not int or flags
+                or self._kind != _SOCK_STREAM or self._closed):
+            return self._recv(*_given(bufsize, flags, more), **kwargs)
+        host = self._host
+        rt = host.runtime
+        c = self._conn
+        if rt.realtime or c is None:
+            return self._recv(bufsize, flags)
+        # _stream_recv() without flags
+        if not c.rcvq and not c.readable:
+            if self._timeout is None and not self._rcvtimeo:
+                rt.wait_for(partial(_READABLE, c), c, "recv")
+            else:
+                self._wait(_readable(c), "recv")
+        if c.state is _SYN_SENT:
+            raise oserror(errno.ENOTCONN)
+        data = c.recv(bufsize, host.clock())
+        rt.kick(host)
+        return data
+
     @_positional("recv", 1, 2)
-    def recv(self, bufsize, flags=0) -> bytes:
+    def _recv(self, bufsize, flags=0) -> bytes:
+        """recv(): every call the fast branch of `recv` does not take."""
         bufsize = _index(bufsize)
         flags = _c_int(flags)
         if bufsize < 0:
@@ -775,8 +853,36 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         data, src = item
         return data[:bufsize], self._from_name(src)
 
-    @_locked
     def recv_into(self, buffer, nbytes=0, flags=0) -> int:
+        """recv_into(buffer[, nbytes[, flags]]) -> nbytes_read"""
+        host = self._host
+        rt = host.runtime
+        if (rt.realtime or type(nbytes) is not int or nbytes < 0 or type(flags) is not int or flags
+                or self._kind != _SOCK_STREAM or self._closed or self._conn is None):
+            return self._recv_into(buffer, nbytes, flags)
+        mv = _writable(buffer, "recv_into")
+        if nbytes > len(mv):
+            raise ValueError("buffer too small for requested bytes")
+        n = nbytes or len(mv)
+        if n == 0:
+            return 0  # as recv(0): no system call
+        c = self._conn
+        # _stream_recv() without flags, into the buffer
+        if not c.rcvq and not c.readable:
+            if self._timeout is None and not self._rcvtimeo:
+                rt.wait_for(partial(_READABLE, c), c, "recv")
+            else:
+                self._wait(_readable(c), "recv")
+        if c.state is _SYN_SENT:
+            raise oserror(errno.ENOTCONN)
+        data = c.recv(n, host.clock())
+        rt.kick(host)
+        mv[:len(data)] = data
+        return len(data)
+
+    @_locked
+    def _recv_into(self, buffer, nbytes=0, flags=0) -> int:
+        """recv_into(): every call the fast branch of `recv_into` does not take."""
         mv = _writable(buffer, "recv_into")
         nbytes = _index(nbytes)
         flags = _c_int(flags)

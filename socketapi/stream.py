@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import errno
 import struct
+from functools import partial
 
 from stack.tcp.config import SocketOptions
+from stack.tcp.connection import Connection
 from stack.tcp import info as tcp_info
 from stack.tcp.state import State
 
@@ -32,6 +34,15 @@ from .errors import oserror, timed_out
 _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
 _DEFAULT_OPTIONS = SocketOptions()  # never changed: each new socket takes a copy
+_SYN_SENT = State.SYN_SENT
+
+
+def _readable(c: Connection):
+    """`lambda: c.readable` without the lambda's frame: what a blocked read waits for."""
+    return partial(_READABLE, c)
+
+
+_READABLE = Connection.readable.fget
 
 
 class StreamMethods:
@@ -207,14 +218,11 @@ class StreamMethods:
         now = self._host.clock
         if self._timeout is None and not flags & MSG_DONTWAIT:
             # blocking: the call returns when everything is queued (Linux tcp_sendmsg)
-            total = 0
-            while total < len(mv):
-                n = c.send(mv[total:], now())
-                self._kick()
-                total += n
-                if total < len(mv):
-                    self._wait(lambda: c.writable, "send", send=True)
-            return total
+            if not len(mv):
+                return 0
+            n = c.send(mv, now())
+            self._kick()
+            return self._send_rest(c, mv, n)
         n = c.send(mv, now())
         self._kick()
         if n == 0 and len(mv):
@@ -223,24 +231,48 @@ class StreamMethods:
             self._kick()
         return n
 
+    def _send_rest(self, c, mv, total: int) -> int:
+        """A blocking send() after its first `total` bytes were queued: wait for room and
+        queue the rest."""
+        now = self._host.clock
+        while total < len(mv):
+            self._wait(lambda: c.writable, "send", send=True)
+            n = c.send(mv[total:], now())
+            self._kick()
+            total += n
+        return total
+
     def _stream_sendall(self, mv, flags: int) -> None:
         c = self._require_conn(True)
-        rt = self._host.runtime
+        deadline = self._sendall_deadline()
+        if not len(mv):
+            return
+        if c.state in _CONNECTING:
+            self._wait_connected(c)
+        n = c.send(mv, self._host.clock())
+        self._kick()
+        if n < len(mv):
+            self._sendall_rest(c, mv, n, deadline)
+
+    def _sendall_deadline(self) -> int | None:
+        """When sendall() must have finished: its timeout bounds the whole call."""
         t = self._timeout
-        deadline = None if t is None else rt.now_us() + int(round(t * 1e6))
-        total = 0
+        return None if t is None else self._host.runtime.now_us() + int(round(t * 1e6))
+
+    def _sendall_rest(self, c, mv, total: int, deadline: int | None) -> None:
+        """sendall() after its first `total` bytes were queued: wait for room and queue the rest."""
+        rt = self._host.runtime
+        nonblocking = self._timeout == 0.0  # (read before any wait: the call's own mode)
         while total < len(mv):
+            if nonblocking:
+                raise oserror(errno.EAGAIN)
+            if not rt.wait_until(lambda: c.writable, deadline, (c,), "sendall"):
+                raise timed_out()
             if c.state in _CONNECTING:
                 self._wait_connected(c)
             n = c.send(mv[total:], self._host.clock())
             self._kick()
             total += n
-            if total >= len(mv):
-                break
-            if t == 0.0:
-                raise oserror(errno.EAGAIN)
-            if not rt.wait_until(lambda: c.writable, deadline, (c,), "sendall"):
-                raise timed_out()
 
     def _stream_recv(self, bufsize: int, flags: int) -> bytes:
         c = self._conn

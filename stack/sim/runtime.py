@@ -45,6 +45,7 @@ class Task:
         self.wait_id = 0
         self.wake_pending = False
         self.blocked_on = "not started"
+        self.wake = _waker(self, runtime.events, runtime._resume)
 
     @property
     def result(self):
@@ -55,6 +56,19 @@ class Task:
     def __repr__(self) -> str:
         state = "done" if self.done else f"blocked in {self.blocked_on}"
         return f"<Task {self.name} on {self.host.name}: {state}>"
+
+
+def _waker(task: Task, events, resume):
+    """The task's watcher, made once per task rather than once per wait: it schedules the
+    task's resumption for now, at most once per wait (`wake_pending`).  A watcher is only
+    registered while the task waits, so the `wait_id` it reads is that of the wait it ends."""
+
+    def wake():
+        if not task.wake_pending:
+            task.wake_pending = True
+            heappush(events._heap, (events.now, next(events._seq), resume, (task, task.wait_id)))  # schedule(now)
+
+    return wake
 
 
 class SimRuntime:
@@ -122,8 +136,8 @@ class SimRuntime:
             # sending call returns.  Do the same instant's loopback work now.
             host.poll(self.events.now)
             self.touch(host)
-        elif getattr(getcurrent(), "task", None) is None:
-            self.touch(host)
+        elif host._timers_dirty and getattr(getcurrent(), "task", None) is None:
+            self.touch(host)  # (touch() itself does nothing unless the timers are dirty)
 
     # -- tasks -------------------------------------------------------------
 
@@ -161,43 +175,38 @@ class SimRuntime:
 
     def _resume(self, arg) -> None:
         task, wid = arg
-        if task.done or task.wait_id != wid:
+        if task.wait_id != wid or task.done:
             return
         task.wake_pending = False
-        task.glet.parent = getcurrent()
-        task.glet.switch()
-        self.touch(task.host)
+        glet = task.glet
+        glet.parent = getcurrent()
+        glet.switch()
+        host = task.host
+        if host._timers_dirty:
+            self.touch(host)
 
     def wait_until(self, predicate, deadline: int | None = None, waitables=(), what: str = "wait") -> bool:
         """Block until `predicate()` is true (True) or virtual time reaches `deadline` (False)."""
         if predicate():
             return True
-        task = self.current_task()
+        task = getattr(getcurrent(), "task", None)  # current_task(), inlined
         if task is None:
             return self._drive(predicate, deadline, what)
-        if deadline is not None and deadline <= self.events.now:
+        events = self.events
+        if deadline is not None and deadline <= events.now:
             return False
         task.wait_id += 1
-        wid = task.wait_id
         task.wake_pending = False
-        events = self.events
-        heap = events._heap
-        resume = self._resume
-        arg = (task, wid)
-
-        def wake():
-            if not task.wake_pending:
-                task.wake_pending = True
-                heappush(heap, (events.now, next(events._seq), resume, arg))  # events.schedule(now, ...)
-
+        wake = task.wake
         for w in waitables:
-            w.watch(wake)
+            w.watchers.append(wake)  # Waitable.watch(), inlined
         if deadline is not None:
-            events.schedule(deadline, resume, arg)
+            events.schedule(deadline, self._resume, (task, task.wait_id))
         task.blocked_on = what
+        glet = task.glet
         try:
             while True:
-                task.glet.parent.switch()
+                glet.parent.switch()  # (the loop that resumes us sets the parent: look it up each time)
                 if predicate():
                     return True
                 if deadline is not None and events.now >= deadline:
@@ -206,6 +215,31 @@ class SimRuntime:
             task.blocked_on = "running"
             for w in waitables:
                 w.unwatch(wake)
+
+    def wait_for(self, predicate, waitable, what: str) -> bool:
+        """`wait_until(predicate, None, (waitable,), what)` for a caller that has just seen
+        `predicate()` false: a blocking socket call with no timeout (see socketapi.sock)."""
+        task = getattr(getcurrent(), "task", None)
+        if task is None:
+            return self._drive(predicate, None, what)
+        task.wait_id += 1
+        task.wake_pending = False
+        wake = task.wake
+        watchers = waitable.watchers
+        watchers.append(wake)
+        task.blocked_on = what
+        glet = task.glet
+        try:
+            while True:
+                glet.parent.switch()
+                if predicate():
+                    return True
+        finally:
+            task.blocked_on = "running"
+            try:
+                watchers.remove(wake)
+            except ValueError:
+                pass
 
     def pause(self, seconds: float) -> None:
         deadline = self.events.now + max(0, int(round(seconds * 1e6)))
@@ -245,15 +279,16 @@ class SimRuntime:
         live = self.live
         heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
         try:
+            if until is None:  # until every task has ended (two loops: one test less per event)
+                while live:
+                    if not heap:
+                        raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
+                    at, _, fn, arg = heappop(heap)
+                    ev.now = at
+                    fn(arg)
+                return
             while True:
-                if until is None and not live:
-                    return
-                if not heap:
-                    if until is not None:
-                        ev.now = max(ev.now, until)
-                        return
-                    raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
-                if until is not None and heap[0][0] > until:
+                if not heap or heap[0][0] > until:
                     ev.now = max(ev.now, until)
                     return
                 at, _, fn, arg = heappop(heap)

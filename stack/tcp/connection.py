@@ -35,6 +35,8 @@ from .sack import NO_SCOREBOARD, Scoreboard
 from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
+# States as module constants where the per-call paths test them: an Enum class attribute
+# (State.X) costs ten times a global's lookup.
 ESTABLISHED = State.ESTABLISHED
 CLOSED = State.CLOSED
 # Module-level names for the states: `State.SYN_SENT` goes through the enum class's member
@@ -341,8 +343,8 @@ class Connection(Waitable):
         st = self.state
         if self.shut_wr or self.fin_queued:
             raise oserror(errno.EPIPE)
-        if st is not ESTABLISHED and st is not State.CLOSE_WAIT and st is not State.SYN_SENT \
-                and st is not State.SYN_RECEIVED:
+        if st is not ESTABLISHED and st is not CLOSE_WAIT and st is not SYN_SENT \
+                and st is not SYN_RECEIVED:
             raise oserror(errno.EPIPE)
         room = self.sndbuf - len(self.sndq)
         if room <= 0:
@@ -352,7 +354,7 @@ class Connection(Waitable):
             n = room
             data = memoryview(data)[:n]
         self.sndq += data
-        if st is ESTABLISHED or st is State.CLOSE_WAIT:
+        if st is ESTABLISHED or st is CLOSE_WAIT:
             self._output(now)
             self._rearm()
         return n
@@ -360,16 +362,23 @@ class Connection(Waitable):
     def recv(self, n: int, now: int, peek: bool = False) -> bytes:
         """Take up to n received bytes (RFC 9293 §3.10.3 RECEIVE); b'' at end of stream."""
         q = self.rcvq
+        # No _rearm() after a read: reading sets no timer.  A window update only clears the
+        # delayed ACK (and a PMTU change found while sending re-arms by itself).
         if q:
+            if n >= len(q):
+                data = bytes(q)  # all of it (the common case): one copy, no view
+                if not peek:
+                    q.clear()
+                    self._window_update(now)
+                return data
             data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
             if not peek:
                 del q[:n]
                 self._window_update(now)
-                self._rearm()
             return data
         if self.error is not None:
             raise self._take_error()
-        if self.fin_rcvd or self.shut_rd or self.state is CLOSED or self.state is State.TIME_WAIT:
+        if self.fin_rcvd or self.shut_rd or self.state is CLOSED or self.state is TIME_WAIT:
             return b""
         raise oserror(errno.EAGAIN)
 
@@ -391,14 +400,14 @@ class Connection(Waitable):
     @property
     def readable(self) -> bool:
         return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
-            or self.state is CLOSED or self.state is State.TIME_WAIT
+            or self.state is CLOSED or self.state is TIME_WAIT
 
     @property
     def writable(self) -> bool:
         st = self.state
         if self.error is not None or self.shut_wr or st is CLOSED:
             return True
-        if st is not ESTABLISHED and st is not State.CLOSE_WAIT:
+        if st is not ESTABLISHED and st is not CLOSE_WAIT:
             return False
         queued = len(self.sndq)
         free = self.sndbuf - queued
@@ -612,8 +621,32 @@ class Connection(Waitable):
         the per-segment loop does no modular arithmetic; sequence numbers are formed
         only for the wire."""
         sack_recovery = self.in_recovery and self.sack_ok
-        if not sack_recovery and not self.fin_queued and self.snd_nxt == (self.snd_buf_seq + len(self.sndq)) & MASK:
-            return  # everything queued has been sent and no FIN waits: nothing below could act
+        if not sack_recovery and not self.fin_queued:
+            snd_nxt = self.snd_nxt
+            buf_seq = self.snd_buf_seq
+            sndq = self.sndq
+            qlen = len(sndq)
+            if snd_nxt == (buf_seq + qlen) & MASK:
+                return  # everything queued has been sent and no FIN waits: nothing below could act
+            if snd_nxt == self.snd_una and snd_nxt == self.snd_max:
+                # An idle sender's new write (a request, a response): nothing in flight, no
+                # FIN.  When it fits one segment and both windows, the loop below would send
+                # just that segment (nothing in flight: no SWS or Nagle hold) and stop; do
+                # the same without the loop.
+                off = ((snd_nxt - buf_seq + HALF) & MASK) - HALF
+                n = qlen - off
+                if off >= 0 and 0 < n <= self.mss and n <= self.snd_wnd and n <= self.cc.cwnd \
+                        and not self.scoreboard.sacked:
+                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
+                    self.snd_nxt = self.snd_max = nxt = (buf_seq + qlen) & MASK
+                    self.last_data_sent = now
+                    if self.rtt_seq is None:
+                        self.rtt_seq = nxt
+                        self.rtt_time = now
+                    if self.t_rexmit is None:
+                        self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
+                    self.t_persist = None
+                    return
         if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
@@ -678,16 +711,15 @@ class Connection(Waitable):
                 self.env.stats["tcp.tx.nagle_delay"] += 1
                 break
             end = off + n
-            if end == qlen:
+            last = end == qlen
+            if last:
                 flags = FIN | ACK | PSH if fin_off >= 0 else ACK | PSH
             else:
                 flags = ACK
             seq = (buf_seq + off) & MASK
             self._send_segment(seq, flags, memoryview(sndq)[off:end], now)
-            if flags & FIN:
-                end += 1
-            off = end
-            self.snd_nxt = (buf_seq + off) & MASK
+            off = end + 1 if flags & FIN else end
+            self.snd_nxt = nxt = (buf_seq + off) & MASK
             self.last_data_sent = now
             if retrans:
                 self._count_retrans(seq, n, "go-back-N (RTO or PMTU)")
@@ -696,14 +728,16 @@ class Connection(Waitable):
                 # _sent() inlined for new data
                 if off > max_off:
                     max_off = off
-                    self.snd_max = self.snd_nxt
+                    self.snd_max = nxt
                 if self.rtt_seq is None:
-                    self.rtt_seq = self.snd_nxt
+                    self.rtt_seq = nxt
                     self.rtt_time = now
                 if self.t_rexmit is None:
                     self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
                 self.t_persist = None
-            if flags & FIN:
+            if last:
+                # The queue is all out, with the FIN if one waited: another round would find
+                # nothing (sequence space past the queue is at most that FIN).
                 break
         # Zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1).
         if self.snd_una == self.snd_max and self.t_rexmit is None and self.t_persist is None:
@@ -950,10 +984,18 @@ class Connection(Waitable):
 
     # ------------------------------------------------------------------ input
     def segment_arrives(self, hdr, data, now: int) -> None:
-        self.segs_in += 1
         st = self.state
-        if st is ESTABLISHED and self._fast_path(hdr, data, now):
-            return
+        if st is ESTABLISHED:
+            o = hdr.options
+            if self.ts_ok:
+                ts = o.timestamps
+                if ts is not None and not o.sack_blocks \
+                        and self._fast_path(hdr.seq, hdr.ack, hdr.flags, hdr.window, ts[0], data, now):
+                    return
+            elif o is tcp_wire.NO_OPTIONS and self._fast_path(hdr.seq, hdr.ack, hdr.flags, hdr.window, None, data,
+                                                             now):
+                return
+        self.segs_in += 1  # (the fast path counts the segments it takes)
         if st is SYN_SENT:
             self._syn_sent(hdr, data, now)
         else:
@@ -961,44 +1003,59 @@ class Connection(Waitable):
         if self.state is not CLOSED:
             self._rearm()
 
-    def _fast_path(self, hdr, data, now: int) -> bool:
+    def _fast_path(self, seq: int, ack: int, flags: int, window: int, tsval, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
         data, an ACK of new data, or both at once (a request/response exchange) in
         ESTABLISHED with nothing unusual take the short road.
 
-        It does what `_synchronized` would do with such a segment, in the same order: the
-        ACK (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT
-        and SEG.ACK is not old), then the text (seventh step), then output."""
-        if hdr.flags & 0x37 != ACK or hdr.seq != self.rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
+        The caller (`segment_arrives`, or `TcpLayer.input` straight from the header's
+        bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
+        uses them, none at all (`tsval` None) on one that does not.  It does what
+        `_synchronized` would do with such a segment, in the same order: PAWS, the ACK
+        (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT and
+        SEG.ACK is not old), then the text (seventh step), then output.  It returns False
+        before changing anything when the segment needs the full path.
+
+        The sequence comparisons are `seq_lt`/`seq_gt`/`seq_le`, written out."""
+        rcv_nxt = self.rcv_nxt
+        if flags & 0x37 != ACK or seq != rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
                 or self.in_recovery or self.dupacks:
             return False
-        o = hdr.options
-        if self.ts_ok:
-            ts = o.timestamps
-            if ts is None or o.sack_blocks or seq_lt(ts[0], self.ts_recent):
+        if tsval is not None:
+            ts_recent = self.ts_recent
+            d = (ts_recent - tsval) & MASK
+            if 0 < d < HALF or (d == HALF and tsval > ts_recent):  # seq_lt(tsval, ts_recent): PAWS fails
                 return False
-        elif o is not tcp_wire.NO_OPTIONS:
-            return False
-        ack = hdr.ack
         una = self.snd_una
         new_ack = ack != una
-        if new_ack and (seq_lt(ack, una) or seq_gt(ack, self.snd_max)):
-            return False
-        wnd = hdr.window << self.snd_wscale
+        if new_ack:
+            d = (una - ack) & MASK
+            if 0 < d < HALF or (d == HALF and ack > una):  # seq_lt(ack, una): an old ACK
+                return False
+            snd_max = self.snd_max
+            d = (ack - snd_max) & MASK
+            if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max): ACKs unsent data
+                return False
+        wnd = window << self.snd_wscale
         n = len(data)
         if n:
-            if self.closed or n > ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF:  # seq_sub inlined
+            # n > seq_sub(rcv_adv, rcv_nxt): more than the window we offered (a distance past
+            # half the circle is a negative window, which no data fits)
+            room = (self.rcv_adv - rcv_nxt) & MASK
+            if self.closed or room >= HALF or n > room:
                 return False
             if not new_ack and wnd != self.snd_wnd:
                 return False  # data with a window update: full processing
         elif not new_ack:
             return False  # a possible duplicate ACK or window update: full processing
-        seq = hdr.seq
+        self.segs_in += 1
         self.last_rcv = now
         self.probes = 0
-        if self.ts_ok and seq_le(seq, self.last_ack_sent):
-            self.ts_recent = ts[0]
-            self.ts_recent_age = now
+        if tsval is not None:
+            d = (self.last_ack_sent - seq) & MASK
+            if d < HALF or (d == HALF and seq > self.last_ack_sent):  # seq_le(seq, last_ack_sent)
+                self.ts_recent = tsval
+                self.ts_recent_age = now
         if new_ack:
             self._new_ack(ack, now)
             if wnd != self.snd_wnd:
@@ -1012,19 +1069,22 @@ class Connection(Waitable):
         if n:
             # In-order data (RFC 9293 §3.10.7.4 seventh step).
             self.rcvq += data
-            self.rcv_nxt = (self.rcv_nxt + n) & MASK
+            self.rcv_nxt = (rcv_nxt + n) & MASK
             self.bytes_received += n
             self.last_data_recv = now
             if n > self.rcv_mss:
                 self.rcv_mss = n
-            self.unacked_bytes += n
-            if self.unacked_bytes >= 2 * self.rcv_mss:
+            unacked = self.unacked_bytes = self.unacked_bytes + n
+            if unacked >= 2 * self.rcv_mss:
                 self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
-            self._signal()
-        if new_ack:
-            self._output(now)  # (after in-order data alone, nothing new could go)
+            if self.watchers:
+                self._signal()
+        # After an ACK, output (after in-order data alone, nothing new could go); _output()
+        # would return at once when all that is queued has been sent and no FIN waits.
+        if new_ack and (self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
+            self._output(now)
         self._rearm()
         return True
 
@@ -1035,7 +1095,9 @@ class Connection(Waitable):
         acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
         flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
         self.snd_una = ack
-        if seq_lt(self.snd_nxt, ack):
+        snd_nxt = self.snd_nxt
+        d = (ack - snd_nxt) & MASK
+        if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
             self.snd_nxt = ack
         self.last_ack_recv = now
         nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
@@ -1049,9 +1111,11 @@ class Connection(Waitable):
         if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
-        if rtt_seq is not None and seq_ge(ack, rtt_seq):
-            self.rtt.sample(now - self.rtt_time)
-            self.rtt_seq = None
+        if rtt_seq is not None:
+            d = (ack - rtt_seq) & MASK
+            if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
+                self.rtt.sample(now - self.rtt_time)
+                self.rtt_seq = None
         self.retries = 0
         cc = self.cc
         if self.in_recovery:
@@ -1090,7 +1154,7 @@ class Connection(Waitable):
         self.t_persist = None
         if self.series is not None:
             self._record(now)
-        if len(self.sndq) < self.sndbuf:
+        if self.watchers and len(self.sndq) < self.sndbuf:
             self._signal()
 
     def _record(self, now: int) -> None:

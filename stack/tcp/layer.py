@@ -28,9 +28,13 @@ from ..wire.errors import WireError
 from .config import SocketOptions, TcpConfig
 from .connection import Connection
 from .listener import Listener
+from .state import State
 from .timewait import TimeWait
 
 ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
+ESTABLISHED = State.ESTABLISHED
+NOP_NOP_TS_WORD = tcp_wire.NOP_NOP_TS_WORD
+_HDR_TS = tcp_wire.HDR_TS.unpack_from
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
 _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
@@ -279,7 +283,23 @@ class TcpLayer:
     def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, csum_ok: bool = False) -> None:
         """A TCP segment for one of our addresses.  Garbage is counted and traced.
 
-        `csum_ok` says the frame's checksums are already known good (see VerifiedFrame)."""
+        `csum_ok` says the frame's checksums are already known good (see VerifiedFrame).
+
+        Header prediction's usual segment is taken first without a TcpHeader: one known
+        good (or not to be verified) whose only option is a timestamp, for an established
+        connection using them.  Any other segment, or one the prediction turns down, goes
+        the general way: parsed in full (with every check), then `segment_arrives`."""
+        if len(payload) >= 32 and (csum_ok or not self.config.verify_checksum):
+            sport, dport, seq, ack, offflags, window, _, _, opt, tsval, _ = _HDR_TS(payload)
+            if offflags & 0xF000 == 0x8000 and opt == NOP_NOP_TS_WORD:  # data offset 32: NOP NOP TS alone
+                if type(src) is not bytes:
+                    src = bytes(src)
+                if type(dst) is not bytes:
+                    dst = bytes(dst)
+                conn = self.conns.get((dst, dport, src, sport))
+                if conn is not None and conn.state is ESTABLISHED and conn.ts_ok \
+                        and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, payload[32:], now):
+                    return
         try:
             hdr, data = tcp_wire.parse(payload, src, dst, self.config.verify_checksum and not csum_ok)
         except WireError as e:

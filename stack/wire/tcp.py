@@ -67,6 +67,11 @@ _LINUX_SYN = struct.Struct("!2xH4xII")
 _U16 = struct.Struct("!H")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
 TS_BLOCK = struct.Struct("!HHII")  # NOP NOP TS as one pack: (0x0101, 0x080A, tsval, tsecr)
+# The header of a segment whose only option is a timestamp, NOP NOP TS (data offset 32,
+# every data segment between stacks that use timestamps), in one unpack: the eight header
+# fields, then the NOP NOP TS word (NOP_NOP_TS_WORD when it is one), TSval and TSecr.
+HDR_TS = struct.Struct("!HHIIHHHHIII")
+NOP_NOP_TS_WORD = 0x0101080A
 _EMPTY = memoryview(b"")
 _from_bytes = int.from_bytes
 _new = tuple.__new__
