@@ -510,7 +510,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         ev = rt.events
         heappush(ev._heap, (ev.now, next(ev._seq), _finalize, (self.__dict__, self._fileno)))
         if rt.realtime:
-            rt._poke()
+            try:
+                rt._poke()
+            except OSError:  # the runtime was closed: its descriptors went with it
+                pass
 
     def __getstate__(self):
         raise TypeError(f"cannot pickle '{type(self).__name__}' object")
