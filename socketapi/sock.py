@@ -812,7 +812,11 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         c = self._conn
         if rt.realtime or c is None:
             return self._recv(bufsize, flags)
-        # _stream_recv() without flags
+        return self._take(c, bufsize, host, rt)
+
+    def _take(self, c, n: int, host, rt) -> bytes:
+        """`_stream_recv()` without flags, for the fast branches of recv and recv_into:
+        wait until the connection is readable, then take up to n bytes."""
         if not c.rcvq and not c.readable:
             if self._timeout is None and not self._rcvtimeo:
                 rt.wait_for(partial(_READABLE, c), c, "recv")
@@ -820,7 +824,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
-        data = c.recv(bufsize, host.clock())
+        data = c.recv(n, host.clock())
         rt.kick(host)
         return data
 
@@ -869,17 +873,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         n = nbytes or len(mv)
         if n == 0:
             return 0  # as recv(0): no system call
-        c = self._conn
-        # _stream_recv() without flags, into the buffer
-        if not c.rcvq and not c.readable:
-            if self._timeout is None and not self._rcvtimeo:
-                rt.wait_for(partial(_READABLE, c), c, "recv")
-            else:
-                self._wait(_readable(c), "recv")
-        if c.state is _SYN_SENT:
-            raise oserror(errno.ENOTCONN)
-        data = c.recv(n, host.clock())
-        rt.kick(host)
+        data = self._take(self._conn, n, host, rt)
         mv[:len(data)] = data
         return len(data)
 
