@@ -182,8 +182,7 @@ class TcpFastPath:
         if tcp_len > self.limit:
             return False
         offflags = ((20 + olen) << 10) | flags
-        total = csum_base + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window + olen \
-            + plen
+        total = csum_base + seq + ack + offflags + window + olen + plen  # seq, ack: 2**16 == 1 mod 0xFFFF
         if olen:
             total += _from_bytes(options, "big")
         if plen:
@@ -242,8 +241,7 @@ class TcpFastPath6(TcpFastPath):
         if tcp_len > self.iface.mtu6 - 40:
             return False
         offflags = ((20 + olen) << 10) | flags
-        total = csum_base + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window + olen \
-            + plen
+        total = csum_base + seq + ack + offflags + window + olen + plen  # seq, ack: 2**16 == 1 mod 0xFFFF
         if olen:
             total += _from_bytes(options, "big")
         if plen:

@@ -269,7 +269,7 @@ def build(sport: int, dport: int, seq: int, ack: int, flags: int, window: int, p
     offflags = ((HEADER_LEN + olen) << 10) | flags
     # The header's 16-bit words summed arithmetically; options and payload as integers
     # (each starts at an even offset, and 2**16 == 1 mod 0xFFFF, so position is free).
-    total = (sport + dport + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window
+    total = (sport + dport + seq + ack + offflags + window
              + urgent + PROTO + HEADER_LEN + olen + plen + _from_bytes(src + dst, "big"))
     if olen:
         total += _from_bytes(options, "big")
@@ -300,7 +300,7 @@ def build_fast(base: int, sport: int, dport: int, seq: int, ack: int, flags: int
     olen = len(options)
     plen = len(payload)
     offflags = ((HEADER_LEN + olen) << 10) | flags
-    total = base + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) + offflags + window + olen + plen
+    total = base + seq + ack + offflags + window + olen + plen
     if olen:
         total += _from_bytes(options, "big")
     if plen:
