@@ -11,6 +11,7 @@ import errno
 import functools
 import os
 import struct
+import warnings as _warnings
 from functools import partial
 from heapq import heappush
 
@@ -502,18 +503,16 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             host = self._host
         except AttributeError:  # __init__ raised before the socket had a descriptor
             return
-        import warnings
-
-        warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self)
-        self._closed = True
-        rt = host.runtime
-        ev = rt.events
-        heappush(ev._heap, (ev.now, next(ev._seq), _finalize, (self.__dict__, self._fileno)))
-        if rt.realtime:
-            try:
+        try:
+            _warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self)
+            self._closed = True
+            rt = host.runtime
+            ev = rt.events
+            heappush(ev._heap, (ev.now, next(ev._seq), _finalize, (self.__dict__, self._fileno)))
+            if rt.realtime:
                 rt._poke()
-            except OSError:  # the runtime was closed: its descriptors went with it
-                pass
+        except Exception:  # the runtime closed its wakeup pipe, or the interpreter is shutting down
+            pass
 
     def __getstate__(self):
         raise TypeError(f"cannot pickle '{type(self).__name__}' object")

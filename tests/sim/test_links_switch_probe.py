@@ -198,3 +198,91 @@ def test_a_receive_spy_sees_flooded_multicast_before_the_nic_filter():
     net.run(until=net.now + 0.01)
     assert seen == [bytes.fromhex("01005e010203")]
     assert [h.stats["eth.rx.filtered"] - b for h, b in zip(hosts, before)] == [1, 1]
+
+
+def _switched_exchange(capture_dir=None):
+    """Three hosts on a switch: TCP both ways and UDP, then what every element counted and
+    when the data arrived.  With `capture_dir` every link is captured, which makes the
+    switch decide each frame on arrival (the ordinary road); without, known unicast is
+    decided when it enters the link toward the switch (Switch.decide_ahead)."""
+    import hashlib
+
+    from stack import Network
+
+    net = Network(seed=11)
+    s1 = net.add_switch("s1")
+    hosts = [net.add_host(f"h{i}", ip=f"192.0.2.{i}/24") for i in (1, 2, 3)]
+    links = [net.add_link(h, s1, delay=0.0003 * (i + 1)) for i, h in enumerate(hosts)]
+    if capture_dir is not None:
+        net.capture(str(capture_dir / "all.pcapng"))
+    got = {}
+
+    def server(socket):
+        ls = socket.socket()
+        ls.bind(("", 80))
+        ls.listen()
+        for _ in range(2):
+            c, peer = ls.accept()
+            data = b""
+            while len(data) < 200_000:
+                data += c.recv(65536)
+            got[peer[0]] = (hashlib.sha256(data).hexdigest(), net.now)
+            c.sendall(data[:1000])
+            c.close()
+
+    def client(socket, n):
+        s = socket.socket()
+        s.connect(("192.0.2.2", 80))
+        s.sendall(bytes([n]) * 200_000)
+        back = b""
+        while len(back) < 1000:
+            back += s.recv(4096)
+        s.close()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(b"x" * n, ("192.0.2.2", 9))
+        return net.now
+
+    hosts[1].spawn(server)
+    t1 = hosts[0].spawn(client, 1)
+    t3 = hosts[2].spawn(client, 3)
+    net.run(until=5)
+    return (got, t1.result, t3.result, dict(s1.stats), [dict(link.stats) for link in links],
+            [dict(h.stats) for h in hosts], {m: e[0] for m, e in s1.table.items()})
+
+
+def test_deciding_ahead_changes_nothing_anyone_sees(tmp_path):
+    """The switch's shortcut is an implementation detail: the same run with every link
+    captured (no shortcut) gives the same data at the same virtual times and the same
+    counters on hosts, links and the switch, and the same learnt table."""
+    fast = _switched_exchange()
+    slow = _switched_exchange(tmp_path)
+    assert fast == slow
+    assert fast[3]["forwarded"] > 300  # the traffic did cross the switch
+
+
+def test_a_mac_seen_on_a_second_port_turns_deciding_ahead_off():
+    from stack import Network
+
+    net = Network(seed=2)
+    s1 = net.add_switch("s1")
+    h1 = net.add_host("h1", ip="192.0.2.1/24")
+    h2 = net.add_host("h2", ip="192.0.2.2/24")
+    l1 = net.add_link(h1, s1, delay=0.001)
+    l2 = net.add_link(h2, s1, delay=0.001)
+    p = net.add_probe("p")
+    net.add_link(p, s1, delay=0.001)
+
+    def talk(socket):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(b"hello", ("192.0.2.2", 9))  # ARP both ways: both MACs learnt
+
+    h1.spawn(talk)
+    net.run(until=0.5)
+    mac1, mac2 = bytes(h1.interfaces[1].mac), bytes(h2.interfaces[1].mac)
+    frame = mac2 + mac1 + b"\x08\x00" + bytes(46)
+    port1 = l1.ab.dst_port
+    assert s1.decide_ahead(port1, frame, net.events.now + 1000) is l2.ba  # decided ahead: out toward h2
+    p.send(frame)  # h1's MAC now seen on the probe's port: a move
+    net.run(until=1.0)
+    assert s1._moved
+    assert s1.decide_ahead(port1, frame, net.events.now + 1000) is None  # every frame decided on arrival now
