@@ -681,19 +681,23 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     # -- datagrams out -------------------------------------------------------------
 
-    # The per-call methods of the request/response path (send, sendall, recv, recv_into)
-    # serve their common call, in the simulation, in one frame: bytes in or an int size
-    # out, no flags, a stream socket with a connection, and (where it matters) no
-    # timeout.  Any other call, and every call in real time (which takes the stack's
-    # lock), goes through the general method (`_send`, `_sendall`, `_recv`, `_recv_into`),
-    # where CPython's argument checks and messages are; the fast branch only handles what
-    # those would pass without a word, in the same order, with the same results.
+    # The per-call methods (send, sendall, recv, recv_into) are entered here.  A call in
+    # real time, or one with a wrong count of arguments, goes through the wrapped method
+    # (`_send`, `_sendall`, `_recv`, `_recv_into`): CPython's messages for the count, and
+    # the stack's lock.  In the simulation (one thread: no lock) a call with the right
+    # count reaches the method's body directly (`_send_body`...), the same body, and the
+    # request/response path's common call (bytes in or an int size out, no flags, a
+    # stream socket with a connection, and where it matters no timeout) is served in
+    # this frame: what the body would do with it, in the same order, with the same
+    # results.
 
     def send(self, data=_ABSENT, flags=0, /, *more, **kwargs) -> int:
         """send(data[, flags]) -> count"""
         if (more or kwargs or type(data) is not bytes or not data or type(flags) is not int or flags
                 or self._kind != _SOCK_STREAM or self._closed):
-            return self._send(*_given(data, flags, more), **kwargs)
+            if more or kwargs or data is _ABSENT or self._host.runtime.realtime:
+                return self._send(*_given(data, flags, more), **kwargs)
+            return self._send_body(data, flags)
         host = self._host
         rt = host.runtime
         c = self._conn
@@ -706,9 +710,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             n = self._send_rest(c, memoryview(data), n)
         return n
 
-    @_positional("send", 1, 2)
-    def _send(self, data, flags=0) -> int:
-        """send(): every call the fast branch of `send` does not take."""
+    def _send_body(self, data, flags=0) -> int:
+        """send() with its arguments counted."""
         mv = _bytes_like(data)
         flags = _c_int(flags)
         self._check()
@@ -724,6 +727,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         host.runtime.kick(host)  # self._kick(), one call less per datagram
         return n
 
+    _send = _positional("send", 1, 2)(_send_body)
+
     def _autobind(self) -> None:
         """Linux binds an ephemeral port before it looks at the destination (inet_send_prepare)."""
         if self._ep.local is None:
@@ -733,7 +738,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         """sendall(data[, flags])"""
         if type(data) is not bytes or not data or type(flags) is not int or self._kind != _SOCK_STREAM \
                 or self._closed:
-            return self._sendall(data, flags)
+            if self._host.runtime.realtime:
+                return self._sendall(data, flags)
+            return self._sendall_body(data, flags)
         host = self._host
         rt = host.runtime
         c = self._conn
@@ -748,15 +755,16 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             self._sendall_rest(c, memoryview(data), n, self._sendall_deadline())
         return None
 
-    @_locked
-    def _sendall(self, data, flags=0) -> None:
-        """sendall(): every call the fast branch of `sendall` does not take."""
+    def _sendall_body(self, data, flags=0) -> None:
+        """sendall() in the simulation, or holding the lock (`_sendall`)."""
         if self._kind == C.SOCK_STREAM:
             self._check()
             mv = _bytes_like(data)
             self._stream_sendall(mv, _index(flags))
             return None
         self.send(data, flags)
+
+    _sendall = _locked(_sendall_body)
 
     @_positional("sendto", 2, 3)
     def sendto(self, data, *flags_and_address) -> int:
@@ -805,7 +813,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         """recv(bufsize[, flags]) -> data"""
         if (more or kwargs or type(bufsize) is not int or bufsize <= 0 or type(flags) is not int or flags
                 or self._kind != _SOCK_STREAM or self._closed):
-            return self._recv(*_given(bufsize, flags, more), **kwargs)
+            if more or kwargs or bufsize is _ABSENT or self._host.runtime.realtime:
+                return self._recv(*_given(bufsize, flags, more), **kwargs)
+            return self._recv_body(bufsize, flags)
         host = self._host
         rt = host.runtime
         c = self._conn
@@ -827,9 +837,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         rt.kick(host)
         return data
 
-    @_positional("recv", 1, 2)
-    def _recv(self, bufsize, flags=0) -> bytes:
-        """recv(): every call the fast branch of `recv` does not take."""
+    def _recv_body(self, bufsize, flags=0) -> bytes:
+        """recv() with its arguments counted."""
         bufsize = _index(bufsize)
         flags = _c_int(flags)
         if bufsize < 0:
@@ -843,6 +852,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if item is None:
             return b""
         return item[0][:bufsize]
+
+    _recv = _positional("recv", 1, 2)(_recv_body)
 
     @_positional("recvfrom", 1, 2)
     def recvfrom(self, bufsize, flags=0):
@@ -865,7 +876,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         rt = host.runtime
         if (rt.realtime or type(nbytes) is not int or nbytes < 0 or type(flags) is not int or flags
                 or self._kind != _SOCK_STREAM or self._closed or self._conn is None):
-            return self._recv_into(buffer, nbytes, flags)
+            if rt.realtime:
+                return self._recv_into(buffer, nbytes, flags)
+            return self._recv_into_body(buffer, nbytes, flags)
         mv = _writable(buffer, "recv_into")
         if nbytes > len(mv):
             raise ValueError("buffer too small for requested bytes")
@@ -876,9 +889,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         mv[:len(data)] = data
         return len(data)
 
-    @_locked
-    def _recv_into(self, buffer, nbytes=0, flags=0) -> int:
-        """recv_into(): every call the fast branch of `recv_into` does not take."""
+    def _recv_into_body(self, buffer, nbytes=0, flags=0) -> int:
+        """recv_into() in the simulation, or holding the lock (`_recv_into`)."""
         mv = _writable(buffer, "recv_into")
         nbytes = _index(nbytes)
         flags = _c_int(flags)
@@ -900,6 +912,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         data = item[0][:n]
         mv[:len(data)] = data
         return len(data)
+
+    _recv_into = _locked(_recv_into_body)
 
     @_locked
     def recvfrom_into(self, buffer, nbytes=0, flags=0):

@@ -285,20 +285,27 @@ class TcpLayer:
 
         `csum_ok` says the frame's checksums are already known good (see VerifiedFrame).
 
-        Header prediction's usual segment is taken first without a TcpHeader: one known
-        good (or not to be verified) whose only option is a timestamp, for an established
-        connection using them.  Any other segment, or one the prediction turns down, goes
-        the general way: parsed in full (with every check), then `segment_arrives`."""
+        The usual segment of an established connection is unpacked in one go: one known
+        good (or not to be verified), ACK without SYN, FIN, RST or URG, whose only option
+        is a timestamp.  Header prediction takes it from the fields, without a TcpHeader;
+        if it turns the segment down, `segment_arrives` gets the TcpHeader `parse` would
+        have made.  Any other segment is parsed in full, with every check."""
         if len(payload) >= 32 and (csum_ok or not self.config.verify_checksum):
-            sport, dport, seq, ack, offflags, window, _, _, opt, tsval, _ = _HDR_TS(payload)
-            if offflags & 0xF000 == 0x8000 and opt == NOP_NOP_TS_WORD:  # data offset 32: NOP NOP TS alone
+            sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(payload)
+            # data offset 32, NOP NOP TS alone, ACK without SYN, FIN, RST or URG
+            if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
                 if type(src) is not bytes:
                     src = bytes(src)
                 if type(dst) is not bytes:
                     dst = bytes(dst)
                 conn = self.conns.get((dst, dport, src, sport))
-                if conn is not None and conn.state is ESTABLISHED and conn.ts_ok \
-                        and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, payload[32:], now):
+                if conn is not None:
+                    data = payload[32:]
+                    if conn.state is ESTABLISHED and conn.ts_ok \
+                            and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, data, now):
+                        return
+                    conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
+                                                            tsecr), data, now)
                     return
         try:
             hdr, data = tcp_wire.parse(payload, src, dst, self.config.verify_checksum and not csum_ok)

@@ -199,6 +199,14 @@ def parse(buf: memoryview, src: bytes, dst: bytes, verify_checksum: bool = True)
     return hdr, buf[doff:] if doff < n else _EMPTY
 
 
+def ts_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window: int, urgent: int, tsval: int,
+              tsecr: int) -> TcpHeader:
+    """The TcpHeader `parse` gives a segment whose only option is NOP NOP TS (data offset
+    32), from the fields HDR_TS unpacked (for a caller that has them already)."""
+    return _new(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
+                            _new(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))))
+
+
 def encode_ts(tsval: int, tsecr: int) -> bytes:
     """The NOP NOP TS block of a data segment (RFC 7323 Appendix A layout)."""
     return _NOP_NOP_TS + _TS.pack(tsval, tsecr)
