@@ -734,12 +734,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if self._ep.local is None:
             self._ep.layer.bind(self._ep, bytes(self._flen), 0)
 
-    def sendall(self, data, flags=0) -> None:
+    def sendall(self, data=_ABSENT, flags=0, /, *more, **kwargs) -> None:
         """sendall(data[, flags])"""
-        if type(data) is not bytes or not data or type(flags) is not int or self._kind != _SOCK_STREAM \
-                or self._closed:
-            if self._host.runtime.realtime:
-                return self._sendall(data, flags)
+        if more or kwargs or type(data) is not bytes or not data or type(flags) is not int \
+                or self._kind != _SOCK_STREAM or self._closed:
+            if more or kwargs or data is _ABSENT or self._host.runtime.realtime:
+                return self._sendall(*_given(data, flags, more), **kwargs)  # CPython's argument messages
             return self._sendall_body(data, flags)
         host = self._host
         rt = host.runtime
@@ -764,7 +764,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return None
         self.send(data, flags)
 
-    _sendall = _locked(_sendall_body)
+    _sendall = _positional("sendall", 1, 2)(_sendall_body)
 
     @_positional("sendto", 2, 3)
     def sendto(self, data, *flags_and_address) -> int:
@@ -870,8 +870,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         data, src = item
         return data[:bufsize], self._from_name(src)
 
-    def recv_into(self, buffer, nbytes=0, flags=0) -> int:
+    def recv_into(self, buffer=_ABSENT, nbytes=0, flags=0) -> int:
         """recv_into(buffer[, nbytes[, flags]]) -> nbytes_read"""
+        if buffer is _ABSENT:
+            raise TypeError("recv_into() missing required argument 'buffer' (pos 1)")
         host = self._host
         rt = host.runtime
         if (rt.realtime or type(nbytes) is not int or nbytes < 0 or type(flags) is not int or flags
@@ -916,7 +918,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     _recv_into = _locked(_recv_into_body)
 
     @_locked
-    def recvfrom_into(self, buffer, nbytes=0, flags=0):
+    def recvfrom_into(self, buffer=_ABSENT, nbytes=0, flags=0):
+        if buffer is _ABSENT:
+            raise TypeError("recvfrom_into() missing required argument 'buffer' (pos 1)")
         mv = _writable(buffer, "recvfrom_into")
         nbytes = _index(nbytes)
         flags = _c_int(flags)

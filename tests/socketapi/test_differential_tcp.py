@@ -64,6 +64,34 @@ def case_sendto_on_a_stream_ignores_the_address(sk, step):
 
 
 @case
+def case_data_calls_count_their_arguments(sk, step):
+    """CPython's messages for missing, extra and keyword arguments of the data calls, on a
+    connected stream socket (the calls the simulation serves on a short road)."""
+    ls, c, s = connected(sk)
+    buf = bytearray(4)
+    step(c.sendall)
+    step(c.sendall, data=b"x")
+    step(c.sendall, b"x", flags=0)
+    step(c.sendall, b"x", 0, 0)
+    step(c.send)
+    step(c.send, data=b"x")
+    step(c.send, b"x", 0, 0)
+    step(s.recv)
+    step(s.recv, bufsize=4)
+    step(s.recv, 4, 0, 0)
+    step(s.recv_into)
+    step(s.recvfrom_into)
+    step(c.sendall, b"abcdefgh")
+    step(s.recv_into, buffer=buf, nbytes=4, flags=sk.MSG_WAITALL)
+    step(lambda: bytes(buf), label="buffer")
+    step(s.recv_into, buf, 2, sk.MSG_WAITALL)
+    step(s.recvfrom_into, buf, 2, sk.MSG_WAITALL)
+    step(lambda: bytes(buf), label="buffer")
+    for x in (c, s, ls):
+        x.close()
+
+
+@case
 def case_connect_refused(sk, step):
     port = free_port(sk)
     with sk.socket() as s:
