@@ -26,7 +26,6 @@ class Node:
         self.name = name
         self.ports: list = []  # per port: the channel that carries our frames away
         self._wake_at: int | None = None
-        self._timers_dirty = True
 
     def attach(self, channel) -> int:
         """Connect a new port to `channel` (frames we send go into it); returns the port number."""

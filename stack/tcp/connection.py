@@ -638,14 +638,9 @@ class Connection(Waitable):
                 if off >= 0 and 0 < n <= self.mss and n <= self.snd_wnd and n <= self.cc.cwnd \
                         and not self.scoreboard.sacked:
                     self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
-                    self.snd_nxt = self.snd_max = nxt = (buf_seq + qlen) & MASK
+                    self.snd_nxt = (buf_seq + qlen) & MASK
                     self.last_data_sent = now
-                    if self.rtt_seq is None:
-                        self.rtt_seq = nxt
-                        self.rtt_time = now
-                    if self.t_rexmit is None:
-                        self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.1
-                    self.t_persist = None
+                    self._sent(snd_nxt, n, False, now)
                     return
         if sack_recovery:
             self._sack_retransmit(now)
