@@ -1462,7 +1462,7 @@ class Connection(Waitable):
                     self.ooo_fin -= seq_sub(self.rcv_nxt, seq) 
                     if self.ooo_fin == 0:
                         self.ooo_fin = None
-                        self._fin_arrives(now)
+                        self._fin_arrives(now, at_once=True)
                         return
                 stats["tcp.rx.hole_filled"] += 1
                 self._send_segment(self.snd_max, ACK, b"", now)  # RFC 5681 §4.2: ACK at once
@@ -1488,13 +1488,24 @@ class Connection(Waitable):
                 self._drop("ooo_queue_full", seq=seq, len=n)
             self._send_segment(self.snd_max, ACK, b"", now)  # RFC 5681 §4.2: duplicate ACK at once
 
-    def _fin_arrives(self, now: int) -> None:
-        """§3.10.7.4 eighth step."""
+    def _fin_arrives(self, now: int, at_once: bool = False) -> None:
+        """§3.10.7.4 eighth step.
+
+        "Send an acknowledgment for the FIN": at once when our own FIN is out (FIN-WAIT
+        states: the peer is waiting to finish) or when the FIN fills a hole (RFC 5681
+        §4.2).  A FIN that moves ESTABLISHED to CLOSE-WAIT is acknowledged as data is,
+        through the delayed-ACK timer (RFC 1122 §4.2.3.2), as Linux does (`tcp_fin`
+        schedules the ACK and enters its ping-pong mode): an application that closes
+        within that time sends one FIN+ACK segment instead of an ACK and then a FIN."""
         self.rcv_nxt = seq_add(self.rcv_nxt, 1)
         self.fin_rcvd = True
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
-        self._send_segment(self.snd_max, ACK, b"", now)
+        if (st is ESTABLISHED or st is SYN_RECEIVED) and not at_once:
+            if self.t_delack is None:
+                self.t_delack = now + self.cfg.delayed_ack  # (segment_arrives re-arms)
+        else:
+            self._send_segment(self.snd_max, ACK, b"", now)
         if st is ESTABLISHED or st is SYN_RECEIVED:
             self._set_state(CLOSE_WAIT, "rcv FIN")
         elif st is FIN_WAIT_1:

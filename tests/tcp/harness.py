@@ -249,6 +249,10 @@ class Harness:
         self.established()
         self.push(FIN | ACK, ack=self.conn.snd_nxt)
         self.peer_nxt = seq_add(self.peer_nxt, 1)
+        assert self.conn.state is State.CLOSE_WAIT
+        self.none()  # the FIN's ACK waits for the delayed-ACK timer (Linux's tcp_fin)
+        t = self.now
+        assert self.fire() == t + self.layer.config.delayed_ack
         ack = self.one()
         assert ack.flags == ACK and ack.ack == self.peer_nxt
         assert self.conn.state is State.CLOSE_WAIT

@@ -229,13 +229,32 @@ def test_close_wait_reads_eof_and_can_still_send():
     h = Harness()
     h.established()
     h.send_data(b"abc", flags=ACK | PSH | FIN)
-    assert h.one().ack == h.peer_nxt
+    h.none()  # data and FIN wait for the delayed ACK, which the reply then carries
     assert h.conn.state is State.CLOSE_WAIT
     assert h.conn.recv(10, h.now) == b"abc"
     assert h.conn.recv(10, h.now) == b""
     assert h.conn.send(b"reply", h.now) == 5
     seg = h.one()
-    assert seg.data == b"reply"
+    assert seg.data == b"reply" and seg.ack == h.peer_nxt
+    h.advance(h.config.delayed_ack)
+    h.none()  # the reply was the acknowledgment: no separate delayed ACK follows
+
+
+def test_fin_alone_is_acked_by_the_delayed_ack_timer_or_by_our_fin():
+    """Linux's tcp_fin(): a FIN in ESTABLISHED schedules a delayed ACK (ping-pong mode);
+    closing within that time sends FIN+ACK alone, so the teardown takes three segments."""
+    h = Harness()
+    h.established()
+    h.push(FIN | ACK, ack=h.conn.snd_nxt)
+    h.peer_nxt = seq_add(h.peer_nxt, 1)
+    h.none()
+    h.advance(h.config.delayed_ack // 2)
+    h.conn.close(h.now)
+    fin = h.one()
+    assert fin.flags == FIN | ACK and fin.ack == h.peer_nxt
+    assert h.conn.state is State.LAST_ACK
+    h.advance(h.config.delayed_ack)
+    h.none()
 
 
 def test_half_close_peer_keeps_sending_in_fin_wait_2():
