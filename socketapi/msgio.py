@@ -1,8 +1,17 @@
 """sendmsg / recvmsg / recvmsg_into and sendfile, as CPython offers them, over the socket's own calls.
 
-Ancillary data: an IP stack has no file descriptors to pass (SCM_RIGHTS) or credentials to
-prove (SCM_CREDENTIALS); those raise an OSError saying so.  No control messages are
-received either, so the ancillary list is always empty.  recvmsg reports MSG_TRUNC when a
+Ancillary data (RFC 3542 for IPv6, Linux's IP_* items for IPv4):
+- received: a UDP socket that asked with IP_PKTINFO, IP_RECVTTL, IP_RECVTOS,
+  IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT or IPV6_RECVTCLASS gets, per datagram, the items
+  Linux's ip_cmsg_recv / ip6_datagram_recv_ctl give, in their order, laid out in
+  `ancbufsize` bytes as put_cmsg lays them (an item that does not fit is cut or left out
+  and MSG_CTRUNC set);
+- sent: IP_TTL, IP_TOS, IPV6_HOPLIMIT and IPV6_TCLASS items set that datagram's TTL / hop
+  limit and TOS / traffic class, with Linux's checks (exact sizes, ranges; -1 for the
+  default); IP_PKTINFO and IPV6_PKTINFO are checked as Linux checks them but their source
+  address and interface are not applied (the socket's own are used).
+An IP stack has no file descriptors to pass (SCM_RIGHTS) or credentials to prove
+(SCM_CREDENTIALS); those raise an OSError saying so.  recvmsg reports MSG_TRUNC when a
 datagram was longer than the buffer, as Linux does.
 """
 
@@ -11,10 +20,40 @@ from __future__ import annotations
 import errno
 import io
 import os
+import struct
 
 from . import constants as C
 
 MSG_TRUNC = int(C.MSG_TRUNC)
+MSG_CTRUNC = int(C.MSG_CTRUNC)
+IP_PKTINFO = 8  # <linux/in.h> (CPython does not name it)
+_NATIVE_INT = struct.Struct("=i")
+_CMSG_HDR = 16  # sizeof(struct cmsghdr) on 64-bit Linux: size_t cmsg_len, int level, int type
+
+
+def _cmsg_align(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def put_cmsgs(items: list, ancbufsize: int) -> tuple[list, int]:
+    """Lay (level, type, data) items into an `ancbufsize`-byte control buffer as Linux's
+    put_cmsg does, and read them back as CPython's recvmsg does: an item whose header does
+    not fit ends the list, one whose data does not fit is cut to what does; either sets
+    MSG_CTRUNC.  Returns (the items as recvmsg returns them, the flags to add)."""
+    out = []
+    room = ancbufsize
+    flags = 0
+    for level, kind, data in items:
+        if room < _CMSG_HDR:
+            flags |= MSG_CTRUNC
+            break
+        cmlen = _CMSG_HDR + len(data)
+        if room < cmlen:
+            flags |= MSG_CTRUNC
+            cmlen = room
+        out.append((level, kind, data[:cmlen - _CMSG_HDR]))
+        room -= min(_CMSG_HDR + _cmsg_align(len(data)), room)
+    return out, flags
 
 
 def _socket_module():
@@ -125,9 +164,83 @@ class MessageMethods:
             if self._kind != C.SOCK_STREAM and _unknown_cmsg(self._flen, level, kind):
                 self._check()
                 raise OSError(errno.EINVAL, "Invalid argument")
+        if items and self._kind == C.SOCK_DGRAM:
+            ttl, tos = self._cmsg_ttl_tos(items, address)
+            if ttl is not None or tos is not None:
+                return self._sendmsg_dgram(data, address, ttl, tos)
         if address is None:
             return self.send(data, flags)
         return self.sendto(data, flags, address)
+
+    def _cmsg_ttl_tos(self, items: list, address):
+        """The TTL / hop limit and TOS / traffic class a datagram's ancillary items ask for
+        (None: the socket's), with Linux's checks: ip_cmsg_send for an IPv4 socket (or an
+        IPv6 one sending to an IPv4-mapped address, which takes the IPv4 way), otherwise
+        ip6_datagram_send_ctl, each looking only at its own level."""
+        v4 = self._flen == 4
+        if not v4 and address is not None:
+            addr = self._sockaddr(address, "sendmsg")[0]
+            v4 = len(addr) == 16 and addr[:12] == b"\0" * 10 + b"\xff\xff"
+        ttl = tos = None
+        for level, kind, payload in items:
+            n = len(payload)
+            if v4 and level == C.IPPROTO_IP:
+                if kind == C.IP_TTL:
+                    if n != 4:
+                        raise OSError(errno.EINVAL, "Invalid argument")
+                    value = _NATIVE_INT.unpack(payload)[0]
+                    if not 1 <= value <= 255:
+                        raise OSError(errno.EINVAL, "Invalid argument")
+                    ttl = value
+                elif kind == C.IP_TOS:
+                    if n == 4:
+                        value = _NATIVE_INT.unpack(payload)[0]
+                    elif n == 1:
+                        value = payload[0]
+                    else:
+                        raise OSError(errno.EINVAL, "Invalid argument")
+                    if not 0 <= value <= 255:
+                        raise OSError(errno.EINVAL, "Invalid argument")
+                    tos = value
+                elif kind == IP_PKTINFO and n != 12:
+                    raise OSError(errno.EINVAL, "Invalid argument")
+            elif not v4 and level == C.IPPROTO_IPV6:
+                if kind in (C.IPV6_HOPLIMIT, C.IPV6_TCLASS):
+                    if n != 4:
+                        raise OSError(errno.EINVAL, "Invalid argument")
+                    value = _NATIVE_INT.unpack(payload)[0]
+                    if not -1 <= value <= 255:
+                        raise OSError(errno.EINVAL, "Invalid argument")
+                    if value != -1:  # -1: the socket's own value (RFC 3542 §6.3, §6.5)
+                        if kind == C.IPV6_HOPLIMIT:
+                            ttl = value
+                        else:
+                            tos = value
+                elif kind == C.IPV6_PKTINFO and n < 20:
+                    raise OSError(errno.EINVAL, "Invalid argument")
+        return ttl, tos
+
+    def _sendmsg_dgram(self, data: bytes, address, ttl, tos) -> int:
+        """sendto()/send() of one datagram with its own TTL and TOS."""
+        with self._host.runtime.lock:
+            self._check()
+            ep = self._ep
+            if ep.local is None:
+                self._autobind()
+            if address is None:
+                if ep.remote is None:
+                    raise OSError(errno.EDESTADDRREQ, os.strerror(errno.EDESTADDRREQ))
+                dst = ep.remote
+            else:
+                addr, port = self._sockaddr(address, "sendmsg")
+                self._mapped_ok(addr, "connect")
+                self._check_scope(addr)
+                if port == 0:
+                    raise OSError(errno.EINVAL, "Invalid argument")
+                dst = (addr, port)
+            n = ep.sendto(data, dst, self._host.clock(), ttl, tos)
+        self._kick()
+        return n
 
     @_least_one("recvmsg")
     def recvmsg(self, bufsize, ancbufsize=0, flags=0):
@@ -138,9 +251,9 @@ class MessageMethods:
             raise ValueError("negative buffer size in recvmsg()")
         if not 0 <= ancbufsize <= 0x7FFFFFFF:
             raise ValueError("invalid ancillary data buffer length")
-        return self._recvmsg(bufsize, flags)
+        return self._recvmsg(bufsize, flags, ancbufsize)
 
-    def _recvmsg(self, bufsize: int, flags: int):
+    def _recvmsg(self, bufsize: int, flags: int, ancbufsize: int = 0):
         if self._kind == C.SOCK_STREAM:
             data = self.recv(bufsize, flags)
             return data, [], 0, None
@@ -151,9 +264,43 @@ class MessageMethods:
                 self._mirror.mark()
         if item is None:
             return b"", [], 0, None
-        data, src = item
+        data = item[0]
         msg_flags = MSG_TRUNC if len(data) > bufsize else 0
-        return data[:bufsize], [], msg_flags, self._from_name(src)
+        anc = []
+        if len(item) > 2 and item[2] is not None:
+            wanted = self._ancillary(item)
+            if wanted:
+                anc, more = put_cmsgs(wanted, ancbufsize)
+                msg_flags |= more
+        return data[:bufsize], anc, msg_flags, self._from_name(item[1])
+
+    def _ancillary(self, item) -> list:
+        """The ancillary items this socket asked for about one datagram, in Linux's order:
+        for an IPv4 datagram ip_cmsg_recv's (IP_PKTINFO, IP_TTL, IP_TOS), then, on an IPv6
+        socket, the IPv6 ones it maps (ip6_datagram_recv_specific_ctl); for an IPv6
+        datagram ip6_datagram_recv_ctl's (IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS)."""
+        _data, _src, ttl, tos, dst, ifindex = item
+        opts = self._opts
+        out = []
+        ifindex = 0 if ifindex is None else ifindex + 1  # the host's interfaces count from 0, the OS's from 1
+        if len(dst) == 4:
+            if opts.get((C.IPPROTO_IP, IP_PKTINFO)):
+                spec = dst if not (dst[0] >= 224 or dst == b"\xff" * 4) else self._host.source_for(dst) or dst
+                out.append((C.IPPROTO_IP, IP_PKTINFO, _NATIVE_INT.pack(ifindex) + spec + dst))
+            if opts.get((C.IPPROTO_IP, C.IP_RECVTTL)):
+                out.append((C.IPPROTO_IP, C.IP_TTL, _NATIVE_INT.pack(ttl)))
+            if opts.get((C.IPPROTO_IP, C.IP_RECVTOS)):
+                out.append((C.IPPROTO_IP, C.IP_TOS, bytes((tos,))))
+            if self._flen != 16:
+                return out
+            dst = b"\0" * 10 + b"\xff\xff" + dst  # as the IPv6 socket names it
+        if opts.get((C.IPPROTO_IPV6, C.IPV6_RECVPKTINFO)):
+            out.append((C.IPPROTO_IPV6, C.IPV6_PKTINFO, dst + _NATIVE_INT.pack(ifindex)))
+        if opts.get((C.IPPROTO_IPV6, C.IPV6_RECVHOPLIMIT)):
+            out.append((C.IPPROTO_IPV6, C.IPV6_HOPLIMIT, _NATIVE_INT.pack(ttl)))
+        if opts.get((C.IPPROTO_IPV6, C.IPV6_RECVTCLASS)):
+            out.append((C.IPPROTO_IPV6, C.IPV6_TCLASS, _NATIVE_INT.pack(tos)))
+        return out
 
     @_least_one("recvmsg_into")
     def recvmsg_into(self, buffers, ancbufsize=0, flags=0):
@@ -173,7 +320,7 @@ class MessageMethods:
         if not 0 <= ancbufsize <= 0x7FFFFFFF:
             raise ValueError("invalid ancillary data buffer length")
         total = sum(len(v) for v in views)
-        data, anc, msg_flags, addr = self._recvmsg(total, flags)
+        data, anc, msg_flags, addr = self._recvmsg(total, flags, ancbufsize)
         pos = 0
         for v in views:
             take = data[pos:pos + len(v)]

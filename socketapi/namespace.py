@@ -191,7 +191,7 @@ def _bind_functions(ns) -> None:
 def _plain_names() -> dict:
     """Host-independent names: constants, exceptions, conversions."""
     names = {k: v for k, v in vars(C).items() if k.isupper() or k in (
-        "AddressFamily", "SocketKind", "MsgFlag", "AddressInfo")}
+        "AddressFamily", "SocketKind", "MsgFlag", "AddressInfo", "AF_DECnet")}
     names.update(
         error=errors.error, herror=errors.herror, gaierror=errors.gaierror, timeout=errors.timeout,
         inet_aton=resolver.inet_aton, inet_ntoa=resolver.inet_ntoa, inet_pton=resolver.inet_pton,

@@ -45,6 +45,12 @@ _V4_MAPPED = bytes(10) + b"\xff\xff"
 ICMP6_FILTER = 1  # <netinet/icmp6.h>, at level IPPROTO_ICMPV6
 IP_MULTICAST_ALL = 49  # <linux/in.h>; CPython's socket module does not name it
 IPV6_MTU_DISCOVER, IPV6_MTU = 23, 24  # <linux/in6.h>; CPython's socket module does not name them
+IP_PKTINFO = 8  # <linux/in.h>; CPython's socket module does not name it
+# Options asking recvmsg for ancillary data about each datagram (Linux keeps each as a flag:
+# any non-zero value sets it, getsockopt answers 0 or 1).  See socketapi.msgio.
+_IP_RECV_FLAGS = frozenset((IP_PKTINFO, C.IP_RECVTTL, C.IP_RECVTOS, C.IP_RECVOPTS, C.IP_RECVRETOPTS))
+_IPV6_RECV_FLAGS = frozenset((C.IPV6_RECVPKTINFO, C.IPV6_RECVHOPLIMIT, C.IPV6_RECVTCLASS, C.IPV6_RECVHOPOPTS,
+                              C.IPV6_RECVDSTOPTS, C.IPV6_RECVRTHDR, C.IPV6_RECVPATHMTU))
 
 
 def _zone_index(host, zone: str) -> int:
@@ -867,8 +873,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         item = self._recv_item(flags, "recvfrom")
         if item is None:
             return b"", None
-        data, src = item
-        return data[:bufsize], self._from_name(src)
+        return item[0][:bufsize], self._from_name(item[1])
 
     def recv_into(self, buffer=_ABSENT, nbytes=0, flags=0) -> int:
         """recv_into(buffer[, nbytes[, flags]]) -> nbytes_read"""
@@ -937,10 +942,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         item = self._recv_item(flags, "recvfrom_into")
         if item is None:
             return 0, None
-        data, src = item
-        data = data[:n]
+        data = item[0][:n]
         mv[:len(data)] = data
-        return len(data), self._from_name(src)
+        return len(data), self._from_name(item[1])
 
     @_locked
     def shutdown(self, how) -> None:
@@ -1068,6 +1072,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                     ep.mcast_loop = bool(ival)
             elif name == C.IP_RECVERR:
                 pass
+            elif name in _IP_RECV_FLAGS:
+                ival = int(ival != 0)
             else:
                 raise oserror(errno.ENOPROTOOPT)
             self._opts[(level, name)] = ival
@@ -1213,8 +1219,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         elif name == C.IPV6_DONTFRAG:
             if hasattr(ep, "pmtudisc"):
                 ep.pmtudisc = True
-        elif name in (C.IPV6_RECVERR, C.IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER):
+        elif name in (C.IPV6_RECVERR, IPV6_MTU_DISCOVER):
             pass
+        elif name in _IPV6_RECV_FLAGS:
+            ival = int(ival != 0)
         elif name == C.IPV6_CHECKSUM and self._kind == C.SOCK_RAW:
             if self._proto == C.IPPROTO_ICMPV6:
                 raise oserror(errno.EINVAL)  # RFC 3542 §3.1: ICMPv6 always has its checksum computed
@@ -1344,6 +1352,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 return int(getattr(ep, "mcast_loop", True))
             if name == IP_MULTICAST_ALL:
                 return int(getattr(ep, "mc_all", True))
+            if name in _IP_RECV_FLAGS:
+                return self._opts.get((C.IPPROTO_IP, name), 0)
             raise oserror(errno.ENOPROTOOPT)
         return self._getopt_other(level, name, buflen)
 
@@ -1371,6 +1381,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return self._host.path_mtu(remote[0] if isinstance(remote, tuple) else remote)
         if (C.IPPROTO_IPV6, name) in self._opts:
             return self._opts[(C.IPPROTO_IPV6, name)]
+        if name in _IPV6_RECV_FLAGS:
+            return 0
         raise oserror(errno.ENOPROTOOPT)
 
     def _getopt_other(self, level, name, buflen):

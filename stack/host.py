@@ -551,7 +551,7 @@ class Host(Node):
             return True
         if proto == 17:
             payload = memoryview(frame)[34:14 + total]
-            if not self.udp.input(src, dst, payload, now, False, True, iface.index):
+            if not self.udp.input(src, dst, payload, now, False, True, iface.index, frame[22], frame[15]):
                 hdr, _ = ipv4_wire.parse(memoryview(frame)[14:], False)
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
             return True
@@ -576,7 +576,8 @@ class Host(Node):
         payload = memoryview(frame)[54:54 + plen]
         if nh == 6:
             self.tcp.input(src, dst, payload, now, True)
-        elif not self.udp.input(src, dst, payload, now, False, True, iface.index):
+        elif not self.udp.input(src, dst, payload, now, False, True, iface.index, frame[21],
+                                ((frame[14] & 0x0F) << 4) | (frame[15] >> 4)):
             from .wire import icmpv6
             from .wire import ipv6 as ipv6_wire
 
@@ -656,7 +657,8 @@ class Host(Node):
             icmp_type = payload[0] if proto == ipv4_wire.PROTO_ICMP and len(payload) else None
             took_raw = self.raw.input(proto, hdr.src, hdr.dst, bytes(packet), icmp_type)
         if proto == ipv4_wire.PROTO_UDP:
-            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast, trusted, iface.index) and not bcast:
+            if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast, trusted, iface.index, hdr.ttl,
+                                  hdr.tos) and not bcast:
                 self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
         elif proto == ipv4_wire.PROTO_TCP and self.tcp is not None:
             if not bcast:

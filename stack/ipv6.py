@@ -226,7 +226,8 @@ class Ipv6Layer:
             icmp_type = data[0] if nh == NH_ICMPV6 and len(data) else None
             took_raw = raw.input(nh, src, dst, bytes(data), icmp_type, family_len=16)
         if nh == NH_UDP:
-            if not host.udp.input(src, dst, data, now, mcast, trusted, iface.index) and not mcast:
+            if not host.udp.input(src, dst, data, now, mcast, trusted, iface.index, hdr.hop_limit,
+                                  hdr.traffic_class) and not mcast:
                 self.send_error(hdr, packet, icmp6.DEST_UNREACH, icmp6.PORT_UNREACH, 0, now)
         elif nh == NH_TCP and host.tcp is not None:
             if not mcast:

@@ -99,10 +99,16 @@ class UdpEndpoint(Waitable):
         if self.local is not None and not self.bound_explicitly:
             self.layer.rebind_address(self, bytes(len(self.local[0])))
 
-    def sendto(self, data, dst: tuple[bytes, int], now: int) -> int:
-        """Send one datagram; returns its length or raises OSError (EACCES, EMSGSIZE...)."""
+    def sendto(self, data, dst: tuple[bytes, int], now: int, ttl: int | None = None, tos: int | None = None) -> int:
+        """Send one datagram; returns its length or raises OSError (EACCES, EMSGSIZE...).
+
+        `ttl` and `tos` override the socket's TTL / hop limit (multicast one too) and TOS /
+        traffic class for this datagram alone: sendmsg's IP_TTL, IP_TOS, IPV6_HOPLIMIT and
+        IPV6_TCLASS ancillary items (RFC 3542 §6.3, §6.5)."""
         if self.shut_wr:
             raise oserror(errno.EPIPE)
+        if ttl is not None or tos is not None:
+            return self._sendto_once(data, dst, now, ttl, tos)
         fast = self.fast
         if fast is not None and fast.flow == (dst, self.local, self.ttl, self.tos, self.pmtudisc) \
                 and fast.usable_again(len(data)):
@@ -156,8 +162,29 @@ class UdpEndpoint(Waitable):
                 self.fast.flow = (dst, self.local, self.ttl, self.tos, self.pmtudisc)
         return len(data)
 
+    def _sendto_once(self, data, dst: tuple[bytes, int], now: int, ttl: int | None, tos: int | None) -> int:
+        """`sendto` with per-datagram TTL / TOS: the ordinary way, with the socket's own
+        values put back afterwards (the cached fast path never sees them)."""
+        saved = (self.ttl, self.mcast_ttl, self.tos, self.fast)
+        if ttl is not None:
+            self.ttl = self.mcast_ttl = ttl
+        if tos is not None:
+            self.tos = tos
+        self.fast = None
+        try:
+            return self.sendto(data, dst, now)
+        finally:
+            self.ttl, self.mcast_ttl, self.tos, self.fast = saved
+
     def recv(self, peek: bool = False):
-        """(data, (addr, port)) of the next datagram, or None; raises a pending error."""
+        """The next datagram, or None; raises a pending error.
+
+        A datagram is `(data, (addr, port), ttl, tos, dst, ifindex)`: besides the payload and
+        its source, what its IP header said (TTL or hop limit, TOS or traffic class, the
+        destination address) and the interface it came in on, so that recvmsg can report
+        them as ancillary data (IP_RECVTTL, IPV6_RECVHOPLIMIT...) whenever the socket asks,
+        as Linux can because it keeps the header with the queued packet.  None where a
+        datagram did not cross IP (no such facts)."""
         if self.error is not None:
             code, self.error = self.error, None
             raise oserror(code)
@@ -186,13 +213,14 @@ class UdpEndpoint(Waitable):
 
     # -- from the layer ---------------------------------------------------
 
-    def _deliver(self, data: bytes, src: tuple[bytes, int]) -> bool:
+    def _deliver(self, item: tuple) -> bool:
+        """Queue one datagram (see `recv` for the item's fields)."""
         if self.shut_rd:
             return False
-        cost = len(data) + DATAGRAM_OVERHEAD
+        cost = len(item[0]) + DATAGRAM_OVERHEAD
         if self.rx_bytes + cost > self.rcvbuf and self.rxq:
             return False
-        self.rxq.append((data, src))
+        self.rxq.append(item)
         self.rx_bytes += cost
         self._signal()
         return True
@@ -260,9 +288,11 @@ class UdpLayer:
     # -- input -----------------------------------------------------------
 
     def input(self, src: bytes, dst: bytes, payload: memoryview, now: int, broadcast: bool = False,
-              csum_ok: bool = False, iface_index: int | None = None) -> bool:
+              csum_ok: bool = False, iface_index: int | None = None, ttl: int | None = None,
+              tos: int | None = None) -> bool:
         """Deliver one datagram; returns False when no socket wanted it (the caller may
-        answer with ICMP port unreachable)."""
+        answer with ICMP port unreachable).  `ttl` and `tos` are the IP header's TTL and
+        TOS (hop limit and traffic class for IPv6), kept with the datagram for recvmsg."""
         env = self.env
         stats = env.stats
         try:
@@ -277,14 +307,13 @@ class UdpLayer:
             stats["udp.rx.no_port"] += 1
             env.trace("udp", "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
             return False
-        body = bytes(data)
-        who = (src, hdr.sport)
+        item = (bytes(data), (src, hdr.sport), ttl, tos, dst, iface_index)
         if len(eps) == 1 and not broadcast:
             ep = eps[0]  # the common case: one socket on the port, a wildcard or exact binding
             laddr = ep.local[0]
             if ep.remote is None and not ep.closed and (laddr == dst or (not any(laddr) and (
                     len(laddr) == len(dst) or (len(dst) == 4 and not ep.v6only)))):
-                if not ep._deliver(body, who):
+                if not ep._deliver(item):
                     stats["udp.rx.rcvbuf_full"] += 1
                     env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
                 return True
@@ -301,7 +330,7 @@ class UdpLayer:
                         if allowed is False or (allowed is None and not ep.mc_all):
                             stats["udp.rx.mcast_filtered"] += 1
                             continue
-                    if ep._deliver(body, who):
+                    if ep._deliver(item):
                         delivered = True
                     else:
                         stats["udp.rx.rcvbuf_full"] += 1
@@ -318,7 +347,7 @@ class UdpLayer:
             stats["udp.rx.no_port"] += 1
             env.trace("udp", "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
             return False
-        if not best._deliver(body, who):
+        if not best._deliver(item):
             stats["udp.rx.rcvbuf_full"] += 1
             env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
         return True

@@ -21,6 +21,7 @@ CLASSES = [
     "BufferIOTest", "SendfileUsingSendTest", "ContextManagersTest", "InheritanceTest", "BasicSocketPairTest",
     "SendmsgUDPTest", "RecvmsgUDPTest", "RecvmsgIntoUDPTest", "SendmsgTCPTest", "RecvmsgTCPTest",
     "RecvmsgIntoTCPTest", "SendmsgUDP6Test", "RecvmsgUDP6Test", "RecvmsgIntoUDP6Test", "CmsgMacroTests",
+    "RecvmsgRFC3542AncillaryUDP6Test", "RecvmsgIntoRFC3542AncillaryUDP6Test",
     "TCPCloserTest", "NonblockConstantTest", "InterruptedRecvTimeoutTest", "InterruptedSendTimeoutTest",
 ]
 

@@ -299,6 +299,77 @@ def case_name_functions_parse_as_cpython(sk, step):
     step(s.listen, 1)
 
 
+def _int(v: int) -> bytes:
+    import array
+
+    return array.array("i", [v]).tobytes()
+
+
+@case
+def case_rfc3542_ancillary_received(sk, step):
+    """IPV6_RECVPKTINFO / RECVHOPLIMIT / RECVTCLASS: the items, their order, and how an
+    ancillary buffer too small for them cuts them (Linux's put_cmsg) with MSG_CTRUNC."""
+    a, b = udp6(sk), udp6(sk)
+    for opt in (sk.IPV6_RECVHOPLIMIT, sk.IPV6_RECVTCLASS, sk.IPV6_RECVPKTINFO):
+        step(a.getsockopt, sk.IPPROTO_IPV6, opt)
+        step(a.setsockopt, sk.IPPROTO_IPV6, opt, 7)
+        step(a.getsockopt, sk.IPPROTO_IPV6, opt)
+    step(a.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_RECVHOPLIMIT, b"\x01")
+    for size in (0, 1, 15, 16, 19, 20, 24, 40, 43, 60, 64, 71, 72, 100, sk.CMSG_SPACE(20) + 2 * sk.CMSG_SPACE(4)):
+        b.sendto(b"x", a.getsockname())
+        step(lambda: a.recvmsg(10, size)[1:3], label=f"recvmsg anc {size}")
+    b.sendto(b"y", a.getsockname())
+    buf = bytearray(4)
+    step(lambda: (a.recvmsg_into([buf], 28)[1:3], bytes(buf)), label="recvmsg_into anc")
+    step(a.setsockopt, sk.IPPROTO_IPV6, sk.IPV6_RECVPKTINFO, 0)
+    b.sendto(b"z", a.getsockname())
+    step(lambda: a.recvmsg(10, 1024)[1:3], label="two items")
+    a.close()
+    b.close()
+
+
+@case
+def case_rfc3542_ancillary_sent(sk, step):
+    """IPV6_HOPLIMIT / IPV6_TCLASS items on sendmsg: the datagram carries them (-1 is the
+    default), wrong sizes and values are EINVAL, IPv4-level items are ignored."""
+    a, b = udp6(sk), udp6(sk)
+    a.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_RECVHOPLIMIT, 1)
+    a.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_RECVTCLASS, 1)
+    to = a.getsockname()
+    for anc in ([(41, sk.IPV6_HOPLIMIT, _int(3))], [(41, sk.IPV6_TCLASS, _int(3)), (41, sk.IPV6_HOPLIMIT, _int(2))],
+                [(41, sk.IPV6_HOPLIMIT, _int(3) + b"\0")], [(41, sk.IPV6_HOPLIMIT, _int(256))],
+                [(41, sk.IPV6_HOPLIMIT, _int(-1))], [(41, sk.IPV6_TCLASS, _int(-2))], [(0, 2, _int(3))],
+                [(41, sk.IPV6_PKTINFO, bytes(19))], [(41, sk.IPV6_PKTINFO, bytes(20))]):
+        if step(b.sendmsg, [b"y"], anc, 0, to) is not None:
+            step(lambda: a.recvmsg(10, 1024)[1], label="received")
+    b.connect(to)
+    step(b.sendmsg, [b"c"], [(41, sk.IPV6_HOPLIMIT, _int(9))])
+    step(lambda: a.recvmsg(10, 1024)[1], label="connected")
+    a.close()
+    b.close()
+
+
+@case
+def case_ip_ancillary_on_ipv4(sk, step):
+    """IP_PKTINFO (8), IP_RECVTTL, IP_RECVTOS, and IP_TTL / IP_TOS items on sendmsg."""
+    c = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    c.bind(("127.0.0.1", 0))
+    c.settimeout(5)
+    d = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    for opt in (8, 12, 13):
+        step(c.getsockopt, sk.IPPROTO_IP, opt)
+        step(c.setsockopt, sk.IPPROTO_IP, opt, 1)
+        step(c.getsockopt, sk.IPPROTO_IP, opt)
+    for anc in ([], [(0, 2, _int(7))], [(0, 1, b"\x10")], [(0, 1, _int(0x20))], [(0, 2, _int(0))],
+                [(0, 1, b"\x10\0")], [(0, 8, bytes(12))], [(0, 8, bytes(11))], [(41, 52, _int(3))]):
+        if step(d.sendmsg, [b"z"], anc, 0, c.getsockname()) is not None:
+            step(lambda: c.recvmsg(10, 1024)[1:3], label="received")
+    d.sendto(b"w", c.getsockname())
+    step(lambda: c.recvmsg(10, sk.CMSG_SPACE(12) + sk.CMSG_LEN(4) - 1)[1:3], label="cut")
+    c.close()
+    d.close()
+
+
 @pytest.mark.parametrize("script", CASES, ids=[c.__name__ for c in CASES])
 def test_same_outcome_as_cpython(script):
     compare(script)
