@@ -215,7 +215,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 raise oserror(errno.EPROTONOSUPPORT)
             proto = C.IPPROTO_TCP if proto else 0
         elif kind == C.SOCK_DGRAM:
-            if proto not in (0, C.IPPROTO_UDP):
+            if proto not in (0, C.IPPROTO_UDP, C.IPPROTO_UDPLITE):
                 raise oserror(errno.EPROTONOSUPPORT)
         elif kind == C.SOCK_RAW:
             if proto == 0:
@@ -245,7 +245,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._opts: dict = {}
         self._v6only = False  # net.ipv6.bindv6only = 0: IPv6 sockets are dual-stack by default
         if kind == C.SOCK_DGRAM:
-            self._ep = host.udp.endpoint(self._flen)
+            self._ep = (host.udplite if proto == C.IPPROTO_UDPLITE else host.udp).endpoint(self._flen)
         elif kind == C.SOCK_RAW:
             self._ep = host.raw.endpoint(proto, self._flen)
         else:
@@ -1078,6 +1078,20 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 raise oserror(errno.ENOPROTOOPT)
             self._opts[(level, name)] = ival
             return
+        if level in (C.IPPROTO_UDP, C.IPPROTO_UDPLITE) and self._kind == C.SOCK_DGRAM \
+                and name in (C.UDPLITE_SEND_CSCOV, C.UDPLITE_RECV_CSCOV):
+            # Linux's udp_lib_setsockopt: UDP-Lite sockets only; 1-7 become 8 (the header
+            # is always covered), larger values stop at 65535
+            if not ep.layer.lite:
+                raise oserror(errno.ENOPROTOOPT)
+            if ival is None:
+                raise oserror(errno.EINVAL)
+            cov = 8 if ival != 0 and ival < 8 else min(ival, 0xFFFF)
+            if name == C.UDPLITE_SEND_CSCOV:
+                ep.cscov_send = cov
+            else:
+                ep.cscov_recv = cov
+            return
         if level == C.IPPROTO_RAW and self._kind == C.SOCK_RAW and name == C.ICMP_FILTER:
             ep.icmp_filter = ival or 0
             return
@@ -1330,6 +1344,11 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             raise oserror(errno.ENOPROTOOPT)
         if level == C.IPPROTO_IPV6 and self._flen == 16:
             return self._getopt6(name)
+        if level in (C.IPPROTO_UDP, C.IPPROTO_UDPLITE) and self._kind == C.SOCK_DGRAM \
+                and name in (C.UDPLITE_SEND_CSCOV, C.UDPLITE_RECV_CSCOV):
+            if name == C.UDPLITE_SEND_CSCOV:  # (Linux answers on plain UDP sockets too: 0)
+                return ep.cscov_send
+            return ep.cscov_recv or 0
         if level == C.IPPROTO_IP:
             if name == C.IP_TTL:
                 return ep.ttl if getattr(ep, "ttl", None) is not None else self._host.config.ttl

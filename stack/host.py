@@ -40,6 +40,7 @@ from .wire import ipv4 as ipv4_wire
 from .wire.errors import WireError
 from .wire.ethernet import Unverified, VerifiedFrame
 from .wire.ipv4 import IPv4Header
+from .wire.udplite import PROTO as PROTO_UDPLITE
 
 LOOPBACK_MTU = 65536
 REACHABLE = NeighborState.REACHABLE
@@ -157,6 +158,7 @@ class Host(Node):
         self.pmtu = PmtuCache()
         self.icmp_limiter = ErrorLimiter(self.config.icmp)
         self.udp = UdpLayer(self)
+        self.udplite = UdpLayer(self, lite=True)  # RFC 3828, IP protocol 136
         self.raw = RawLayer(self)
         self.ip6 = Ipv6Layer(self)
         self.ndp = NdpLayer(self)
@@ -665,6 +667,10 @@ class Host(Node):
                 self.tcp.input(hdr.src, hdr.dst, payload, now, trusted)
             else:
                 self.stats["tcp.rx.broadcast"] += 1
+        elif proto == PROTO_UDPLITE:
+            if not self.udplite.input(hdr.src, hdr.dst, payload, now, bcast, trusted, iface.index, hdr.ttl,
+                                      hdr.tos) and not bcast:
+                self.send_icmp_error(hdr, payload, icmp_wire.DEST_UNREACH, icmp_wire.PORT_UNREACH, 0, now)
         elif proto == ipv4_wire.PROTO_ICMP:
             self._icmp_input(iface, hdr, payload, now, bcast)
         elif proto == ipv4_wire.PROTO_IGMP:
@@ -784,6 +790,8 @@ class Host(Node):
         rest = quoted[ihl:]
         if qproto == ipv4_wire.PROTO_UDP:
             self.udp.icmp_error(kind, qsrc, qdst, rest, info, now)
+        elif qproto == PROTO_UDPLITE:
+            self.udplite.icmp_error(kind, qsrc, qdst, rest, info, now)
         elif qproto == ipv4_wire.PROTO_TCP and self.tcp is not None:
             self.tcp.icmp_error(kind, qsrc, qdst, rest, info, now)
 
@@ -1058,6 +1066,8 @@ class Host(Node):
                 rest = payload
                 if hdr.proto == ipv4_wire.PROTO_UDP:
                     self.udp.icmp_error("host_unreach", hdr.src, hdr.dst, rest, 0, now)
+                elif hdr.proto == PROTO_UDPLITE:
+                    self.udplite.icmp_error("host_unreach", hdr.src, hdr.dst, rest, 0, now)
                 elif hdr.proto == ipv4_wire.PROTO_TCP and self.tcp is not None:
                     self.tcp.icmp_error("host_unreach", hdr.src, hdr.dst, rest, 0, now)
             else:

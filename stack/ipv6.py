@@ -35,7 +35,7 @@ from .wire.errors import WireError
 from .wire.ethernet import Unverified
 from .wire.ipv6 import (
     DISCARD, DISCARD_ICMP, DISCARD_ICMP_UNLESS_MULTICAST, NH_DSTOPTS, NH_FRAGMENT, NH_HOPOPTS, NH_ICMPV6, NH_NONE,
-    NH_ROUTING, NH_TCP, NH_UDP, IPv6Header,
+    NH_ROUTING, NH_TCP, NH_UDP, NH_UDPLITE, IPv6Header,
 )
 
 UNSPECIFIED = bytes(16)
@@ -234,6 +234,10 @@ class Ipv6Layer:
                 host.tcp.input(src, dst, data, now, trusted)
             else:
                 host.stats["tcp.rx.multicast"] += 1
+        elif nh == NH_UDPLITE:
+            if not host.udplite.input(src, dst, data, now, mcast, trusted, iface.index, hdr.hop_limit,
+                                      hdr.traffic_class) and not mcast:
+                self.send_error(hdr, packet, icmp6.DEST_UNREACH, icmp6.PORT_UNREACH, 0, now)
         elif nh == NH_ICMPV6:
             self._icmp_input(iface, hdr, data, now, mcast, trusted)
         elif nh == NH_NONE:
@@ -308,6 +312,8 @@ class Ipv6Layer:
         host.trace("icmp6", "error_received", kind=kind, about=qdst, proto=nh)
         if nh == NH_UDP:
             host.udp.icmp_error(kind, qsrc, qdst, rest, info, now)
+        elif nh == NH_UDPLITE:
+            host.udplite.icmp_error(kind, qsrc, qdst, rest, info, now)
         elif nh == NH_TCP and host.tcp is not None:
             host.tcp.icmp_error(kind, qsrc, qdst, rest, info, now)
 
@@ -535,6 +541,8 @@ class Ipv6Layer:
             if hdr.src in host._local6:
                 if hdr.next_header == NH_UDP:
                     host.udp.icmp_error("host_unreach", hdr.src, hdr.dst, payload, 0, now)
+                elif hdr.next_header == NH_UDPLITE:
+                    host.udplite.icmp_error("host_unreach", hdr.src, hdr.dst, payload, 0, now)
                 elif hdr.next_header == NH_TCP and host.tcp is not None:
                     host.tcp.icmp_error("host_unreach", hdr.src, hdr.dst, payload, 0, now)
             else:
@@ -582,7 +590,7 @@ def _chain_complete(nh: int, data) -> bool:
         except WireError:
             return False
         nh, data = ext.next_header, data[ext.length:]
-    need = {NH_TCP: 20, NH_UDP: 8, NH_ICMPV6: 4}.get(nh, 0)
+    need = {NH_TCP: 20, NH_UDP: 8, NH_UDPLITE: 8, NH_ICMPV6: 4}.get(nh, 0)
     return len(data) >= need
 
 

@@ -15,6 +15,7 @@ from collections import deque
 
 from .waitable import Waitable
 from .wire import udp as udp_wire
+from .wire import udplite as udplite_wire
 from .wire.errors import WireError
 
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
@@ -32,7 +33,7 @@ class UdpEndpoint(Waitable):
     __slots__ = ("watchers", "layer", "local", "remote", "rxq", "rx_bytes", "rcvbuf", "sndbuf", "reuseaddr",
                  "reuseport", "broadcast", "error", "closed", "ttl", "tos", "pmtudisc", "family_len",
                  "shut_rd", "shut_wr", "mcast_ttl", "mcast_loop", "bound_explicitly", "fast", "v6only", "mcast_if",
-                 "mc_all")
+                 "mc_all", "cscov_send", "cscov_recv")
 
     def __init__(self, layer: "UdpLayer", family_len: int) -> None:
         self.watchers: list = []
@@ -61,6 +62,10 @@ class UdpEndpoint(Waitable):
         self.v6only = False  # IPV6_V6ONLY; without it an IPv6 wildcard binding takes IPv4 too
         self.mcast_if: int | None = None  # IP_MULTICAST_IF / IPV6_MULTICAST_IF: an interface index
         self.mc_all = True  # IP_MULTICAST_ALL (Linux's default): groups joined by any socket are heard
+        # UDP-Lite (RFC 3828 §3.3): UDPLITE_SEND_CSCOV, the coverage to send (0: all), and
+        # UDPLITE_RECV_CSCOV, the least coverage accepted (None: never set, any accepted)
+        self.cscov_send = 0
+        self.cscov_recv: int | None = None
 
     # -- readiness ---------------------------------------------------------
 
@@ -119,6 +124,7 @@ class UdpEndpoint(Waitable):
             self.layer.env.stats["udp.tx.datagrams"] += 1
             return len(data)
         layer = self.layer
+        build = layer.build
         env = layer.env
         addr, port = dst
         if self.local is None:
@@ -134,12 +140,12 @@ class UdpEndpoint(Waitable):
                 raise oserror(errno.ENETUNREACH)
         ttl = self.ttl
         if _is_mcast(addr):
-            err = env.ip_send(src, addr, udp_wire.PROTO, udp_wire.build(self.local[1], port, data, src, addr),
+            err = env.ip_send(src, addr, layer.proto, build(self, port, data, src, addr),
                               ttl=self.mcast_ttl, tos=self.tos, df=None if self.pmtudisc else False,
                               ifindex=self.mcast_if, mcast_loop=self.mcast_loop)
             if err:
                 raise oserror(err)
-            env.stats["udp.tx.datagrams"] += 1
+            env.stats[layer.k_tx] += 1
             return len(data)
         fast = self.fast
         if fast is not None:
@@ -149,13 +155,13 @@ class UdpEndpoint(Waitable):
                 fast.send(data)
                 env.stats["udp.tx.datagrams"] += 1
                 return len(data)
-        seg = udp_wire.build(self.local[1], port, data, src, addr)
+        seg = build(self, port, data, src, addr)
         # IP_PMTUDISC_WANT (df=None): DF on whatever fits the path MTU, larger datagrams fragmented
-        err = env.ip_send(src, addr, udp_wire.PROTO, seg, ttl=ttl, tos=self.tos, df=None if self.pmtudisc else False)
+        err = env.ip_send(src, addr, layer.proto, seg, ttl=ttl, tos=self.tos, df=None if self.pmtudisc else False)
         if err:
             raise oserror(err)
-        env.stats["udp.tx.datagrams"] += 1
-        if len(seg) + 20 <= 1280 and hasattr(env, "udp_fast_path"):  # remember the way for the next datagram
+        env.stats[layer.k_tx] += 1
+        if len(seg) + 20 <= 1280 and not layer.lite and hasattr(env, "udp_fast_path"):  # remember the way for the next datagram
             self.fast = env.udp_fast_path(src, addr, self.local[1], port,
                                           ttl if ttl is not None else env.config.ttl, self.tos, self.pmtudisc)
             if self.fast is not None:
@@ -227,9 +233,26 @@ class UdpEndpoint(Waitable):
 
 
 class UdpLayer:
-    def __init__(self, env) -> None:
+    """UDP (RFC 768), or with `lite` UDP-Lite (RFC 3828): the same sockets, ports, demux
+    and delivery; only the header's third field, the checksum and the counters' prefix
+    (`udp.` or `udplite.`) differ.  Each has its own port space, as on Linux."""
+
+    def __init__(self, env, lite: bool = False) -> None:
         self.env = env
         self.ports: dict[int, list[UdpEndpoint]] = {}
+        self.lite = lite
+        self.proto = udplite_wire.PROTO if lite else udp_wire.PROTO
+        self.name = name = "udplite" if lite else "udp"
+        self.k_tx = f"{name}.tx.datagrams"
+        self.k_rx = f"{name}.rx.datagrams"
+        self.k_no_port = f"{name}.rx.no_port"
+        self.k_full = f"{name}.rx.rcvbuf_full"
+
+    def build(self, ep: UdpEndpoint, dport: int, data, src: bytes, dst: bytes) -> bytes:
+        """The datagram `ep` sends (header, checksum) toward dst:dport."""
+        if self.lite:
+            return udplite_wire.build(ep.local[1], dport, data, src, dst, ep.cscov_send)
+        return udp_wire.build(ep.local[1], dport, data, src, dst)
 
     # -- port table --------------------------------------------------------
 
@@ -295,18 +318,35 @@ class UdpLayer:
         TOS (hop limit and traffic class for IPv6), kept with the datagram for recvmsg."""
         env = self.env
         stats = env.stats
+        covered = None
         try:
-            hdr, data = udp_wire.parse(payload, src, dst, not csum_ok)
+            if self.lite:
+                hdr, data, covered = udplite_wire.parse(payload, src, dst, not csum_ok)
+                if covered >= len(payload):
+                    covered = None  # full coverage
+            else:
+                hdr, data = udp_wire.parse(payload, src, dst, not csum_ok)
         except WireError as e:
-            stats[f"udp.rx.{e.reason}"] += 1
-            env.trace("udp", "drop", reason=e.reason, src=src, detail=str(e))
+            stats[f"{self.name}.rx.{e.reason}"] += 1
+            env.trace(self.name, "drop", reason=e.reason, src=src, detail=str(e))
             return True  # dropped, but not a port-unreachable case
-        stats["udp.rx.datagrams"] += 1
+        stats[self.k_rx] += 1
         eps = self.ports.get(hdr.dport)
         if not eps:
-            stats["udp.rx.no_port"] += 1
-            env.trace("udp", "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
+            stats[self.k_no_port] += 1
+            env.trace(self.name, "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
             return False
+        if covered is not None:
+            # RFC 3828 §3.3: a socket that set UDPLITE_RECV_CSCOV takes partially covered
+            # datagrams only when covered at least that far (never, if it asked for 0: all)
+            keep = [ep for ep in eps if ep.cscov_recv is None or (ep.cscov_recv and covered >= ep.cscov_recv)]
+            if len(keep) < len(eps):
+                stats["udplite.rx.coverage_too_small"] += len(eps) - len(keep)
+                env.trace(self.name, "drop", reason="checksum coverage too small", covered=covered,
+                          dport=hdr.dport)
+                if not keep:
+                    return True
+                eps = keep
         item = (bytes(data), (src, hdr.sport), ttl, tos, dst, iface_index)
         if len(eps) == 1 and not broadcast:
             ep = eps[0]  # the common case: one socket on the port, a wildcard or exact binding
@@ -314,8 +354,8 @@ class UdpLayer:
             if ep.remote is None and not ep.closed and (laddr == dst or (not any(laddr) and (
                     len(laddr) == len(dst) or (len(dst) == 4 and not ep.v6only)))):
                 if not ep._deliver(item):
-                    stats["udp.rx.rcvbuf_full"] += 1
-                    env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
+                    stats[self.k_full] += 1
+                    env.trace(self.name, "drop", reason="receive buffer full", dport=hdr.dport)
                 return True
         if broadcast or _is_mcast(dst):
             delivered = False
@@ -328,14 +368,14 @@ class UdpLayer:
                         # socket that did not join hears the group only with IP_MULTICAST_ALL
                         allowed = memberships.allows(ep, iface_index, dst, src)
                         if allowed is False or (allowed is None and not ep.mc_all):
-                            stats["udp.rx.mcast_filtered"] += 1
+                            stats[f"{self.name}.rx.mcast_filtered"] += 1
                             continue
                     if ep._deliver(item):
                         delivered = True
                     else:
-                        stats["udp.rx.rcvbuf_full"] += 1
+                        stats[self.k_full] += 1
             if not delivered:
-                stats["udp.rx.no_port"] += 1
+                stats[self.k_no_port] += 1
             return True
         best = None
         best_score = -1
@@ -344,12 +384,12 @@ class UdpLayer:
             if s > best_score:
                 best, best_score = ep, s
         if best is None:
-            stats["udp.rx.no_port"] += 1
-            env.trace("udp", "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
+            stats[self.k_no_port] += 1
+            env.trace(self.name, "no_port", src=src, sport=hdr.sport, dport=hdr.dport)
             return False
         if not best._deliver(item):
-            stats["udp.rx.rcvbuf_full"] += 1
-            env.trace("udp", "drop", reason="receive buffer full", dport=hdr.dport)
+            stats[self.k_full] += 1
+            env.trace(self.name, "drop", reason="receive buffer full", dport=hdr.dport)
         return True
 
     def icmp_error(self, kind: str, src: bytes, dst: bytes, quoted: memoryview, info: int, now: int) -> None:
@@ -363,7 +403,7 @@ class UdpLayer:
             # Linux reports asynchronous errors only to connected sockets (without IP_RECVERR)
             if ep.remote == (dst, dport) and code is not None:
                 ep.error = code
-                self.env.trace("udp", "icmp_error", kind=kind, errno=errno.errorcode[code], peer=dst, port=dport)
+                self.env.trace(self.name, "icmp_error", kind=kind, errno=errno.errorcode[code], peer=dst, port=dport)
                 ep._signal()
 
 

@@ -22,6 +22,9 @@ CLASSES = [
     "SendmsgUDPTest", "RecvmsgUDPTest", "RecvmsgIntoUDPTest", "SendmsgTCPTest", "RecvmsgTCPTest",
     "RecvmsgIntoTCPTest", "SendmsgUDP6Test", "RecvmsgUDP6Test", "RecvmsgIntoUDP6Test", "CmsgMacroTests",
     "RecvmsgRFC3542AncillaryUDP6Test", "RecvmsgIntoRFC3542AncillaryUDP6Test",
+    "BasicUDPLITETest", "UDPLITETimeoutTest", "SendmsgUDPLITETest", "RecvmsgUDPLITETest", "RecvmsgIntoUDPLITETest",
+    "SendmsgUDPLITE6Test", "RecvmsgUDPLITE6Test", "RecvmsgIntoUDPLITE6Test", "RecvmsgRFC3542AncillaryUDPLITE6Test",
+    "RecvmsgIntoRFC3542AncillaryUDPLITE6Test",
     "TCPCloserTest", "NonblockConstantTest", "InterruptedRecvTimeoutTest", "InterruptedSendTimeoutTest",
 ]
 

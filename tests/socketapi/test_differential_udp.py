@@ -1447,6 +1447,62 @@ def case_family_type_attribute_types(sk, step):
         step(lambda: s.family == 2 and s.type == 2)
 
 
+@case
+def case_udplite_sockets(sk, step):
+    """UDP-Lite (RFC 3828) sockets: creation, the coverage options with Linux's clamping and
+    its levels, datagrams both ways over loopback, and a refused port on a connected socket."""
+    a = step(sk.socket, sk.AF_INET, sk.SOCK_DGRAM, sk.IPPROTO_UDPLITE)
+    b = sk.socket(sk.AF_INET, sk.SOCK_DGRAM, sk.IPPROTO_UDPLITE)
+    u = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
+    step(lambda: a.proto)
+    for level in (sk.IPPROTO_UDPLITE, sk.IPPROTO_UDP):
+        for opt in (sk.UDPLITE_SEND_CSCOV, sk.UDPLITE_RECV_CSCOV):
+            step(a.getsockopt, level, opt)
+            for v in (3, 0, -5, 100, 70000):
+                step(a.setsockopt, level, opt, v)
+                step(a.getsockopt, level, opt)
+            step(u.getsockopt, level, opt)
+            step(u.setsockopt, level, opt, 20)
+    step(a.setsockopt, sk.IPPROTO_UDPLITE, sk.UDPLITE_SEND_CSCOV, b"\x01")
+    step(a.setsockopt, sk.IPPROTO_UDPLITE, sk.UDPLITE_RECV_CSCOV, 0)
+    step(a.setsockopt, sk.IPPROTO_UDPLITE, sk.UDPLITE_SEND_CSCOV, 0)
+    a.settimeout(5)
+    b.settimeout(5)
+    step(a.bind, ("127.0.0.1", 0))
+    step(b.sendto, b"lite", a.getsockname())
+    data, addr = a.recvfrom(100)
+    step(lambda: (data, addr == b.getsockname()), label="recvfrom")
+    step(b.setsockopt, sk.IPPROTO_UDPLITE, sk.UDPLITE_SEND_CSCOV, 8)
+    step(b.sendto, b"partially covered", a.getsockname())
+    a.settimeout(0.2)
+    step(a.recv, 100)  # a asked for full coverage: the partial datagram is dropped ...
+    a.settimeout(5)
+    step(a.setsockopt, sk.IPPROTO_UDPLITE, sk.UDPLITE_RECV_CSCOV, 8)
+    step(b.sendto, b"partially covered", a.getsockname())
+    step(a.recv, 100)  # ... and taken once 8 octets are enough
+    step(u.sendto, b"plain udp", a.getsockname())  # another protocol's port space
+    step(b.connect, ("127.0.0.1", _free_udplite_port(sk)))
+    step(b.send, b"x")
+    step(b.recv, 10)
+    six = step(sk.socket, sk.AF_INET6, sk.SOCK_DGRAM, sk.IPPROTO_UDPLITE)
+    six.bind(("::1", 0))
+    six.settimeout(5)
+    step(b.sendto, b"v4 to v6?", ("127.0.0.1", six.getsockname()[1]))
+    c = sk.socket(sk.AF_INET6, sk.SOCK_DGRAM, sk.IPPROTO_UDPLITE)
+    step(c.sendto, b"six", six.getsockname())
+    step(six.recvfrom, 100)
+    for s in (a, b, u, six, c):
+        s.close()
+
+
+def _free_udplite_port(sk) -> int:
+    s = sk.socket(sk.AF_INET, sk.SOCK_DGRAM, sk.IPPROTO_UDPLITE)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def test_enough_cases():
     assert len(CASES) >= 100
 
