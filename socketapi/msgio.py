@@ -360,9 +360,14 @@ class MessageMethods:
                 raise ValueError(f"count must be a positive integer (got {count!r})")
 
     def _sendfile_use_sendfile(self, file, offset=0, count=None):
-        """The zero-copy way CPython tries first.  The file's descriptor is checked as
-        CPython checks it (a bad one gives up, a number out of range or not a number
-        raises), then it gives up: the kernel cannot copy into this stack's socket."""
+        """The zero-copy way CPython tries first, os.sendfile(): the kernel reads the file
+        by its descriptor from `offset` and writes into the socket, never through the
+        file object's buffer.  The kernel cannot write into this stack's socket, so the
+        stack does the same itself: os.pread() on the descriptor, blocks sent as
+        sendall() sends them.  CPython's checks come first, in its order (the file's
+        descriptor and size: an unusable one gives up, so that sendfile() falls back to
+        send(); an empty file sends nothing; a non-blocking socket is refused), and
+        the file's position ends after what was sent, as CPython leaves it."""
         giveup = _socket_module()._GiveupOnSendfile
         self._sendfile_params(file, count)
         self._check()
@@ -371,10 +376,31 @@ class MessageMethods:
         except (AttributeError, io.UnsupportedOperation) as e:
             raise giveup(e) from None
         try:
-            os.fstat(fileno)
+            fsize = os.fstat(fileno).st_size
         except OSError as e:
             raise giveup(e) from None
-        raise giveup("os.sendfile() cannot write into a userspace stack's socket")
+        if not fsize:
+            return 0
+        if self.gettimeout() == 0:
+            raise ValueError("non-blocking sockets are not supported")
+        total = 0
+        try:
+            while count is None or total < count:
+                want = 262144 if count is None else min(262144, count - total)
+                try:
+                    block = os.pread(fileno, want, offset + total)
+                except OSError as e:
+                    if total == 0:
+                        raise giveup(e) from None  # (CPython: not an mmap-able file)
+                    raise
+                if not block:
+                    break  # end of file
+                self.sendall(block)
+                total += len(block)
+        finally:
+            if total > 0 and hasattr(file, "seek"):
+                file.seek(offset + total)
+        return total
 
     def _sendfile_use_send(self, file, offset=0, count=None):
         """Read and send() in blocks; each send waits as the socket's timeout says (a

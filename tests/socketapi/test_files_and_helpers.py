@@ -115,8 +115,8 @@ def _create_server_script(sk, step):
 
 def _sendfile_script(sk, step):
     """sendfile() and the two private ways CPython's own tests call (_sendfile_use_sendfile
-    gives up here, as on any socket os.sendfile cannot reach), SO_REUSEPORT reported, and
-    setblocking on a descriptor closed under its object."""
+    reads the descriptor as os.sendfile would, and gives up where CPython's does), SO_REUSEPORT
+    reported, and setblocking on a descriptor closed under its object."""
     import os
     import tempfile
 
@@ -131,6 +131,8 @@ def _sendfile_script(sk, step):
         step(c.sendfile, f, 100, 5000)
         step(f.tell)
         step(c._sendfile_use_send, f, 0, 10)
+        step(f.tell)
+        step(c._sendfile_use_sendfile, f, 3, 7)
         step(f.tell)
         fd = os.open(os.curdir, os.O_RDONLY)
         os.close(fd)
@@ -149,9 +151,10 @@ def _sendfile_script(sk, step):
         step(c.sendfile, f, 0, "x")
         step(c.sendfile, io.StringIO("text"))
     got = b""
-    while len(got) < 5010:
+    while len(got) < 5017:
         got += s.recv(8192)
-    step(lambda: got == (bytes(range(256)) * 40)[100:5100] + bytes(range(10)), label="bytes sent")
+    step(lambda: got == (bytes(range(256)) * 40)[100:5100] + bytes(range(10)) + bytes(range(3, 10)),
+         label="bytes sent")
     c.setblocking(False)
     step(c._sendfile_use_send, io.BytesIO(b"x"))
     u = sk.socket(sk.AF_INET, sk.SOCK_DGRAM)
