@@ -107,9 +107,15 @@ def case_bind_conflicts_across_families(sk, step):
     step(u.bind, ("::1", port))
     u.close()
     s.close()
+    # a port free on 127.0.0.1 now (the machine's other programs hold ports too), then
+    # an IPv6-only socket on it, then the IPv4 bind that IPV6_V6ONLY allows
+    probe = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    free = probe.getsockname()[1]
+    probe.close()
     v = sk.socket(sk.AF_INET6, sk.SOCK_STREAM)
     v.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_V6ONLY, 1)
-    v.bind(("::", 0))
+    v.bind(("::", free))
     w = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
     step(w.bind, ("127.0.0.1", v.getsockname()[1]))
     step(lambda: w.getsockname()[1] == v.getsockname()[1], label="same port")
