@@ -40,6 +40,7 @@ EPHEMERAL_HIGH = 60999
 _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
 _KEY6 = struct.Struct("!16sH16sH").pack
 _TS_PAIR = struct.Struct("!II").pack  # TSval, TSecr
+_heappush, _heappop = heapq.heappush, heapq.heappop
 
 
 def oserror(code: int) -> OSError:
@@ -220,7 +221,8 @@ class TcpLayer:
         return self.env.ip_send(local[0], remote[0], 6, seg, df=True)
 
     def _schedule(self, obj, when: int) -> None:
-        if obj._sched is None or when < obj._sched:
+        sched = obj._sched
+        if sched is None or when < sched:
             obj._sched = when
             heap = self._heap
             # (see Node._timers_dirty) The host need not ask poll_at() again for a deadline
@@ -231,19 +233,24 @@ class TcpLayer:
             # question (`_stale_top`, below).  That wakeup polls, and the runtime asks again.
             # A connect/close loop pushes a few deadlines per connection, nearly all later
             # than those; the host's poll_at() used to run after each.
-            known = self._stale_top
-            if heap and (known is None or heap[0][0] < known):
-                known = heap[0][0]
-            if known is None or when < known:
+            stale = self._stale_top
+            if heap:
+                top_when, _, top = heap[0]
+                known = top_when if stale is None or top_when < stale else stale
+                if when < known:
+                    self.env._timers_dirty = True
+                if top._sched != top_when:
+                    # Stale entries on top go now, as poll_at() drops them: each holds its
+                    # owner, a whole closed connection, until popped, and poll_at() is
+                    # seldom asked.
+                    if stale is None or top_when < stale:
+                        self._stale_top = top_when
+                    _heappop(heap)
+                    while heap and heap[0][2]._sched != heap[0][0]:
+                        _heappop(heap)
+            elif stale is None or when < stale:
                 self.env._timers_dirty = True
-            if heap and heap[0][2]._sched != heap[0][0]:
-                # Stale entries on top go now, as poll_at() drops them: each holds its owner,
-                # a whole closed connection, until popped, and poll_at() is seldom asked.
-                if self._stale_top is None or heap[0][0] < self._stale_top:
-                    self._stale_top = heap[0][0]
-                while heap and heap[0][2]._sched != heap[0][0]:
-                    heapq.heappop(heap)
-            heapq.heappush(heap, (when, next(self._tick), obj))
+            _heappush(heap, (when, next(self._tick), obj))
 
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
