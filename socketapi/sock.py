@@ -255,14 +255,17 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._close_requested = False
         self._inheritable = False  # sockets are created close-on-exec, as CPython's are
         self._label = None
-        view = type(self).__new__(type(self))  # the state seen by no descriptor: teardown, readiness
+        cls = type(self)
+        view = cls.__new__(cls)  # the state seen by no descriptor: teardown, readiness
         view.__dict__ = self.__dict__
         view._fileno, view._closed, view._timeout, view._label = -1, False, None, None
         self._view = view
-        table = fds_of(self._host.runtime)
-        self._fileno = table.open(self)
-        table.set_owner(self._fileno, self)
-        self._fd_blocking()
+        rt = self._host.runtime
+        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        fd = self._fileno = table.open(self)
+        table.set_owner(fd, self)
+        if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+            self._fd_blocking()
 
     def _fd_blocking(self) -> None:
         """Real time: the descriptor's O_NONBLOCK follows the timeout mode, as CPython sets
@@ -577,7 +580,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 raise oserror(errno.EBADF)
             return
         self._closed = True
-        left = fds_of(self._host.runtime).release(self._fileno, self.__dict__)
+        rt = self._host.runtime
+        left = (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__)
         if left < 0:
             raise oserror(errno.EBADF)  # socket.close(fd) closed the descriptor under this object
         if left == 0:  # else another descriptor (dup, fromfd, detach) still holds the socket
@@ -585,7 +589,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def _teardown(self) -> None:
         """The socket's last descriptor is closed: close its endpoint."""
-        if self._kind == C.SOCK_STREAM:
+        if self._kind == _SOCK_STREAM:
             self._stream_close()
         elif self._ep is not None:
             self._ep.close()

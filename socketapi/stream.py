@@ -21,6 +21,7 @@ from functools import partial
 
 from stack.tcp.config import SocketOptions
 from stack.tcp.connection import Connection
+from stack.tcp.listener import Listener
 from stack.tcp import info as tcp_info
 from stack.tcp.state import State
 
@@ -43,6 +44,12 @@ def _readable(c: Connection):
 
 
 _READABLE = Connection.readable.fget
+_LISTENER_READABLE = Listener.readable.fget
+
+
+def _handshake_over(c: Connection) -> bool:
+    """What a blocked connect() waits for: the connection left SYN-SENT / SYN-RECEIVED."""
+    return c.state not in _CONNECTING
 
 
 class StreamMethods:
@@ -117,7 +124,13 @@ class StreamMethods:
         if lst is None:
             raise oserror(errno.EINVAL)
         if not lst.readable:
-            self._wait(lambda: lst.readable, "accept")
+            rt = self._host.runtime
+            if self._timeout is None and not self._rcvtimeo and not rt.realtime:
+                # a blocking accept() with neither timeout nor SO_RCVTIMEO: what _wait() asks
+                # wait_until() for, without the deadline arithmetic (as sock._take does)
+                rt.wait_for(partial(_LISTENER_READABLE, lst), self._ep, "accept")
+            else:
+                self._wait(lambda: lst.readable, "accept")
         conn = lst.accept()
         if conn is None:
             raise oserror(errno.EINVAL)  # the listener was closed under us
@@ -194,7 +207,12 @@ class StreamMethods:
 
     def _wait_connected(self, c) -> None:
         if c.state in _CONNECTING:
-            self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
+            rt = self._host.runtime
+            if self._timeout is None and not self._sndtimeo and not rt.realtime:
+                # blocking, without SO_SNDTIMEO: _wait()'s wait_until() without a deadline (see _accept)
+                rt.wait_for(partial(_handshake_over, c), self._ep, "connect")
+            else:
+                self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
         if c.error is not None and not c.connected:
             raise oserror(c.take_error())
         if not c.connected and c.state is State.CLOSED:
