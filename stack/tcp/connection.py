@@ -332,14 +332,13 @@ class Connection(Waitable):
         if self.state is SYN_RECEIVED:
             # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
             raw = self.layer._syn_options(self.advmss, self.rcv_wscale if self.ws_ok else None, self.sack_ok,
-                                          (((now // 1000) + self.ts_offset) & MASK, self.ts_recent)  # _tsval()
-                                          if self.ts_ok else None)
+                                          ((now // 1000) + self.ts_offset) & MASK if self.ts_ok else None,  # _tsval()
+                                          self.ts_recent)
             flags = SYN | ACK
             ack = self.rcv_nxt
         else:
             raw = self.layer._syn_options(self.advmss, self.rcv_wscale if cfg.window_scaling else None, cfg.sack,
-                                          (((now // 1000) + self.ts_offset) & MASK, 0)  # _tsval()
-                                          if cfg.timestamps else None)
+                                          ((now // 1000) + self.ts_offset) & MASK if cfg.timestamps else None)  # _tsval()
             flags = SYN
             ack = 0
         wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF

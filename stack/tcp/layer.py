@@ -160,36 +160,38 @@ class TcpLayer:
             f = self._key_hash(key) >> 32
         return (now // 4 + f) & MASK
 
-    def _syn_options(self, mss: int, wscale: int | None, sack, timestamps: tuple | None) -> bytes:
+    def _syn_options(self, mss: int, wscale: int | None, sack, tsval: int | None, tsecr: int = 0) -> bytes:
         """The options of a SYN or SYN-ACK: `encode_options` of TcpOptions(mss, wscale,
-        sack, timestamps) in the configured order, byte for byte.
+        sack, timestamps=(tsval, tsecr) unless tsval is None) in the configured order,
+        byte for byte.
 
         Only the timestamp values change from one SYN to the next, so the encoding is done
         once per (order, mss, wscale, sack, timestamps or not) and kept as the bytes before
         and after the eight TSval/TSecr bytes (found by encoding with all-zero and
-        all-one values and comparing)."""
+        all-one values and comparing), with a struct that packs the three together."""
         order = self.config.option_order
-        key = (order, mss, wscale, bool(sack), timestamps is not None)
+        key = (order, mss, wscale, sack, tsval is not None)  # (a truthy sack equals True as a key)
         parts = self._syn_templates.get(key)
         if parts is None:
             opts = tcp_wire.TcpOptions(mss=mss, wscale=wscale, sack_permitted=bool(sack))
-            if timestamps is None:
-                parts = (tcp_wire.encode_options(opts, order), None)
+            if tsval is None:
+                parts = (None, tcp_wire.encode_options(opts, order), None)
             else:
                 lo = tcp_wire.encode_options(opts._replace(timestamps=(0, 0)), order)
                 hi = tcp_wire.encode_options(opts._replace(timestamps=(MASK, MASK)), order)
                 at = next((i for i in range(len(lo)) if lo[i] != hi[i]), 0)
                 if lo[at:at + 8] == bytes(8) and hi[at:at + 8] == b"\xff" * 8 and lo[at + 8:] == hi[at + 8:]:
-                    parts = (lo[:at], lo[at + 8:])
+                    head, tail = lo[:at], lo[at + 8:]
+                    parts = (struct.Struct(f"!{len(head)}sII{len(tail)}s").pack, head, tail)
                 else:  # not laid out as one TSval/TSecr run: encode every time
-                    parts = (None, opts)
+                    parts = (None, None, opts)
             self._syn_templates[key] = parts
-        head, tail = parts
-        if tail is None:
+        pack, head, tail = parts
+        if pack is not None:
+            return pack(head, tsval, tsecr, tail)
+        if head is not None:
             return head
-        if head is None:
-            return tcp_wire.encode_options(tail._replace(timestamps=timestamps), order)
-        return head + _TS_PAIR(timestamps[0], timestamps[1]) + tail
+        return tcp_wire.encode_options(tail._replace(timestamps=(tsval, tsecr)), order)
 
     def _challenge_ack_ok(self, now: int) -> bool:
         """RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs per second per host."""
@@ -439,12 +441,23 @@ class TcpLayer:
         else:
             src = binding.addr
         if binding is None or binding.port == 0:
-            def ok(port):
-                for b in self.ports.get(port, ()):
+            # _pick_port() with its test written in (no closure made and called per connect):
+            # the first port from a random start that no explicit bind or listener holds and
+            # that makes a 4-tuple not in use.
+            ports = self.ports
+            conns = self.conns
+            span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+            start = self.env.rng.randrange(span)
+            for i in range(span):
+                port = EPHEMERAL_LOW + (start + i) % span
+                for b in ports.get(port, ()):
                     if b.explicit or b.kind() == "listen":
-                        return False
-                return (src, port, raddr, rport) not in self.conns
-            port = self._pick_port(ok)
+                        break
+                else:
+                    if (src, port, raddr, rport) not in conns:
+                        break
+            else:
+                raise oserror(errno.EADDRNOTAVAIL)
             if binding is None:
                 binding = Binding(self, src, port, False, False)
             binding.port = port
