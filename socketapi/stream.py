@@ -36,6 +36,7 @@ _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
 _DEFAULT_OPTIONS = SocketOptions()  # never changed: each new socket takes a copy
 _SYN_SENT = State.SYN_SENT
+_CLOSED = State.CLOSED
 
 
 def _readable(c: Connection):
@@ -213,10 +214,11 @@ class StreamMethods:
                 rt.wait_for(partial(_handshake_over, c), self._ep, "connect")
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
-        if c.error is not None and not c.connected:
-            raise oserror(c.take_error())
-        if not c.connected and c.state is State.CLOSED:
-            raise oserror(errno.ECONNREFUSED)
+        if not c.connected:  # (read once: nothing below changes it before raising)
+            if c.error is not None:
+                raise oserror(c.take_error())
+            if c.state is _CLOSED:
+                raise oserror(errno.ECONNREFUSED)
         self._established = True
 
     # -- data --------------------------------------------------------------------------

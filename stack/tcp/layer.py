@@ -41,6 +41,7 @@ _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
 _KEY6 = struct.Struct("!16sH16sH").pack
 _TS_PAIR = struct.Struct("!II").pack  # TSval, TSecr
 _heappush, _heappop = heapq.heappush, heapq.heappop
+_ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
 
 
 def oserror(code: int) -> OSError:
@@ -268,11 +269,13 @@ class TcpLayer:
         self._schedule(tw, tw.deadline)
 
     def _find_listener(self, addr: bytes, port: int):
-        lst = self.listeners.get((addr, port))
+        listeners = self.listeners
+        lst = listeners.get((addr, port))
         if lst is None:
-            lst = self.listeners.get((bytes(len(addr)), port))
-            if lst is None and len(addr) == 4:  # a dual-stack listener on [::] takes IPv4 too
-                lst = self.listeners.get((bytes(16), port))
+            n = len(addr)
+            lst = listeners.get((_ANY4 if n == 4 else _ANY6 if n == 16 else bytes(n), port))
+            if lst is None and n == 4:  # a dual-stack listener on [::] takes IPv4 too
+                lst = listeners.get((_ANY6, port))
                 if lst is not None and not lst.binding.dual:
                     lst = None
         return lst
@@ -326,11 +329,12 @@ class TcpLayer:
             src = bytes(src)
         if type(dst) is not bytes:
             dst = bytes(dst)
-        conn = self.conns.get((dst, hdr.dport, src, hdr.sport))
+        dport = hdr.dport
+        conn = self.conns.get((dst, dport, src, hdr.sport))
         if conn is not None:
             conn.segment_arrives(hdr, data, now)
             return
-        listener = self._find_listener(dst, hdr.dport)
+        listener = self._find_listener(dst, dport)
         if listener is not None:
             listener.segment_arrives(src, dst, hdr, data, now)
             return
