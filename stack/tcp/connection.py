@@ -347,7 +347,7 @@ class Connection(Waitable):
         self.segs_out += 1
         self.last_ack_sent = self.rcv_nxt
         if self.rtt_seq is None and self.retries == 0:
-            self.rtt_seq = seq_add(self.iss, 1)
+            self.rtt_seq = (self.iss + 1) & MASK  # seq_add()
             self.rtt_time = now
 
     def _tsval(self, now: int) -> int:
@@ -496,7 +496,7 @@ class Connection(Waitable):
         else:
             return
         self.fin_queued = True
-        self.fin_seq = seq_add(self.snd_buf_seq, len(self.sndq))
+        self.fin_seq = (self.snd_buf_seq + len(self.sndq)) & MASK  # seq_add()
         if st is not SYN_RECEIVED:
             self._output(now)
 
@@ -1206,8 +1206,9 @@ class Connection(Waitable):
             return
         # fourth: SYN.
         self.irs = hdr.seq
-        self.rcv_nxt = seq_add(hdr.seq, 1)
-        self.rcv_adv = seq_add(self.rcv_nxt, min(self.rcvbuf, 0xFFFF))  # what our SYN offered
+        rcv_nxt = self.rcv_nxt = (hdr.seq + 1) & MASK  # seq_add()
+        rcvbuf = self.rcvbuf
+        self.rcv_adv = (rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)) & MASK  # what our SYN offered
         self._negotiate(hdr, now)
         self.last_rcv = now
         if flags & ACK:
@@ -1494,7 +1495,7 @@ class Connection(Waitable):
                 stats["tcp.rx.data_after_fin"] += 1
         # eighth: FIN.
         if flags & FIN:
-            fin_seq = seq_add(seq, n)
+            fin_seq = (seq + n) & MASK  # seq_add()
             if fin_seq == self.rcv_nxt:
                 self._fin_arrives(now)
             elif st in RECEIVING:
