@@ -166,8 +166,14 @@ class StreamMethods:
         self._binding = conn.binding
         self._listener = None
         self._conn = conn
-        self._tcpopts = parent._tcpopts.copy()
-        conn.opts = self._tcpopts  # setsockopt on the accepted socket reaches its connection
+        # A copy of the listening socket's options, which setsockopt on the accepted socket
+        # changes for its connection too.  The connection already holds a copy of its own,
+        # made from the same options when its SYN arrived (Listener.segment_arrives), held
+        # by nothing else: unless the listener's options changed since, it is that copy.
+        opts = conn.opts
+        if opts.__dict__ != parent._tcpopts.__dict__:
+            opts = conn.opts = parent._tcpopts.copy()
+        self._tcpopts = opts
         self._reuseaddr = parent._reuseaddr
         self._established = True
         self._reported = True
