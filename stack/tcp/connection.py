@@ -250,14 +250,18 @@ class Connection(Waitable):
     def _teardown(self, now: int) -> None:
         self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
         self._sched = None  # any heap entry left for us is now stale
-        self.layer._unhash(self)
+        conns = self.layer.conns  # TcpLayer._unhash(), inlined
+        if conns.get(self.key) is self:
+            del conns[self.key]
         if self.listener is not None:
             self.listener._forget(self)
             self.listener = None
-        if self.binding is not None and (self.closed or not self.binding.explicit):
-            self.binding.release()
+        binding = self.binding
+        if binding is not None and (self.closed or not binding.explicit):
+            binding.release()
             self.binding = None
-        self._signal()
+        if self.watchers:  # (_signal() has nothing to do without one)
+            self._signal()
 
     def _tw_closed(self, now: int) -> None:
         """Our TIME_WAIT entry expired while the user still holds this socket."""
@@ -1389,7 +1393,7 @@ class Connection(Waitable):
             # seq_lt(snd_una, ack) and seq_le(ack, snd_max)
             if (0 < d < HALF or (d == HALF and una > ack)) and (e < HALF or (e == HALF and ack > snd_max)):
                 listener = self.listener
-                if listener is not None and listener.accept_full():
+                if listener is not None and len(listener.accept_queue) > listener.backlog:  # accept_full()
                     # Linux (tcp_abort_on_overflow = 0): ignore the ACK, the SYN-ACK timer
                     # will retransmit and the client's ACK will come again.
                     stats["tcp.listen.overflow"] += 1
@@ -1584,7 +1588,8 @@ class Connection(Waitable):
             self.listener._forget(self)
             self.listener = None
         self.layer._to_time_wait(self, now)
-        self._signal()
+        if self.watchers:  # (_signal() has nothing to do without one)
+            self._signal()
 
     def _dupack(self, now: int) -> None:
         """RFC 5681 §3.2 / RFC 6582 / RFC 6675 §5: the third duplicate ACK (or SACKed
