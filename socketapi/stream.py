@@ -120,7 +120,8 @@ class StreamMethods:
 
     def _accept(self):
         """(new socket, address) as CPython's socket.accept() returns them."""
-        self._check()
+        if self._closed:  # _check(), inlined
+            raise oserror(errno.EBADF)
         lst = self._listener
         if lst is None:
             raise oserror(errno.EINVAL)
