@@ -1002,7 +1002,9 @@ class Connection(Waitable):
     # ------------------------------------------------------------------ input
     def segment_arrives(self, hdr, data, now: int) -> None:
         st = self.state
-        if st is ESTABLISHED:
+        # Header prediction turns down, first thing, a segment with FIN, SYN, RST or URG or
+        # without ACK (_fast_path's first test, 0x37): such a segment does not call it.
+        if st is ESTABLISHED and hdr.flags & 0x37 == ACK:
             o = hdr.options
             if self.ts_ok:
                 ts = o.timestamps
