@@ -39,6 +39,7 @@ SOCK_MIN_RCVBUF = 2_304
 SOCK_MIN_SNDBUF = 4_608
 
 _FAMILIES = {C.AF_INET: 4, C.AF_INET6: 16}
+_DEFAULT_SOCKET = (C.AF_INET, C.SOCK_STREAM, C.SOCK_STREAM & 0xF, 0)  # socket(): family, type, kind, proto
 _MEMBERSHIP_OPTS = frozenset({C.IP_ADD_MEMBERSHIP, C.IP_DROP_MEMBERSHIP, C.IP_ADD_SOURCE_MEMBERSHIP,
                               C.IP_DROP_SOURCE_MEMBERSHIP})
 _V4_MAPPED = bytes(10) + b"\xff\xff"
@@ -188,34 +189,39 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if fileno is not None:
             self._wrap(family, type, proto, fileno)
             return
-        family = C.AF_INET if family == -1 else _c_int(family)
-        type = C.SOCK_STREAM if type == -1 else _c_int(type)
-        proto = 0 if proto == -1 else _c_int(proto)
-        # Linux's checks in its order: __sock_create() (family, type), then inet_create() (protocol)
-        if not 0 <= family < AF_MAX:
-            raise oserror(errno.EAFNOSUPPORT)
-        kind = type & 0xF
-        if type & _NOT_TYPE_BITS or not 0 <= kind < SOCK_MAX:
-            raise oserror(errno.EINVAL)
-        if family in _UNSUPPORTED_FAMILIES:
-            raise OSError(errno.EAFNOSUPPORT, f"Address family not supported by protocol: "
-                          f"{_UNSUPPORTED_FAMILIES[family]}")
-        if family not in _FAMILIES:
-            raise oserror(errno.EAFNOSUPPORT)
-        if not 0 <= proto < IPPROTO_MAX:
-            raise oserror(errno.EINVAL)
-        if kind == C.SOCK_STREAM:
-            if proto not in (0, C.IPPROTO_TCP):
-                raise oserror(errno.EPROTONOSUPPORT)
-            proto = C.IPPROTO_TCP if proto else 0
-        elif kind == C.SOCK_DGRAM:
-            if proto not in (0, C.IPPROTO_UDP):
-                raise oserror(errno.EPROTONOSUPPORT)
-        elif kind == C.SOCK_RAW:
-            if proto == 0:
-                raise oserror(errno.EPROTONOSUPPORT)
+        if family == -1 and type == -1 and proto == -1:
+            # socket() with no arguments: AF_INET, SOCK_STREAM, protocol 0, which every check
+            # below lets through (the values they would compute, without computing them)
+            family, type, kind, proto = _DEFAULT_SOCKET
         else:
-            raise oserror(errno.ESOCKTNOSUPPORT)
+            family = C.AF_INET if family == -1 else _c_int(family)
+            type = C.SOCK_STREAM if type == -1 else _c_int(type)
+            proto = 0 if proto == -1 else _c_int(proto)
+            # Linux's checks in its order: __sock_create() (family, type), then inet_create() (protocol)
+            if not 0 <= family < AF_MAX:
+                raise oserror(errno.EAFNOSUPPORT)
+            kind = type & 0xF
+            if type & _NOT_TYPE_BITS or not 0 <= kind < SOCK_MAX:
+                raise oserror(errno.EINVAL)
+            if family in _UNSUPPORTED_FAMILIES:
+                raise OSError(errno.EAFNOSUPPORT, f"Address family not supported by protocol: "
+                              f"{_UNSUPPORTED_FAMILIES[family]}")
+            if family not in _FAMILIES:
+                raise oserror(errno.EAFNOSUPPORT)
+            if not 0 <= proto < IPPROTO_MAX:
+                raise oserror(errno.EINVAL)
+            if kind == C.SOCK_STREAM:
+                if proto not in (0, C.IPPROTO_TCP):
+                    raise oserror(errno.EPROTONOSUPPORT)
+                proto = C.IPPROTO_TCP if proto else 0
+            elif kind == C.SOCK_DGRAM:
+                if proto not in (0, C.IPPROTO_UDP):
+                    raise oserror(errno.EPROTONOSUPPORT)
+            elif kind == C.SOCK_RAW:
+                if proto == 0:
+                    raise oserror(errno.EPROTONOSUPPORT)
+            else:
+                raise oserror(errno.ESOCKTNOSUPPORT)
         host = self._bound_host or current_host()
         rt = host.runtime
         if not rt.realtime:
