@@ -60,7 +60,8 @@ class VirtualFds:
         """A first descriptor for a new socket's state (`sock.__dict__`)."""
         state = sock.__dict__
         state["_refs"] = 1
-        fd = self._number(state)
+        fd = self._next  # _number(), inlined (RealFds has its own open())
+        self._next = fd + 1
         self.table[fd] = state
         return fd
 
@@ -87,12 +88,9 @@ class VirtualFds:
             return -1
         del self.table[fd]
         self.owners.pop(fd, None)
-        self._close_number(fd, state)
-        state["_refs"] -= 1
-        return state["_refs"]
-
-    def _close_number(self, fd: int, state: dict) -> None:
-        pass
+        # (a virtual number needs no closing: RealFds.release closes the OS descriptor here)
+        refs = state["_refs"] = state["_refs"] - 1
+        return refs
 
 
 class RealFds(VirtualFds):
@@ -133,6 +131,16 @@ class RealFds(VirtualFds):
             old["_refs"] -= 1
             if old["_refs"] == 0:
                 old["_view"]._teardown()
+
+    def release(self, fd: int, state: dict) -> int:
+        """VirtualFds.release, closing the OS descriptor too."""
+        if self.table.get(fd) is not state:
+            return -1
+        del self.table[fd]
+        self.owners.pop(fd, None)
+        self._close_number(fd, state)
+        state["_refs"] -= 1
+        return state["_refs"]
 
     def _close_number(self, fd: int, state: dict) -> None:
         mirror = state["_mirror"]

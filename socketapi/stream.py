@@ -21,6 +21,7 @@ from functools import partial
 
 from stack.tcp.config import SocketOptions
 from stack.tcp.connection import Connection
+from stack.tcp.listener import Listener
 from stack.tcp import info as tcp_info
 from stack.tcp.state import State
 
@@ -35,6 +36,7 @@ _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
 _DEFAULT_OPTIONS = SocketOptions()  # never changed: each new socket takes a copy
 _SYN_SENT = State.SYN_SENT
+_CLOSED = State.CLOSED
 
 
 def _readable(c: Connection):
@@ -43,6 +45,12 @@ def _readable(c: Connection):
 
 
 _READABLE = Connection.readable.fget
+_LISTENER_READABLE = Listener.readable.fget
+
+
+def _handshake_over(c: Connection) -> bool:
+    """What a blocked connect() waits for: the connection left SYN-SENT / SYN-RECEIVED."""
+    return c.state not in _CONNECTING
 
 
 class StreamMethods:
@@ -112,12 +120,19 @@ class StreamMethods:
 
     def _accept(self):
         """(new socket, address) as CPython's socket.accept() returns them."""
-        self._check()
+        if self._closed:  # _check(), inlined
+            raise oserror(errno.EBADF)
         lst = self._listener
         if lst is None:
             raise oserror(errno.EINVAL)
         if not lst.readable:
-            self._wait(lambda: lst.readable, "accept")
+            rt = self._host.runtime
+            if self._timeout is None and not self._rcvtimeo and not rt.realtime:
+                # a blocking accept() with neither timeout nor SO_RCVTIMEO: what _wait() asks
+                # wait_until() for, without the deadline arithmetic (as sock._take does)
+                rt.wait_for(partial(_LISTENER_READABLE, lst), self._ep, "accept")
+            else:
+                self._wait(lambda: lst.readable, "accept")
         conn = lst.accept()
         if conn is None:
             raise oserror(errno.EINVAL)  # the listener was closed under us
@@ -152,8 +167,14 @@ class StreamMethods:
         self._binding = conn.binding
         self._listener = None
         self._conn = conn
-        self._tcpopts = parent._tcpopts.copy()
-        conn.opts = self._tcpopts  # setsockopt on the accepted socket reaches its connection
+        # A copy of the listening socket's options, which setsockopt on the accepted socket
+        # changes for its connection too.  The connection already holds a copy of its own,
+        # made from the same options when its SYN arrived (Listener.segment_arrives), held
+        # by nothing else: unless the listener's options changed since, it is that copy.
+        opts = conn.opts
+        if opts.__dict__ != parent._tcpopts.__dict__:
+            opts = conn.opts = parent._tcpopts.copy()
+        self._tcpopts = opts
         self._reuseaddr = parent._reuseaddr
         self._established = True
         self._reported = True
@@ -194,11 +215,17 @@ class StreamMethods:
 
     def _wait_connected(self, c) -> None:
         if c.state in _CONNECTING:
-            self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
-        if c.error is not None and not c.connected:
-            raise oserror(c.take_error())
-        if not c.connected and c.state is State.CLOSED:
-            raise oserror(errno.ECONNREFUSED)
+            rt = self._host.runtime
+            if self._timeout is None and not self._sndtimeo and not rt.realtime:
+                # blocking, without SO_SNDTIMEO: _wait()'s wait_until() without a deadline (see _accept)
+                rt.wait_for(partial(_handshake_over, c), self._ep, "connect")
+            else:
+                self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
+        if not c.connected:  # (read once: nothing below changes it before raising)
+            if c.error is not None:
+                raise oserror(c.take_error())
+            if c.state is _CLOSED:
+                raise oserror(errno.ECONNREFUSED)
         self._established = True
 
     # -- data --------------------------------------------------------------------------

@@ -53,6 +53,7 @@ class Tracer:
         self.verbose = verbose
 
     def emit(self, time: int, host: str, layer: str, event: str, fields: dict) -> None:
+        # (Connection._set_state does the same inline: keep the two alike.)
         ev = _new(TraceEvent, (time, host, layer, event, fields))  # without NamedTuple's Python __new__
         self.events.append(ev)
         if self.subscribers:

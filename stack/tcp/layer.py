@@ -39,7 +39,8 @@ EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
 _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
 _KEY6 = struct.Struct("!16sH16sH").pack
-_TS_PAIR = struct.Struct("!II").pack  # TSval, TSecr
+_heappush, _heappop = heapq.heappush, heapq.heappop
+_ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
 
 
 def oserror(code: int) -> OSError:
@@ -159,36 +160,38 @@ class TcpLayer:
             f = self._key_hash(key) >> 32
         return (now // 4 + f) & MASK
 
-    def _syn_options(self, mss: int, wscale: int | None, sack, timestamps: tuple | None) -> bytes:
+    def _syn_options(self, mss: int, wscale: int | None, sack, tsval: int | None, tsecr: int = 0) -> bytes:
         """The options of a SYN or SYN-ACK: `encode_options` of TcpOptions(mss, wscale,
-        sack, timestamps) in the configured order, byte for byte.
+        sack, timestamps=(tsval, tsecr) unless tsval is None) in the configured order,
+        byte for byte.
 
         Only the timestamp values change from one SYN to the next, so the encoding is done
         once per (order, mss, wscale, sack, timestamps or not) and kept as the bytes before
         and after the eight TSval/TSecr bytes (found by encoding with all-zero and
-        all-one values and comparing)."""
+        all-one values and comparing), with a struct that packs the three together."""
         order = self.config.option_order
-        key = (order, mss, wscale, bool(sack), timestamps is not None)
+        key = (order, mss, wscale, sack, tsval is not None)  # (a truthy sack equals True as a key)
         parts = self._syn_templates.get(key)
         if parts is None:
             opts = tcp_wire.TcpOptions(mss=mss, wscale=wscale, sack_permitted=bool(sack))
-            if timestamps is None:
-                parts = (tcp_wire.encode_options(opts, order), None)
+            if tsval is None:
+                parts = (None, tcp_wire.encode_options(opts, order), None)
             else:
                 lo = tcp_wire.encode_options(opts._replace(timestamps=(0, 0)), order)
                 hi = tcp_wire.encode_options(opts._replace(timestamps=(MASK, MASK)), order)
                 at = next((i for i in range(len(lo)) if lo[i] != hi[i]), 0)
                 if lo[at:at + 8] == bytes(8) and hi[at:at + 8] == b"\xff" * 8 and lo[at + 8:] == hi[at + 8:]:
-                    parts = (lo[:at], lo[at + 8:])
+                    head, tail = lo[:at], lo[at + 8:]
+                    parts = (struct.Struct(f"!{len(head)}sII{len(tail)}s").pack, head, tail)
                 else:  # not laid out as one TSval/TSecr run: encode every time
-                    parts = (None, opts)
+                    parts = (None, None, opts)
             self._syn_templates[key] = parts
-        head, tail = parts
-        if tail is None:
+        pack, head, tail = parts
+        if pack is not None:
+            return pack(head, tsval, tsecr, tail)
+        if head is not None:
             return head
-        if head is None:
-            return tcp_wire.encode_options(tail._replace(timestamps=timestamps), order)
-        return head + _TS_PAIR(timestamps[0], timestamps[1]) + tail
+        return tcp_wire.encode_options(tail._replace(timestamps=(tsval, tsecr)), order)
 
     def _challenge_ack_ok(self, now: int) -> bool:
         """RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs per second per host."""
@@ -220,7 +223,8 @@ class TcpLayer:
         return self.env.ip_send(local[0], remote[0], 6, seg, df=True)
 
     def _schedule(self, obj, when: int) -> None:
-        if obj._sched is None or when < obj._sched:
+        sched = obj._sched
+        if sched is None or when < sched:
             obj._sched = when
             heap = self._heap
             # (see Node._timers_dirty) The host need not ask poll_at() again for a deadline
@@ -231,19 +235,24 @@ class TcpLayer:
             # question (`_stale_top`, below).  That wakeup polls, and the runtime asks again.
             # A connect/close loop pushes a few deadlines per connection, nearly all later
             # than those; the host's poll_at() used to run after each.
-            known = self._stale_top
-            if heap and (known is None or heap[0][0] < known):
-                known = heap[0][0]
-            if known is None or when < known:
+            stale = self._stale_top
+            if heap:
+                top_when, _, top = heap[0]
+                known = top_when if stale is None or top_when < stale else stale
+                if when < known:
+                    self.env._timers_dirty = True
+                if top._sched != top_when:
+                    # Stale entries on top go now, as poll_at() drops them: each holds its
+                    # owner, a whole closed connection, until popped, and poll_at() is
+                    # seldom asked.
+                    if stale is None or top_when < stale:
+                        self._stale_top = top_when
+                    _heappop(heap)
+                    while heap and heap[0][2]._sched != heap[0][0]:
+                        _heappop(heap)
+            elif stale is None or when < stale:
                 self.env._timers_dirty = True
-            if heap and heap[0][2]._sched != heap[0][0]:
-                # Stale entries on top go now, as poll_at() drops them: each holds its owner,
-                # a whole closed connection, until popped, and poll_at() is seldom asked.
-                if self._stale_top is None or heap[0][0] < self._stale_top:
-                    self._stale_top = heap[0][0]
-                while heap and heap[0][2]._sched != heap[0][0]:
-                    heapq.heappop(heap)
-            heapq.heappush(heap, (when, next(self._tick), obj))
+            _heappush(heap, (when, next(self._tick), obj))
 
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
@@ -259,11 +268,13 @@ class TcpLayer:
         self._schedule(tw, tw.deadline)
 
     def _find_listener(self, addr: bytes, port: int):
-        lst = self.listeners.get((addr, port))
+        listeners = self.listeners
+        lst = listeners.get((addr, port))
         if lst is None:
-            lst = self.listeners.get((bytes(len(addr)), port))
-            if lst is None and len(addr) == 4:  # a dual-stack listener on [::] takes IPv4 too
-                lst = self.listeners.get((bytes(16), port))
+            n = len(addr)
+            lst = listeners.get((_ANY4 if n == 4 else _ANY6 if n == 16 else bytes(n), port))
+            if lst is None and n == 4:  # a dual-stack listener on [::] takes IPv4 too
+                lst = listeners.get((_ANY6, port))
                 if lst is not None and not lst.binding.dual:
                     lst = None
         return lst
@@ -317,11 +328,12 @@ class TcpLayer:
             src = bytes(src)
         if type(dst) is not bytes:
             dst = bytes(dst)
-        conn = self.conns.get((dst, hdr.dport, src, hdr.sport))
+        dport = hdr.dport
+        conn = self.conns.get((dst, dport, src, hdr.sport))
         if conn is not None:
             conn.segment_arrives(hdr, data, now)
             return
-        listener = self._find_listener(dst, hdr.dport)
+        listener = self._find_listener(dst, dport)
         if listener is not None:
             listener.segment_arrives(src, dst, hdr, data, now)
             return
@@ -432,12 +444,23 @@ class TcpLayer:
         else:
             src = binding.addr
         if binding is None or binding.port == 0:
-            def ok(port):
-                for b in self.ports.get(port, ()):
+            # _pick_port() with its test written in (no closure made and called per connect):
+            # the first port from a random start that no explicit bind or listener holds and
+            # that makes a 4-tuple not in use.
+            ports = self.ports
+            conns = self.conns
+            span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+            start = self.env.rng.randrange(span)
+            for i in range(span):
+                port = EPHEMERAL_LOW + (start + i) % span
+                for b in ports.get(port, ()):
                     if b.explicit or b.kind() == "listen":
-                        return False
-                return (src, port, raddr, rport) not in self.conns
-            port = self._pick_port(ok)
+                        break
+                else:
+                    if (src, port, raddr, rport) not in conns:
+                        break
+            else:
+                raise oserror(errno.EADDRNOTAVAIL)
             if binding is None:
                 binding = Binding(self, src, port, False, False)
             binding.port = port

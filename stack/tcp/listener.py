@@ -93,7 +93,11 @@ class Listener(Waitable):
             return
         # third: SYN.  Data on a SYN is not queued (as Linux without TCP Fast Open): it
         # is left unacknowledged and the peer sends it again.
-        binding = layer._child_binding(self.binding, dst)
+        # TcpLayer._child_binding(), inlined (the class is the listener's binding's: layer.py
+        # imports this module, so Binding is not imported here).
+        parent = self.binding
+        binding = type(parent)(layer, dst, parent.port, parent.reuseaddr, False)
+        layer.ports.setdefault(parent.port, []).append(binding)
         child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), self.opts.copy(), binding, now)
         binding.owner = child
         child.listener = self

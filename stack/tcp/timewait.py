@@ -32,7 +32,8 @@ class TimeWait:
         self.ts_ok = conn.ts_ok
         self.ts_recent = conn.ts_recent
         self.ts_offset = conn.ts_offset
-        self.window = min(conn._rcv_window_field(), 0xFFFF)
+        window = conn._rcv_window_field()
+        self.window = window if window < 0xFFFF else 0xFFFF
         self.binding = conn.binding
         self.conn = None if conn.closed else conn  # still held by a user who only shut down writing
         self.deadline = now + 2 * layer.config.msl
