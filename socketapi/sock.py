@@ -1055,7 +1055,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             elif name == C.SO_REUSEPORT:
                 if hasattr(ep, "reuseport"):
                     ep.reuseport = bool(ival)
-                else:  # TCP keeps the flag (getsockopt reports it); its binding rule is not modelled
+                else:  # TCP: the flag goes with the next bind (stack.tcp.layer: bind, listen groups)
                     self._opts[(level, name)] = int(bool(ival))
             elif name == C.SO_BROADCAST:
                 if hasattr(ep, "broadcast"):

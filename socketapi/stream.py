@@ -76,7 +76,8 @@ class StreamMethods:
             raise oserror(errno.EINVAL)
         self._binding = self._tcp.bind(addr, port, reuseaddr=self._reuseaddr,
                                        family_len=len(addr) if self._flen == 16 else self._flen,
-                                       dual=self._flen == 16 and not self._v6only)
+                                       dual=self._flen == 16 and not self._v6only,
+                                       reuseport=bool(self._opts.get((C.SOL_SOCKET, C.SO_REUSEPORT))))
 
     def _stream_sockname(self):
         if self._conn is not None:
@@ -114,7 +115,8 @@ class StreamMethods:
             raise oserror(errno.EINVAL)
         if self._binding is None:
             self._binding = self._tcp.bind(bytes(self._flen), 0, reuseaddr=self._reuseaddr, family_len=self._flen,
-                                           dual=self._flen == 16 and not self._v6only)
+                                           dual=self._flen == 16 and not self._v6only,
+                                           reuseport=bool(self._opts.get((C.SOL_SOCKET, C.SO_REUSEPORT))))
         self._listener = self._tcp.listen(self._binding, backlog, self._tcpopts)
         self._ep = self._listener
 

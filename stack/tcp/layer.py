@@ -51,13 +51,15 @@ class Binding:
     """A reserved local (address, port); `owner` is the socket holding it (None while
     only bound, a Listener, a Connection or a TimeWait entry)."""
 
-    __slots__ = ("layer", "addr", "port", "reuseaddr", "owner", "explicit", "released", "dual")
+    __slots__ = ("layer", "addr", "port", "reuseaddr", "owner", "explicit", "released", "dual", "reuseport")
 
-    def __init__(self, layer, addr: bytes, port: int, reuseaddr: bool, explicit: bool, dual: bool = False) -> None:
+    def __init__(self, layer, addr: bytes, port: int, reuseaddr: bool, explicit: bool, dual: bool = False,
+                 reuseport: bool = False) -> None:
         self.layer = layer
         self.addr = addr
         self.port = port
         self.reuseaddr = reuseaddr
+        self.reuseport = reuseport  # SO_REUSEPORT when bound: such bindings may share a port
         self.dual = dual  # the IPv6 wildcard of a socket without IPV6_V6ONLY: it takes IPv4 too
         self.owner = None
         self.explicit = explicit
@@ -98,6 +100,7 @@ class TcpLayer:
         self.config = config if config is not None else TcpConfig()
         self.conns: dict = {}  # (laddr, lport, raddr, rport) -> Connection | TimeWait
         self.listeners: dict = {}  # (laddr, lport) -> Listener
+        self.reuseport_groups: dict = {}  # (laddr, lport) -> [Listener, ...] sharing it (SO_REUSEPORT)
         self.ports: dict[int, list[Binding]] = {}
         self._heap: list = []
         self._stale_top = None  # see _schedule
@@ -267,6 +270,15 @@ class TcpLayer:
         self.env.stats["tcp.timewait.entered"] += 1
         self._schedule(tw, tw.deadline)
 
+    def _pick_in_group(self, listener, src: bytes, sport: int, dst: bytes, dport: int):
+        """SO_REUSEPORT: the listener of the group on listener's (address, port) that takes
+        a new connection, chosen by a hash of its 4-tuple (Linux's reuseport_select_sock),
+        so a flow always lands on the same one and flows spread over all of them."""
+        group = self.reuseport_groups.get((listener.binding.addr, listener.binding.port))
+        if group is None or len(group) < 2:
+            return listener
+        return group[self._key_hash((dst, dport, src, sport)) % len(group)]
+
     def _find_listener(self, addr: bytes, port: int):
         listeners = self.listeners
         lst = listeners.get((addr, port))
@@ -281,12 +293,19 @@ class TcpLayer:
 
     def _unlisten(self, listener: Listener) -> None:
         key = (listener.binding.addr, listener.binding.port)
+        group = self.reuseport_groups.get(key)
+        if group is not None and listener in group:
+            group.remove(listener)
+            if len(group) < 2:
+                del self.reuseport_groups[key]
         if self.listeners.get(key) is listener:
             del self.listeners[key]
+            if group:
+                self.listeners[key] = group[0]  # the group's next listener answers for the port
         listener.binding.release()
 
     def _child_binding(self, parent: Binding, addr: bytes) -> Binding:
-        b = Binding(self, addr, parent.port, parent.reuseaddr, False)
+        b = Binding(self, addr, parent.port, parent.reuseaddr, False, False, parent.reuseport)
         self.ports.setdefault(parent.port, []).append(b)
         return b
 
@@ -335,6 +354,8 @@ class TcpLayer:
             return
         listener = self._find_listener(dst, dport)
         if listener is not None:
+            if self.reuseport_groups:
+                listener = self._pick_in_group(listener, src, hdr.sport, dst, dport)
             listener.segment_arrives(src, dst, hdr, data, now)
             return
         self._closed(src, dst, hdr, data)
@@ -393,10 +414,15 @@ class TcpLayer:
             return (a_dual and len(b) == 4) or (b_dual and len(a) == 4)
         return a == b or not any(a) or not any(b)
 
-    def _conflict(self, addr: bytes, port: int, reuseaddr: bool, exclude=None, dual: bool = False) -> bool:
-        """Linux's bind conflict rules (inet_csk_bind_conflict), SO_REUSEPORT aside."""
+    def _conflict(self, addr: bytes, port: int, reuseaddr: bool, exclude=None, dual: bool = False,
+                  reuseport: bool = False) -> bool:
+        """Linux's bind conflict rules (inet_csk_bind_conflict): two bindings with
+        SO_REUSEPORT never conflict (one user owns every socket here); otherwise a listener
+        always does, and anything else unless both set SO_REUSEADDR."""
         for b in self.ports.get(port, ()):
             if b is exclude or not self._overlaps(b.addr, addr, b.dual, dual):
+                continue
+            if reuseport and b.reuseport:
                 continue
             if b.kind() == "listen":
                 return True
@@ -417,7 +443,7 @@ class TcpLayer:
         raise oserror(errno.EADDRNOTAVAIL)
 
     def bind(self, addr: bytes, port: int, *, reuseaddr: bool = False, family_len: int | None = None,
-             dual: bool = False) -> Binding:
+             dual: bool = False, reuseport: bool = False) -> Binding:
         addr = bytes(addr)
         if family_len is not None and len(addr) != family_len:
             raise oserror(errno.EINVAL)
@@ -428,10 +454,10 @@ class TcpLayer:
         dual = dual and len(addr) == 16 and not any(addr)
         if port == 0:
             port = self._pick_port(lambda p: p not in self.ports)
-        elif self._conflict(addr, port, reuseaddr, dual=dual):
+        elif self._conflict(addr, port, reuseaddr, dual=dual, reuseport=reuseport):
             self.env.stats["tcp.bind.eaddrinuse"] += 1
             raise oserror(errno.EADDRINUSE)
-        b = Binding(self, addr, port, reuseaddr, True, dual)
+        b = Binding(self, addr, port, reuseaddr, True, dual, reuseport)
         self.ports.setdefault(port, []).append(b)
         return b
 
@@ -486,19 +512,27 @@ class TcpLayer:
             owner.set_backlog(backlog)  # listen() again only changes the backlog
             return owner
         for b in self.ports.get(binding.port, ()):
-            if b is not binding and self._overlaps(b.addr, binding.addr) and (
-                    b.kind() == "listen" or (b.kind() == "other" and not (b.reuseaddr and binding.reuseaddr))):
+            if b is not binding and self._overlaps(b.addr, binding.addr) and not (b.reuseport and binding.reuseport) \
+                    and (b.kind() == "listen" or (b.kind() == "other" and not (b.reuseaddr and binding.reuseaddr))):
                 raise oserror(errno.EADDRINUSE)
         listener = Listener(self, binding, backlog, opts if opts is not None else SocketOptions())
         binding.owner = listener
-        self.listeners[(binding.addr, binding.port)] = listener
+        key = (binding.addr, binding.port)
+        first = self.listeners.get(key)
+        if first is None:
+            self.listeners[key] = listener
+        else:  # SO_REUSEPORT: a group of listeners shares the port (bind allowed it)
+            group = self.reuseport_groups.get(key)
+            if group is None:
+                group = self.reuseport_groups[key] = [first]
+            group.append(listener)
         return listener
 
     # ------------------------------------------------------------------ reporting
     def table(self) -> list[tuple]:
         """(State, Recv-Q, Send-Q, Local, Peer) rows like `ss -tan`."""
         rows = []
-        for lst in self.listeners.values():
+        for lst in [x for key, first in self.listeners.items() for x in self.reuseport_groups.get(key, [first])]:
             addr, port = lst.local
             wild = "[::]:*" if len(addr) == 16 else "0.0.0.0:*"
             rows.append(("LISTEN", len(lst.accept_queue), lst.backlog, self._addr_str(addr, port), wild))

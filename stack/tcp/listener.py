@@ -96,7 +96,7 @@ class Listener(Waitable):
         # TcpLayer._child_binding(), inlined (the class is the listener's binding's: layer.py
         # imports this module, so Binding is not imported here).
         parent = self.binding
-        binding = type(parent)(layer, dst, parent.port, parent.reuseaddr, False)
+        binding = type(parent)(layer, dst, parent.port, parent.reuseaddr, False, False, parent.reuseport)
         layer.ports.setdefault(parent.port, []).append(binding)
         child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), self.opts.copy(), binding, now)
         binding.owner = child

@@ -90,6 +90,8 @@ class TimeWait:
             if (ts is not None and self.ts_ok and seq_gt(ts[0], self.ts_recent)) or \
                     ((ts is None or not self.ts_ok) and seq_gt(hdr.seq, self.rcv_nxt)):
                 listener = layer._find_listener(self.local[0], self.local[1])
+                if listener is not None and layer.reuseport_groups:
+                    listener = layer._pick_in_group(listener, self.remote[0], self.remote[1], *self.local)
                 if listener is not None:
                     stats["tcp.timewait.reused"] += 1
                     isn_floor = (self.snd_nxt + 65535 + 2) & MASK

@@ -47,6 +47,69 @@ def free_port(sk) -> int:
 
 
 @case
+def case_so_reuseport_listeners_share_a_port(sk, step):
+    """SO_REUSEPORT on TCP (Linux's inet_csk_bind_conflict and reuseport groups): bindings
+    that both set it share a port, listening or not, accepted children inherit it, a group
+    of listeners shares the incoming connections, and one closing leaves the rest."""
+    def mk(rp, ra=0):
+        s = sk.socket()
+        if rp:
+            s.setsockopt(sk.SOL_SOCKET, sk.SO_REUSEPORT, 1)
+        if ra:
+            s.setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1)
+        return s
+
+    a = mk(1)
+    a.bind(("127.0.0.1", 0))
+    port = a.getsockname()[1]
+    for rp, ra, listen_a in ((1, 0, False), (0, 0, False), (0, 1, False), (1, 0, True), (0, 1, True), (1, 1, True)):
+        if listen_a:
+            step(a.listen)
+        b = mk(rp, ra)
+        if step(b.bind, ("127.0.0.1", port), label=f"bind rp={rp} ra={ra} a listening={listen_a}") is None \
+                and b.getsockname()[1] == port:
+            step(b.listen)
+        b.close()
+    b = mk(1)
+    b.bind(("127.0.0.1", port))
+    b.listen()
+    a.settimeout(0.5)
+    b.settimeout(0.5)
+    clients = []
+    for _ in range(16):
+        c = sk.socket()
+        c.connect(("127.0.0.1", port))
+        clients.append(c)
+    got = [0, 0]
+    for i, lst in enumerate((a, b)):
+        while True:
+            try:
+                s, _ = lst.accept()
+            except OSError:
+                break
+            s.close()
+            got[i] += 1
+    step(lambda: (sum(got), all(got)), label="16 connections, both listeners used")
+    w = mk(1)
+    step(w.bind, ("0.0.0.0", port))
+    step(w.listen)
+    x = mk(0)
+    step(x.bind, ("0.0.0.0", port))
+    x.close()
+    w.close()
+    for c in clients:
+        c.close()
+    a.close()
+    c = sk.socket()
+    c.settimeout(1)
+    step(c.connect, ("127.0.0.1", port))
+    s, _ = b.accept()
+    step(lambda: s.getsockopt(sk.SOL_SOCKET, sk.SO_REUSEPORT), label="inherited")
+    for x in (s, c, b):
+        x.close()
+
+
+@case
 def case_sendto_on_a_stream_ignores_the_address(sk, step):
     """Linux's TCP ignores sendto()'s address once CPython has parsed it: a connected
     socket sends to its peer, an unconnected one is a broken pipe."""
