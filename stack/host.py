@@ -657,7 +657,8 @@ class Host(Node):
             if packet is None:
                 packet = ipv4_wire.build(hdr, payload)
             icmp_type = payload[0] if proto == ipv4_wire.PROTO_ICMP and len(payload) else None
-            took_raw = self.raw.input(proto, hdr.src, hdr.dst, bytes(packet), icmp_type)
+            took_raw = self.raw.input(proto, hdr.src, hdr.dst, bytes(packet), icmp_type, 4, hdr.ttl, hdr.tos,
+                                      iface.index)
         if proto == ipv4_wire.PROTO_UDP:
             if not self.udp.input(hdr.src, hdr.dst, payload, now, bcast, trusted, iface.index, hdr.ttl,
                                   hdr.tos) and not bcast:

@@ -224,7 +224,8 @@ class Ipv6Layer:
         raw = host.raw
         if raw.endpoints:
             icmp_type = data[0] if nh == NH_ICMPV6 and len(data) else None
-            took_raw = raw.input(nh, src, dst, bytes(data), icmp_type, family_len=16)
+            took_raw = raw.input(nh, src, dst, bytes(data), icmp_type, 16, hdr.hop_limit, hdr.traffic_class,
+                                 iface.index)
         if nh == NH_UDP:
             if not host.udp.input(src, dst, data, now, mcast, trusted, iface.index, hdr.hop_limit,
                                   hdr.traffic_class) and not mcast:

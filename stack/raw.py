@@ -91,12 +91,14 @@ class RawEndpoint(Waitable):
             self.layer.endpoints.remove(self)
             self._signal()
 
-    def _deliver(self, packet: bytes, src: bytes) -> None:
+    def _deliver(self, packet: bytes, src: bytes, info: tuple = (None, None, None, None)) -> None:
+        """Queue one packet as `(packet, (src, 0), ttl, tos, dst, ifindex)`: what its IP
+        header said and where it came in, for recvmsg's ancillary data (as UdpEndpoint)."""
         cost = len(packet) + DATAGRAM_OVERHEAD
         if self.rx_bytes + cost > self.rcvbuf and self.rxq:
             self.layer.env.stats["raw.rx.rcvbuf_full"] += 1
             return
-        self.rxq.append((packet, (src, 0)))
+        self.rxq.append((packet, (src, 0)) + info)
         self.rx_bytes += cost
         self._signal()
 
@@ -112,9 +114,12 @@ class RawLayer:
         return ep
 
     def input(self, proto: int, src: bytes, dst: bytes, packet: bytes, icmp_type: int | None = None,
-              family_len: int = 4) -> bool:
+              family_len: int = 4, ttl: int | None = None, tos: int | None = None,
+              ifindex: int | None = None) -> bool:
         """Copy `packet` to every matching raw endpoint; True if any took it.  IPv4 endpoints
-        get the IP header too; IPv6 ones never do (RFC 3542 §3)."""
+        get the IP header too; IPv6 ones never do (RFC 3542 §3).  `ttl` and `tos` (hop
+        limit and traffic class) and the interface go with it for recvmsg."""
+        info = (ttl, tos, dst, ifindex)
         took = False
         for ep in self.endpoints:
             if ep.proto != proto and ep.proto != 255 or ep.family_len != len(src):
@@ -128,6 +133,6 @@ class RawLayer:
                     continue
                 if family_len == 16 and ep.icmp6_filter >> icmp_type & 1:
                     continue
-            ep._deliver(packet, src)
+            ep._deliver(packet, src, info)
             took = True
         return took

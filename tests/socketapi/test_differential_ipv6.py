@@ -376,6 +376,33 @@ def case_ip_ancillary_on_ipv4(sk, step):
     d.close()
 
 
+@case
+def case_raw_sockets_receive_ancillary_data(sk, step):
+    """A ping written against the socket API reads the hop limit (IPV6_RECVHOPLIMIT) and, over
+    IPv4, IP_PKTINFO / IP_TTL / IP_TOS of its echo and of the reply, as iputils' ping does."""
+    import struct
+
+    s = sk.socket(sk.AF_INET6, sk.SOCK_RAW, sk.IPPROTO_ICMPV6)
+    s.settimeout(2)
+    s.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_RECVHOPLIMIT, 1)
+    s.setsockopt(sk.IPPROTO_IPV6, sk.IPV6_RECVTCLASS, 1)
+    s.sendto(bytes([128, 0, 0, 0, 0, 7, 0, 1]) + b"ping", ("::1", 0))
+    for _ in range(2):
+        step(lambda: (lambda m: (m[0][0], m[1], m[2], m[3][0]))(s.recvmsg(100, 100)), label="icmpv6 message")
+    s.close()
+    r = sk.socket(sk.AF_INET, sk.SOCK_RAW, sk.IPPROTO_ICMP)
+    r.settimeout(2)
+    for opt in (12, 13, 8):  # IP_RECVTTL, IP_RECVTOS, IP_PKTINFO
+        r.setsockopt(sk.IPPROTO_IP, opt, 1)
+    msg = bytes([8, 0, 0, 0, 0, 9, 0, 1]) + b"ping"
+    c = sum(struct.unpack("!6H", msg))
+    c = ~((c & 0xFFFF) + (c >> 16)) & 0xFFFF
+    r.sendto(msg[:2] + struct.pack("!H", c) + msg[4:], ("127.0.0.1", 0))
+    for _ in range(2):
+        step(lambda: (lambda m: (m[0][20], m[1], m[2], m[3]))(r.recvmsg(100, 100)), label="icmp message")
+    r.close()
+
+
 @pytest.mark.parametrize("script", CASES, ids=[c.__name__ for c in CASES])
 def test_same_outcome_as_cpython(script):
     compare(script)
