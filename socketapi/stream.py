@@ -53,6 +53,37 @@ def _handshake_over(c: Connection) -> bool:
     return c.state not in _CONNECTING
 
 
+def _secs_to_retrans(seconds: int, timeout: int = 1, rto_max: int = 120) -> int:
+    """Linux's secs_to_retrans (TCP_DEFER_ACCEPT): the SYN-ACK retransmissions, from the
+    1 s initial timeout doubling up to 120 s, whose total first reaches `seconds`."""
+    res = 0
+    if seconds > 0:
+        period = timeout
+        res = 1
+        while seconds > period and res < 255:
+            res += 1
+            timeout = min(timeout << 1, rto_max)
+            period += timeout
+    return res
+
+
+def _retrans_to_secs(retrans: int, timeout: int = 1, rto_max: int = 120) -> int:
+    """Linux's retrans_to_secs, the inverse: what getsockopt(TCP_DEFER_ACCEPT) reports."""
+    period = 0
+    if retrans > 0:
+        period = timeout
+        while retrans > 1:
+            retrans -= 1
+            timeout = min(timeout << 1, rto_max)
+            period += timeout
+    return period
+
+
+# options getsockopt answers from Linux's defaults before any setsockopt (TCP_QUICKACK: 1)
+_TCP_DEFAULT_ZERO = frozenset((C.TCP_QUICKACK, C.TCP_CORK, C.TCP_DEFER_ACCEPT, C.TCP_WINDOW_CLAMP,
+                               C.TCP_NOTSENT_LOWAT, C.TCP_FASTOPEN))
+
+
 class StreamMethods:
     """Mixed into `socketapi.socket`; only used when the socket's type is SOCK_STREAM."""
 
@@ -411,9 +442,31 @@ class StreamMethods:
             if ival < 0:
                 raise oserror(errno.EINVAL)
             o.user_timeout = ival * 1000 or None
-        elif name in (C.TCP_QUICKACK, C.TCP_CORK, C.TCP_DEFER_ACCEPT, C.TCP_LINGER2, C.TCP_SYNCNT,
-                      C.TCP_WINDOW_CLAMP, C.TCP_NOTSENT_LOWAT, C.TCP_FASTOPEN):
-            self._opts[(level, name)] = ival
+        elif name == C.TCP_SYNCNT:
+            if not 1 <= ival <= 127:  # MAX_TCP_SYNCNT
+                raise oserror(errno.EINVAL)
+            o.syncnt = ival
+            if c is not None:
+                c.opts.syncnt = ival
+        elif name == C.TCP_LINGER2:
+            # Linux: negative is "no FIN-WAIT-2 at all", 0 the host's tcp_fin_timeout, at
+            # most TCP_FIN_TIMEOUT_MAX (120 s)
+            o.linger2 = -1 if ival < 0 else min(ival, 120) * 1_000_000 or None
+            if c is not None:
+                c.opts.linger2 = o.linger2
+        elif name in (C.TCP_QUICKACK, C.TCP_CORK):
+            ival = int(ival != 0)  # Linux keeps a flag (the stack acknowledges and sends as without)
+        elif name == C.TCP_DEFER_ACCEPT:
+            ival = _retrans_to_secs(_secs_to_retrans(ival))  # Linux keeps retransmissions, not seconds
+        elif name == C.TCP_WINDOW_CLAMP:
+            if ival == 0 and c is not None and c.state is not State.CLOSED:
+                raise oserror(errno.EINVAL)
+            ival = ival if ival == 0 or ival >= 1152 else 1152  # SOCK_MIN_RCVBUF / 2
+        elif name == C.TCP_FASTOPEN:
+            if ival < 0 or (c is not None and c.state is not State.CLOSED):
+                raise oserror(errno.EINVAL)
+        elif name == C.TCP_NOTSENT_LOWAT:
+            pass
         else:
             raise oserror(errno.ENOPROTOOPT)
         self._opts[(level, name)] = ival
@@ -444,6 +497,14 @@ class StreamMethods:
             return o.maxseg or 536
         if name == C.TCP_USER_TIMEOUT:
             return (o.user_timeout or 0) // 1000
+        if name == C.TCP_SYNCNT:
+            return o.syncnt or self._tcp.config.syn_retries
+        if name == C.TCP_LINGER2:
+            if o.linger2 == -1:
+                return -1
+            return (o.linger2 or self._tcp.config.fin_timeout) // 1_000_000
+        if name in _TCP_DEFAULT_ZERO and (level, name) not in self._opts:
+            return 1 if name == C.TCP_QUICKACK else 0
         if name == C.TCP_CONGESTION:
             algo = (o.congestion or self._tcp.config.congestion)
             algo = b"reno" if algo == "newreno" else algo.encode()

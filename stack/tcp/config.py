@@ -75,6 +75,8 @@ class SocketOptions:
     maxseg: int | None = None  # TCP_MAXSEG
     record: bool = False  # record the (cwnd, ssthresh, srtt...) time series
     congestion: str | None = None  # TCP_CONGESTION
+    syncnt: int | None = None  # TCP_SYNCNT: SYN (a listener's: SYN-ACK) retransmissions before ETIMEDOUT
+    linger2: int | None = None  # TCP_LINGER2 (us): an orphaned FIN-WAIT-2's life; -1: none at all
 
     def copy(self) -> "SocketOptions":
         """A shallow copy (what copy.copy makes, without its generic machinery: a listener

@@ -527,7 +527,11 @@ class Connection(Waitable):
         self.shut_rd = self.shut_wr = True
         self._queue_fin(now, "close")
         if self.state is FIN_WAIT_2:
-            self.t_close = now + self.cfg.fin_timeout
+            if self.opts.linger2 == -1:  # Linux's tcp_close: TCP_LINGER2 < 0 resets at once
+                self.env.stats["tcp.close.linger2_rst"] += 1
+                self.abort(now)
+                return
+            self.t_close = now + (self.opts.linger2 or self.cfg.fin_timeout)
         self._rearm()
 
     def abort(self, now: int) -> None:
@@ -894,7 +898,7 @@ class Connection(Waitable):
         self.rtt_seq = None
         name = self.label
         if st is State.SYN_SENT or st is State.SYN_RECEIVED:
-            limit = self.cfg.syn_retries if st is State.SYN_SENT else self.cfg.synack_retries
+            limit = self.opts.syncnt or (self.cfg.syn_retries if st is State.SYN_SENT else self.cfg.synack_retries)
             if self.retries > limit:
                 stats["tcp.timeout.syn"] += 1
                 if self.passive:
@@ -1478,7 +1482,12 @@ class Connection(Waitable):
             # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
             self._set_state(FIN_WAIT_2, "rcv ACK of FIN")
             if self.closed:
-                self.t_close = now + self.cfg.fin_timeout
+                linger2 = self.opts.linger2
+                if linger2 == -1:  # an orphan with TCP_LINGER2 < 0 ends here (Linux's tcp_done)
+                    self.env.stats["tcp.fin_wait_2.linger2_done"] += 1
+                    self._fail(None, "FIN-WAIT-2 with TCP_LINGER2 < 0", now)
+                    return
+                self.t_close = now + (linger2 or self.cfg.fin_timeout)
             st = FIN_WAIT_2
         elif st is CLOSING and fin_acked:
             self._enter_time_wait(now, "rcv ACK of FIN")

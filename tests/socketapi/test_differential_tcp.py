@@ -47,6 +47,23 @@ def free_port(sk) -> int:
 
 
 @case
+def case_tcp_options_linux_keeps_its_way(sk, step):
+    """TCP_QUICKACK / TCP_CORK (flags), TCP_DEFER_ACCEPT (seconds rounded to retransmissions),
+    TCP_LINGER2 (0 is the default, at most 120, negative kept), TCP_SYNCNT (1-127),
+    TCP_WINDOW_CLAMP (at least 1152), TCP_NOTSENT_LOWAT, TCP_FASTOPEN: defaults, ranges and
+    what getsockopt reads back, as Linux answers."""
+    s = sk.socket()
+    for name in ("TCP_QUICKACK", "TCP_CORK", "TCP_DEFER_ACCEPT", "TCP_LINGER2", "TCP_SYNCNT", "TCP_WINDOW_CLAMP",
+                 "TCP_NOTSENT_LOWAT", "TCP_FASTOPEN"):
+        opt = getattr(sk, name)
+        step(s.getsockopt, sk.IPPROTO_TCP, opt, label=f"{name} default")
+        for v in (0, 1, 5, 200, -1, 1000):
+            if step(s.setsockopt, sk.IPPROTO_TCP, opt, v, label=f"{name}={v}") is None:
+                step(s.getsockopt, sk.IPPROTO_TCP, opt, label=f"{name} after {v}")
+    s.close()
+
+
+@case
 def case_so_reuseport_listeners_share_a_port(sk, step):
     """SO_REUSEPORT on TCP (Linux's inet_csk_bind_conflict and reuseport groups): bindings
     that both set it share a port, listening or not, accepted children inherit it, a group
