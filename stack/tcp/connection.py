@@ -564,9 +564,15 @@ class Connection(Waitable):
         local = self.local
         remote = self.remote
         fp = self._fp
-        if fp is not False and (fp is None or not fp.usable()):
-            fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
-        if not (fp and fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)):
+        sent = False
+        if fp is not False:
+            if fp is not None:  # (its send() checks it is still usable: None when not)
+                sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
+            if sent is None or fp is None:
+                fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
+                if fp is not None:
+                    sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
+        if not sent:
             seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
             err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
             if err:
@@ -638,9 +644,21 @@ class Connection(Waitable):
                 if off >= 0 and 0 < n <= self.mss and n <= self.snd_wnd and n <= self.cc.cwnd \
                         and not self.scoreboard.sacked:
                     self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
-                    self.snd_nxt = (buf_seq + qlen) & MASK
+                    self.snd_nxt = end = (buf_seq + qlen) & MASK
                     self.last_data_sent = now
-                    self._sent(snd_nxt, n, False, now)
+                    # _sent(snd_nxt, n, False, now), inlined (with seq_gt and RttEstimator.current)
+                    snd_max = self.snd_max
+                    d = (end - snd_max) & MASK
+                    if 0 < d < HALF or (d == HALF and snd_max > end):  # seq_gt(end, snd_max)
+                        self.snd_max = end
+                    if self.rtt_seq is None:
+                        self.rtt_seq = end
+                        self.rtt_time = now
+                    if self.t_rexmit is None:
+                        rtt = self.rtt
+                        t = rtt.rto << rtt.backoff
+                        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+                    self.t_persist = None
                     return
         if sack_recovery:
             self._sack_retransmit(now)
