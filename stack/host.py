@@ -504,8 +504,22 @@ class Host(Node):
                 bcast = True
             et = (frame[12] << 8) | frame[13]
             if et == 0x0800:
-                if trusted and not bcast and self._transport_fast(iface, frame, now):
-                    return
+                if trusted and not bcast:
+                    if len(frame) >= 42 and frame[23] == 6:
+                        # _transport_fast's TCP case, inlined (one Python frame less per segment):
+                        # IPv4 without options, reserved flag or fragmentation, unicast to one of
+                        # us from an ordinary source, no raw socket listening.  The TCP layer
+                        # takes the segment from the frame itself (no views made here).
+                        total = (frame[16] << 8) | frame[17]
+                        dst = frame[30:34]
+                        src = frame[26:30]
+                        if frame[14] == 0x45 and not frame[20] & 0xBF and not frame[21] and not self.raw.endpoints \
+                                and 28 <= total and total + 14 <= len(frame) and dst in self._local4 \
+                                and dst[0] != 127 and src[0] < 224 and src[0] != 127 and self.tcp is not None:
+                            self.tcp.input_frame(src, dst, frame, 34, 14 + total, now)
+                            return
+                    elif self._transport_fast(iface, frame, now):
+                        return
                 self._ipv4_input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x86DD:
                 if trusted and not bcast and self._transport_fast6(iface, frame, now):
@@ -533,7 +547,8 @@ class Host(Node):
         (checksums known good) to one of us: IPv4 without options, reserved flag or
         fragmentation, unicast from an ordinary source, TCP or UDP, no raw socket listening.
         The transport gets the payload without an IPv4Header being made.  True when
-        delivered; False to take the full path, which makes the same checks and the rest."""
+        delivered; False to take the full path, which makes the same checks and the rest.
+        (`receive` makes these checks itself for TCP, the per-segment case.)"""
         if len(frame) < 42 or frame[14] != 0x45 or frame[20] & 0xBF or frame[21] or self.raw.endpoints:
             return False
         proto = frame[23]
@@ -573,10 +588,11 @@ class Host(Node):
         if nh == 6 and self.tcp is None:
             return False
         self.stats["ip6.rx.packets"] += 1
-        payload = memoryview(frame)[54:54 + plen]
         if nh == 6:
-            self.tcp.input(src, dst, payload, now, True)
-        elif not self.udp.input(src, dst, payload, now, False, True, iface.index):
+            self.tcp.input_frame(src, dst, frame, 54, 54 + plen, now)
+            return True
+        payload = memoryview(frame)[54:54 + plen]
+        if not self.udp.input(src, dst, payload, now, False, True, iface.index):
             from .wire import icmpv6
             from .wire import ipv6 as ipv6_wire
 

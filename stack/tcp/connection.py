@@ -367,14 +367,26 @@ class Connection(Waitable):
         if q:
             if n >= len(q):
                 data = bytes(q)  # all of it (the common case): one copy, no view
-                if not peek:
-                    q.clear()
-                    self._window_update(now)
-                return data
-            data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
-            if not peek:
+                if peek:
+                    return data
+                q.clear()
+            else:
+                data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
+                if peek:
+                    return data
                 del q[:n]
-                self._window_update(now)
+            # The window update: after the user reads, advertise a window that opened by a
+            # useful amount at once instead of waiting for the next segment (RFC 1122
+            # §4.2.3.3); Linux tcp_cleanup_rbuf: only when the advertised window had shrunk
+            # to half the buffer or less and would at least double.
+            if self.state in RECEIVING and not self.fin_rcvd:
+                cur = ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
+                rcvbuf = self.rcvbuf
+                if 2 * cur <= rcvbuf:
+                    free = rcvbuf - len(q)
+                    if free >= 2 * cur and free - cur >= self.rcv_mss:
+                        self.env.stats["tcp.tx.window_update"] += 1
+                        self._send_segment(self.snd_max, ACK, b"", now)
             return data
         if self.error is not None:
             raise self._take_error()
@@ -982,19 +994,6 @@ class Connection(Waitable):
         self._send_segment(seq_add(self.snd_una, -1), ACK, b"", now)
         self.t_keep = now + self.keepintvl
 
-    def _window_update(self, now: int) -> None:
-        """After the user reads: advertise a window that opened by a useful amount at once
-        instead of waiting for the next segment (RFC 1122 §4.2.3.3)."""
-        if self.state not in RECEIVING or self.fin_rcvd:
-            return
-        cur = ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
-        free = self.rcvbuf - len(self.rcvq)
-        # Linux tcp_cleanup_rbuf: only when the advertised window had shrunk to half the
-        # buffer or less and would at least double.
-        if 2 * cur <= self.rcvbuf and free >= 2 * cur and free - cur >= self.rcv_mss:
-            self.env.stats["tcp.tx.window_update"] += 1
-            self._send_segment(self.snd_max, ACK, b"", now)
-
     # ------------------------------------------------------------------ input
     def segment_arrives(self, hdr, data, now: int) -> None:
         st = self.state
@@ -1021,8 +1020,8 @@ class Connection(Waitable):
         data, an ACK of new data, or both at once (a request/response exchange) in
         ESTABLISHED with nothing unusual take the short road.
 
-        The caller (`segment_arrives`, or `TcpLayer.input` straight from the header's
-        bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
+        The caller (`segment_arrives`, or `TcpLayer.input` / `input_frame` straight from the
+        header's bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
         uses them, none at all (`tsval` None) on one that does not.  It does what
         `_synchronized` would do with such a segment, in the same order: PAWS, the ACK
         (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT and
@@ -1070,7 +1069,53 @@ class Connection(Waitable):
                 self.ts_recent = tsval
                 self.ts_recent_age = now
         if new_ack:
-            self._new_ack(ack, now)
+            # _new_ack(ack, now), inlined: SND.UNA advances (RFC 9293 §3.10.7.4 fifth step).
+            # Not in recovery here (tested above), so its recovery branch has nothing to do,
+            # and dupacks is already 0.
+            acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined
+            flight_before = ((snd_max - una + HALF) & MASK) - HALF
+            self.snd_una = ack
+            snd_nxt = self.snd_nxt
+            d = (ack - snd_nxt) & MASK
+            if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack)
+                self.snd_nxt = ack
+            self.last_ack_recv = now
+            buf_seq = self.snd_buf_seq
+            nbuf = ((ack - buf_seq + HALF) & MASK) - HALF
+            if nbuf > 0:
+                sndq = self.sndq
+                qlen = len(sndq)
+                if nbuf > qlen:
+                    nbuf = qlen
+                del sndq[:nbuf]
+                self.snd_buf_seq = (buf_seq + nbuf) & MASK
+                self.bytes_acked += nbuf
+            if self.scoreboard.ranges:
+                self.scoreboard.advance(acked)
+            rtt_seq = self.rtt_seq
+            if rtt_seq is not None:
+                d = (ack - rtt_seq) & MASK
+                if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq)
+                    self.rtt.sample(now - self.rtt_time)
+                    self.rtt_seq = None
+            self.retries = 0
+            cc = self.cc
+            if 2 * flight_before >= cc.cwnd:  # cwnd-limited (see _new_ack)
+                cc.on_ack(acked, now, self.rtt.srtt)
+            if ack == snd_max:
+                self.t_rexmit = None  # RFC 6298 §5.2
+                self.retrans_out = 0
+            else:
+                self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.3
+            self.t_persist = None
+            if self.series is not None:
+                self._record(now)
+            watchers = self.watchers
+            if watchers and len(self.sndq) < self.sndbuf:
+                if len(watchers) == 1:
+                    watchers[0]()  # _signal(), inlined for its common case: one blocked caller
+                else:
+                    self._signal()
             if wnd != self.snd_wnd:
                 if self.snd_wnd == 0 and wnd > 0:
                     self.env.stats["tcp.rx.window_opened"] += 1
@@ -1092,8 +1137,12 @@ class Connection(Waitable):
                 self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
-            if self.watchers:
-                self._signal()
+            watchers = self.watchers
+            if watchers:
+                if len(watchers) == 1:
+                    watchers[0]()  # _signal(), inlined for its common case
+                else:
+                    self._signal()
         # After an ACK, output (after in-order data alone, nothing new could go); _output()
         # would return at once when all that is queued has been sent and no FIN waits.
         if new_ack and (self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
@@ -1103,7 +1152,8 @@ class Connection(Waitable):
 
     def _new_ack(self, ack: int, now: int) -> None:
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
-        sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer."""
+        sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer.
+        (`_fast_path` has its own copy, without recovery: keep the two alike.)"""
         una = self.snd_una
         acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
         flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
