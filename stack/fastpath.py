@@ -130,6 +130,8 @@ def _resolved_way(host, dst: bytes, caches, pmtu):
 # -- TCP -------------------------------------------------------------------------------
 
 _ETH_IP_TCP = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHH")  # Ethernet II + IPv4 without options + TCP
+_ETH_IP_TCP_TS = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHHHHII")  # the same + NOP NOP TS (TcpFastPath.send)
+_ts_block = struct.Struct("!HHII").pack  # NOP NOP TS alone (tcp_wire.TS_BLOCK)
 _from_bytes = int.from_bytes
 
 
@@ -174,12 +176,16 @@ class TcpFastPath:
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
-             options: bytes):
+             options: bytes | None, tsval: int = 0, tsecr: int = 0):
         """Transmit one segment (what `tcp_wire.build_fast` and `Host.ip_send` with DF do):
         True when sent; False when it does not fit the MTU, None when the path is no longer
         `usable` (either way the caller takes the ordinary path, after looking for a new
         cached path in the second case).  The check is made here, not by a separate call
-        to `usable()` before each segment: one Python frame less per segment."""
+        to `usable()` before each segment: one Python frame less per segment.
+
+        `options` None stands for the timestamp option alone (NOP, NOP, TS `tsval` `tsecr`,
+        the layout of RFC 7323 Appendix A), the option of nearly every segment: it is
+        packed with the headers, and its checksum words are summed from the two values."""
         host = self.host
         e = self.entry
         st = e.state  # usable(), inlined
@@ -188,14 +194,16 @@ class TcpFastPath:
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e):
             return None
-        olen = len(options)
+        olen = 12 if options is None else len(options)
         plen = len(payload)
         tcp_len = 20 + olen + plen
         if tcp_len > self.limit:
             return False
         offflags = ((20 + olen) << 10) | flags
         total = csum_base + seq + ack + offflags + window + olen + plen  # seq, ack: 2**16 == 1 mod 0xFFFF
-        if olen:
+        if options is None:
+            total += 0x0101 + 0x080A + tsval + tsecr  # the option's 16-bit words (2**16 == 1 mod 0xFFFF)
+        elif olen:
             total += _from_bytes(options, "big")
         if plen:
             if plen & 1:
@@ -205,18 +213,25 @@ class TcpFastPath:
         total %= 0xFFFF
         host._ident = ident = (host._ident + 1) & 0xFFFF
         ip_total = 20 + tcp_len
-        head = _ETH_IP_TCP.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
-                                -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst,
-                                sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
-        if plen:
-            frame = b"".join((head, options, payload))
-        elif olen:
-            frame = head + options
+        if options is None:
+            head = _ETH_IP_TCP_TS.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
+                                       -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst, sport, dport,
+                                       seq, ack, offflags, window, 0xFFFF - total if total else 0, 0, 0x0101, 0x080A,
+                                       tsval, tsecr)
+            frame = VerifiedFrame(head + payload if plen else head)  # (66 bytes at least: no padding)
         else:
-            frame = head
-        if len(frame) < 60:
-            frame += bytes(60 - len(frame))
-        frame = VerifiedFrame(frame)
+            head = _ETH_IP_TCP.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
+                                    -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst,
+                                    sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
+            if plen:
+                frame = b"".join((head, options, payload))
+            elif olen:
+                frame = head + options
+            else:
+                frame = head
+            if len(frame) < 60:
+                frame += bytes(60 - len(frame))
+            frame = VerifiedFrame(frame)
         # Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
         # impairment or capture): the same counters and the same arrival event, in the
         # same order, one Python frame less per segment.  Any other channel transmits.
@@ -265,7 +280,7 @@ class TcpFastPath6(TcpFastPath):
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
-             options: bytes):
+             options: bytes | None, tsval: int = 0, tsecr: int = 0):
         host = self.host
         e = self.entry
         st = e.state  # usable(), inlined (None: no longer usable, as TcpFastPath.send)
@@ -274,6 +289,8 @@ class TcpFastPath6(TcpFastPath):
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e):
             return None
+        if options is None:  # the timestamp option alone (see TcpFastPath.send)
+            options = _ts_block(0x0101, 0x080A, tsval, tsecr)
         olen = len(options)
         plen = len(payload)
         tcp_len = 20 + olen + plen

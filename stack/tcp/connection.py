@@ -551,12 +551,16 @@ class Connection(Waitable):
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
         """Build and send one segment carrying our current ACK, window and options."""
+        tsecr = self.ts_recent
         if self.ts_ok:
-            opts = _ts_block(0x0101, 0x080A, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent)
+            tsval = ((now // 1000) + self.ts_offset) & MASK
+            if self.sack_ok and self.ooo.pieces:
+                opts = _ts_block(0x0101, 0x080A, tsval, tsecr) + self._sack_option(3)
+            else:
+                opts = None  # the timestamp option alone: the cached path packs it with the headers
         else:
-            opts = b""
-        if self.sack_ok and self.ooo.pieces:
-            opts += self._sack_option(3 if self.ts_ok else 4)
+            tsval = 0
+            opts = self._sack_option(4) if self.sack_ok and self.ooo.pieces else b""
         rcv_nxt = self.rcv_nxt
         # _rcv_window_field() inlined for the per-segment path.
         free = self.rcvbuf - len(self.rcvq)
@@ -579,12 +583,16 @@ class Connection(Waitable):
         sent = False
         if fp is not False:
             if fp is not None:  # (its send() checks it is still usable: None when not)
-                sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
+                sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts, tsval,
+                               tsecr)
             if sent is None or fp is None:
                 fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
                 if fp is not None:
-                    sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
+                    sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts,
+                                   tsval, tsecr)
         if not sent:
+            if opts is None:
+                opts = _ts_block(0x0101, 0x080A, tsval, tsecr)
             seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
             err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
             if err:
