@@ -353,8 +353,56 @@ class Connection(Waitable):
         if n > room:
             n = room
             data = memoryview(data)[:n]
-        self.sndq += data
+        sndq = self.sndq
+        sndq += data
         if st is ESTABLISHED or st is CLOSE_WAIT:
+            snd_nxt = self.snd_nxt
+            if snd_nxt == self.snd_una and snd_nxt == self.snd_max and not (self.in_recovery and self.sack_ok):
+                # An idle sender's write (a request, a response): nothing in flight, no FIN
+                # (tested above).  When it fits one segment and both windows, _output() would
+                # send just that segment (nothing in flight: no SWS or Nagle hold) and stop;
+                # it is done here, without _output's loop and its call.
+                buf_seq = self.snd_buf_seq
+                qlen = len(sndq)
+                off = ((snd_nxt - buf_seq + HALF) & MASK) - HALF
+                k = qlen - off
+                if off >= 0 and 0 < k <= self.mss and k <= self.snd_wnd and k <= self.cc.cwnd \
+                        and not self.scoreboard.sacked:
+                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
+                    self.snd_nxt = end = (buf_seq + qlen) & MASK
+                    self.last_data_sent = now
+                    # _sent(snd_nxt, k, False, now), inlined (with seq_gt and RttEstimator.current)
+                    snd_max = self.snd_max
+                    d = (end - snd_max) & MASK
+                    if 0 < d < HALF or (d == HALF and snd_max > end):  # seq_gt(end, snd_max)
+                        self.snd_max = end
+                    if self.rtt_seq is None:
+                        self.rtt_seq = end
+                        self.rtt_time = now
+                    if self.t_rexmit is None:
+                        rtt = self.rtt
+                        t = rtt.rto << rtt.backoff
+                        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+                    self.t_persist = None
+                    # _rearm(), inlined (it runs after every segment)
+                    m = self.t_rexmit
+                    t = self.t_delack
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    t = self.t_persist
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    t = self.t_keep
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    t = self.t_close
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    if m is not None:
+                        sched = self._sched
+                        if sched is None or m < sched:
+                            self.layer._schedule(self, m)
+                    return n
             self._output(now)
             self._rearm()
         return n
@@ -647,39 +695,8 @@ class Connection(Waitable):
         the per-segment loop does no modular arithmetic; sequence numbers are formed
         only for the wire."""
         sack_recovery = self.in_recovery and self.sack_ok
-        if not sack_recovery and not self.fin_queued:
-            snd_nxt = self.snd_nxt
-            buf_seq = self.snd_buf_seq
-            sndq = self.sndq
-            qlen = len(sndq)
-            if snd_nxt == (buf_seq + qlen) & MASK:
-                return  # everything queued has been sent and no FIN waits: nothing below could act
-            if snd_nxt == self.snd_una and snd_nxt == self.snd_max:
-                # An idle sender's new write (a request, a response): nothing in flight, no
-                # FIN.  When it fits one segment and both windows, the loop below would send
-                # just that segment (nothing in flight: no SWS or Nagle hold) and stop; do
-                # the same without the loop.
-                off = ((snd_nxt - buf_seq + HALF) & MASK) - HALF
-                n = qlen - off
-                if off >= 0 and 0 < n <= self.mss and n <= self.snd_wnd and n <= self.cc.cwnd \
-                        and not self.scoreboard.sacked:
-                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
-                    self.snd_nxt = end = (buf_seq + qlen) & MASK
-                    self.last_data_sent = now
-                    # _sent(snd_nxt, n, False, now), inlined (with seq_gt and RttEstimator.current)
-                    snd_max = self.snd_max
-                    d = (end - snd_max) & MASK
-                    if 0 < d < HALF or (d == HALF and snd_max > end):  # seq_gt(end, snd_max)
-                        self.snd_max = end
-                    if self.rtt_seq is None:
-                        self.rtt_seq = end
-                        self.rtt_time = now
-                    if self.t_rexmit is None:
-                        rtt = self.rtt
-                        t = rtt.rto << rtt.backoff
-                        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
-                    self.t_persist = None
-                    return
+        if not sack_recovery and not self.fin_queued and self.snd_nxt == (self.snd_buf_seq + len(self.sndq)) & MASK:
+            return  # everything queued has been sent and no FIN waits: nothing below could act
         if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
@@ -851,7 +868,8 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        # next_deadline() unrolled: this runs after every segment.
+        # next_deadline() unrolled: this runs after every segment.  (`send` and `_fast_path`
+        # have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -1155,7 +1173,24 @@ class Connection(Waitable):
         # would return at once when all that is queued has been sent and no FIN waits.
         if new_ack and (self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
             self._output(now)
-        self._rearm()
+        # _rearm(), inlined (it runs after every segment)
+        m = self.t_rexmit
+        t = self.t_delack
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_persist
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_keep
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_close
+        if t is not None and (m is None or t < m):
+            m = t
+        if m is not None:
+            sched = self._sched
+            if sched is None or m < sched:
+                self.layer._schedule(self, m)
         return True
 
     def _new_ack(self, ack: int, now: int) -> None:
