@@ -148,7 +148,7 @@ class TcpFastPath:
     (tests compare the bytes of both).
     """
 
-    __slots__ = ("host", "gens", "cache", "entry", "mac", "smac", "channel", "limit", "src", "dst", "ttl",
+    __slots__ = ("host", "gens", "cache", "entry", "mac", "smac", "channel", "lane", "limit", "src", "dst", "ttl",
                  "ip_base")
 
     def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, ttl: int) -> None:
@@ -159,12 +159,17 @@ class TcpFastPath:
         self.mac = entry.lladdr
         self.smac = iface.mac
         self.channel = iface.channel
+        # the channel again when it is a simulated link's (a sim.link.Channel, whose short
+        # road `send` takes itself), else None (a TAP device's port, say: it transmits)
+        self.lane = iface.channel if hasattr(iface.channel, "_plain") else None
         self.limit = iface.mtu - 20  # the largest TCP segment that fits the interface's MTU
         self.src = src
         self.dst = dst
         self.ttl = ttl
-        # IPv4 header words that never change: version/IHL, DF, TTL/protocol, the addresses
-        self.ip_base = 0x4500 + 0x4000 + (ttl << 8 | 6) + _from_bytes(src + dst, "big")
+        # IPv4 header words that never change: version/IHL, DF, TTL/protocol, the addresses,
+        # summed and reduced mod 0xFFFF once (the one's-complement sum only needs the
+        # residue), so each segment's header checksum is small-integer arithmetic
+        self.ip_base = (0x4500 + 0x4000 + (ttl << 8 | 6) + _from_bytes(src + dst, "big")) % 0xFFFF
 
     def usable(self) -> bool:
         host = self.host
@@ -200,11 +205,14 @@ class TcpFastPath:
         if tcp_len > self.limit:
             return False
         offflags = ((20 + olen) << 10) | flags
-        total = csum_base + seq + ack + offflags + window + olen + plen  # seq, ack: 2**16 == 1 mod 0xFFFF
-        if options is None:
-            total += 0x0101 + 0x080A + tsval + tsecr  # the option's 16-bit words (2**16 == 1 mod 0xFFFF)
-        elif olen:
-            total += _from_bytes(options, "big")
+        # seq, ack: 2**16 == 1 mod 0xFFFF.  The small fields are summed first: small-integer
+        # additions, then fewer additions of 32-bit or wider numbers.
+        if options is None:  # the option's 16-bit words: 0x0101, 0x080A, TSval's and TSecr's
+            total = csum_base + seq + ack + tsval + tsecr + (offflags + window + olen + plen + 0x0101 + 0x080A)
+        else:
+            total = csum_base + seq + ack + (offflags + window + olen + plen)
+            if olen:
+                total += _from_bytes(options, "big")
         if plen:
             if plen & 1:
                 total += _from_bytes(payload, "big") << 8
@@ -235,10 +243,10 @@ class TcpFastPath:
         # Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
         # impairment or capture): the same counters and the same arrival event, in the
         # same order, one Python frame less per segment.  Any other channel transmits.
-        ch = self.channel
+        ch = self.lane
         size = len(frame)
-        if not ch._plain or ch.captures or size - 14 > ch.mtu:
-            ch.transmit(frame)
+        if ch is None or not ch._plain or ch.captures or size - 14 > ch.mtu:
+            self.channel.transmit(frame)
             return True
         stats = ch.stats
         stats["frames"] += 1

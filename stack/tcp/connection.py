@@ -364,18 +364,16 @@ class Connection(Waitable):
                 # it is done here, without _output's loop and its call.
                 buf_seq = self.snd_buf_seq
                 qlen = len(sndq)
-                off = ((snd_nxt - buf_seq + HALF) & MASK) - HALF
+                off = 0 if snd_nxt == buf_seq else ((snd_nxt - buf_seq + HALF) & MASK) - HALF
                 k = qlen - off
                 if off >= 0 and 0 < k <= self.mss and k <= self.snd_wnd and k <= self.cc.cwnd \
                         and not self.scoreboard.sacked:
                     self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
                     self.snd_nxt = end = (buf_seq + qlen) & MASK
                     self.last_data_sent = now
-                    # _sent(snd_nxt, k, False, now), inlined (with seq_gt and RttEstimator.current)
-                    snd_max = self.snd_max
-                    d = (end - snd_max) & MASK
-                    if 0 < d < HALF or (d == HALF and snd_max > end):  # seq_gt(end, snd_max)
-                        self.snd_max = end
+                    # _sent(snd_nxt, k, False, now), inlined (with RttEstimator.current): end is
+                    # k (0 < k <= MSS) past snd_nxt, which was snd_max, so seq_gt(end, snd_max)
+                    self.snd_max = end
                     if self.rtt_seq is None:
                         self.rtt_seq = end
                         self.rtt_time = now
@@ -1061,9 +1059,10 @@ class Connection(Waitable):
             return False
         if tsval is not None:
             ts_recent = self.ts_recent
-            d = (ts_recent - tsval) & MASK
-            if 0 < d < HALF or (d == HALF and tsval > ts_recent):  # seq_lt(tsval, ts_recent): PAWS fails
-                return False
+            if tsval != ts_recent:  # (equal values pass: the common case skips the arithmetic)
+                d = (ts_recent - tsval) & MASK
+                if 0 < d < HALF or (d == HALF and tsval > ts_recent):  # seq_lt(tsval, ts_recent): PAWS fails
+                    return False
         una = self.snd_una
         new_ack = ack != una
         if new_ack:
@@ -1071,9 +1070,10 @@ class Connection(Waitable):
             if 0 < d < HALF or (d == HALF and ack > una):  # seq_lt(ack, una): an old ACK
                 return False
             snd_max = self.snd_max
-            d = (ack - snd_max) & MASK
-            if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max): ACKs unsent data
-                return False
+            if ack != snd_max:  # (an ACK of everything sent, the common case, passes)
+                d = (ack - snd_max) & MASK
+                if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max): ACKs unsent data
+                    return False
         wnd = window << self.snd_wscale
         n = len(data)
         if n:
@@ -1090,37 +1090,41 @@ class Connection(Waitable):
         self.last_rcv = now
         self.probes = 0
         if tsval is not None:
-            d = (self.last_ack_sent - seq) & MASK
-            if d < HALF or (d == HALF and seq > self.last_ack_sent):  # seq_le(seq, last_ack_sent)
+            last_ack_sent = self.last_ack_sent
+            d = 0 if seq == last_ack_sent else (last_ack_sent - seq) & MASK
+            if d < HALF or (d == HALF and seq > last_ack_sent):  # seq_le(seq, last_ack_sent)
                 self.ts_recent = tsval
                 self.ts_recent_age = now
         if new_ack:
             # _new_ack(ack, now), inlined: SND.UNA advances (RFC 9293 §3.10.7.4 fifth step).
             # Not in recovery here (tested above), so its recovery branch has nothing to do,
             # and dupacks is already 0.
+            # (Where two sequence numbers are equal, the arithmetic they would go through is
+            # skipped: an ACK of everything sent is the common case.)
             acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined
-            flight_before = ((snd_max - una + HALF) & MASK) - HALF
+            flight_before = acked if ack == snd_max else ((snd_max - una + HALF) & MASK) - HALF
             self.snd_una = ack
             snd_nxt = self.snd_nxt
-            d = (ack - snd_nxt) & MASK
-            if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack)
-                self.snd_nxt = ack
+            if snd_nxt != ack:
+                d = (ack - snd_nxt) & MASK
+                if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack)
+                    self.snd_nxt = ack
             self.last_ack_recv = now
             buf_seq = self.snd_buf_seq
-            nbuf = ((ack - buf_seq + HALF) & MASK) - HALF
+            nbuf = acked if buf_seq == una else ((ack - buf_seq + HALF) & MASK) - HALF
             if nbuf > 0:
                 sndq = self.sndq
                 qlen = len(sndq)
                 if nbuf > qlen:
                     nbuf = qlen
                 del sndq[:nbuf]
-                self.snd_buf_seq = (buf_seq + nbuf) & MASK
+                self.snd_buf_seq = ack if buf_seq == una and nbuf == acked else (buf_seq + nbuf) & MASK
                 self.bytes_acked += nbuf
             if self.scoreboard.ranges:
                 self.scoreboard.advance(acked)
             rtt_seq = self.rtt_seq
             if rtt_seq is not None:
-                d = (ack - rtt_seq) & MASK
+                d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
                 if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq)
                     self.rtt.sample(now - self.rtt_time)
                     self.rtt_seq = None
