@@ -1066,8 +1066,11 @@ class Connection(Waitable):
         una = self.snd_una
         new_ack = ack != una
         if new_ack:
-            d = (una - ack) & MASK
-            if 0 < d < HALF or (d == HALF and ack > una):  # seq_lt(ack, una): an old ACK
+            # seq_lt(ack, una) from the forward distance (una - ack is the distance the
+            # other way round: past half the circle exactly when this one is short of it),
+            # which also gives the amount acknowledged below
+            dist = (ack - una) & MASK
+            if dist > HALF or (dist == HALF and ack > una):  # seq_lt(ack, una): an old ACK
                 return False
             snd_max = self.snd_max
             if ack != snd_max:  # (an ACK of everything sent, the common case, passes)
@@ -1101,7 +1104,7 @@ class Connection(Waitable):
             # and dupacks is already 0.
             # (Where two sequence numbers are equal, the arithmetic they would go through is
             # skipped: an ACK of everything sent is the common case.)
-            acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined
+            acked = dist if dist < HALF else dist - 0x100000000  # seq_sub(ack, una)
             flight_before = acked if ack == snd_max else ((snd_max - una + HALF) & MASK) - HALF
             self.snd_una = ack
             snd_nxt = self.snd_nxt
@@ -1175,8 +1178,10 @@ class Connection(Waitable):
                     self._signal()
         # After an ACK, output (after in-order data alone, nothing new could go); _output()
         # would return at once when all that is queued has been sent and no FIN waits.
-        if new_ack and (self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
-            self._output(now)
+        if new_ack:
+            qlen = len(self.sndq)
+            if self.fin_queued or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
+                self._output(now)
         # _rearm(), inlined (it runs after every segment)
         m = self.t_rexmit
         t = self.t_delack
