@@ -368,7 +368,9 @@ class Connection(Waitable):
                 k = qlen - off
                 if off >= 0 and 0 < k <= self.mss and k <= self.snd_wnd and k <= self.cc.cwnd \
                         and not self.scoreboard.sacked:
-                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
+                    # (the whole queue, the usual case, goes as it is: the segment is built
+                    # from it at once, so no view of it is needed)
+                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen] if off else sndq, now)
                     self.snd_nxt = end = (buf_seq + qlen) & MASK
                     self.last_data_sent = now
                     # _sent(snd_nxt, k, False, now), inlined (with RttEstimator.current): end is
@@ -426,7 +428,9 @@ class Connection(Waitable):
             # §4.2.3.3); Linux tcp_cleanup_rbuf: only when the advertised window had shrunk
             # to half the buffer or less and would at least double.
             if self.state in RECEIVING and not self.fin_rcvd:
-                cur = ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
+                cur = (self.rcv_adv - self.rcv_nxt) & MASK
+                if cur >= HALF:
+                    cur -= 0x100000000  # seq_sub(rcv_adv, rcv_nxt), with two operations fewer
                 rcvbuf = self.rcvbuf
                 if 2 * cur <= rcvbuf:
                     free = rcvbuf - len(q)

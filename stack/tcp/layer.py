@@ -338,12 +338,13 @@ class TcpLayer:
             if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
                 conn = self.conns.get((dst, dport, src, sport))  # (src and dst are slices: bytes)
                 if conn is not None:
-                    data = memoryview(frame)[start + 32:end]
+                    # (header prediction only measures the data and appends it to the receive
+                    # queue: a slice of the frame serves, one object where a view is two)
                     if conn.state is ESTABLISHED and conn.ts_ok \
-                            and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, data, now):
+                            and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
                     conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
-                                                            tsecr), data, now)
+                                                            tsecr), memoryview(frame)[start + 32:end], now)
                     return
         self.input(src, dst, memoryview(frame)[start:end], now, True)
 
