@@ -837,8 +837,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         return data
 
     def _take(self, c, n: int, host, rt) -> bytes:
-        """`_stream_recv()` without flags, for the fast branches of recv and recv_into:
-        wait until the connection is readable, then take up to n bytes."""
+        """`_stream_recv()` without flags, for the fast branch of recv_into (recv has it
+        inlined: keep the two alike): wait until the connection is readable, then take up
+        to n bytes."""
         if not c.rcvq and not c.readable:
             if self._timeout is None and not self._rcvtimeo:
                 rt.wait_for(partial(_READABLE, c), c, "recv")
