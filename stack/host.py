@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -46,6 +47,9 @@ REACHABLE = NeighborState.REACHABLE
 ICMP_QUOTE_MAX = 576  # RFC 1812 §4.3.2.3: the error datagram may not exceed 576 bytes
 ROUTER_ALERT_V4 = b"\x94\x04\x00\x00"  # RFC 2113: the IP Router Alert option
 
+# An IPv4 header's version/IHL, total length, flags + fragment offset, source and
+# destination, in one unpack (Host.receive's TCP case)
+_IPV4_FIELDS = struct.Struct("!BxH2xH4x4s4s").unpack_from
 _UNREACH_KIND = {
     icmp_wire.NET_UNREACH: "net_unreach",
     icmp_wire.HOST_UNREACH: "host_unreach",
@@ -510,10 +514,8 @@ class Host(Node):
                         # IPv4 without options, reserved flag or fragmentation, unicast to one of
                         # us from an ordinary source, no raw socket listening.  The TCP layer
                         # takes the segment from the frame itself (no views made here).
-                        total = (frame[16] << 8) | frame[17]
-                        dst = frame[30:34]
-                        src = frame[26:30]
-                        if frame[14] == 0x45 and not frame[20] & 0xBF and not frame[21] and not self.raw.endpoints \
+                        vihl, total, frag, src, dst = _IPV4_FIELDS(frame, 14)
+                        if vihl == 0x45 and not frag & 0xBFFF and not self.raw.endpoints \
                                 and 28 <= total and total + 14 <= len(frame) and dst in self._local4 \
                                 and dst[0] != 127 and src[0] < 224 and src[0] != 127 and self.tcp is not None:
                             self.tcp.input_frame(src, dst, frame, 34, 14 + total, now)
