@@ -14,6 +14,7 @@ else takes the ordinary path, which stays the reference (tests compare the bytes
 from __future__ import annotations
 
 import struct
+from heapq import heappush
 
 from .neighbor import NeighborState
 from .wire.ethernet import VerifiedFrame
@@ -129,6 +130,8 @@ def _resolved_way(host, dst: bytes, caches, pmtu):
 # -- TCP -------------------------------------------------------------------------------
 
 _ETH_IP_TCP = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHH")  # Ethernet II + IPv4 without options + TCP
+_ETH_IP_TCP_TS = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHHHHII")  # the same + NOP NOP TS (TcpFastPath.send)
+_ts_block = struct.Struct("!HHII").pack  # NOP NOP TS alone (tcp_wire.TS_BLOCK)
 _from_bytes = int.from_bytes
 
 
@@ -145,8 +148,8 @@ class TcpFastPath:
     (tests compare the bytes of both).
     """
 
-    __slots__ = ("host", "gens", "cache", "entry", "mac", "smac", "channel", "limit", "src", "dst", "ttl",
-                 "ip_base")
+    __slots__ = ("host", "gens", "cache", "entry", "mac", "smac", "channel", "lane", "limit", "src", "dst", "ttl",
+                 "ip_base", "way")
 
     def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, ttl: int) -> None:
         self.host = host
@@ -156,12 +159,18 @@ class TcpFastPath:
         self.mac = entry.lladdr
         self.smac = iface.mac
         self.channel = iface.channel
+        # the channel again when it is a simulated link's (a sim.link.Channel, whose short
+        # road `send` takes itself), else None (a TAP device's port, say: it transmits)
+        self.lane = iface.channel if hasattr(iface.channel, "_plain") else None
+        self.way = None  # (switch generation, its entries for our MACs, channel out): see send()
         self.limit = iface.mtu - 20  # the largest TCP segment that fits the interface's MTU
         self.src = src
         self.dst = dst
         self.ttl = ttl
-        # IPv4 header words that never change: version/IHL, DF, TTL/protocol, the addresses
-        self.ip_base = 0x4500 + 0x4000 + (ttl << 8 | 6) + _from_bytes(src + dst, "big")
+        # IPv4 header words that never change: version/IHL, DF, TTL/protocol, the addresses,
+        # summed and reduced mod 0xFFFF once (the one's-complement sum only needs the
+        # residue), so each segment's header checksum is small-integer arithmetic
+        self.ip_base = (0x4500 + 0x4000 + (ttl << 8 | 6) + _from_bytes(src + dst, "big")) % 0xFFFF
 
     def usable(self) -> bool:
         host = self.host
@@ -173,39 +182,108 @@ class TcpFastPath:
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
-             options: bytes) -> bool:
-        """Transmit one segment (what `tcp_wire.build_fast` and `Host.ip_send` with DF do);
-        False when it does not fit the MTU (the caller takes the ordinary path)."""
-        olen = len(options)
+             options: bytes | None, tsval: int = 0, tsecr: int = 0):
+        """Transmit one segment (what `tcp_wire.build_fast` and `Host.ip_send` with DF do):
+        True when sent; False when it does not fit the MTU, None when the path is no longer
+        `usable` (either way the caller takes the ordinary path, after looking for a new
+        cached path in the second case).  The check is made here, not by a separate call
+        to `usable()` before each segment: one Python frame less per segment.
+
+        `options` None stands for the timestamp option alone (NOP, NOP, TS `tsval` `tsecr`,
+        the layout of RFC 7323 Appendix A), the option of nearly every segment: it is
+        packed with the headers, and its checksum words are summed from the two values."""
+        host = self.host
+        e = self.entry
+        st = e.state  # usable(), inlined
+        if not (self.gens[0] == host.routes.generation and self.gens[1] == host.pmtu.generation
+                and host.config.ttl == self.ttl
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
+                and self.cache.entries.get(e.addr) is e):
+            return None
+        olen = 12 if options is None else len(options)
         plen = len(payload)
         tcp_len = 20 + olen + plen
         if tcp_len > self.limit:
             return False
         offflags = ((20 + olen) << 10) | flags
-        total = csum_base + seq + ack + offflags + window + olen + plen  # seq, ack: 2**16 == 1 mod 0xFFFF
-        if olen:
-            total += _from_bytes(options, "big")
+        # seq, ack: 2**16 == 1 mod 0xFFFF.  The small fields are summed first: small-integer
+        # additions, then fewer additions of 32-bit or wider numbers.
+        if options is None:  # the option's 16-bit words: 0x0101, 0x080A, TSval's and TSecr's
+            total = csum_base + seq + ack + tsval + tsecr + (offflags + window + olen + plen + 0x0101 + 0x080A)
+        else:
+            total = csum_base + seq + ack + (offflags + window + olen + plen)
+            if olen:
+                total += _from_bytes(options, "big")
         if plen:
             if plen & 1:
                 total += _from_bytes(payload, "big") << 8
             else:
                 total += _from_bytes(payload, "big")
         total %= 0xFFFF
-        host = self.host
         host._ident = ident = (host._ident + 1) & 0xFFFF
         ip_total = 20 + tcp_len
-        head = _ETH_IP_TCP.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
-                                -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst,
-                                sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
-        if plen:
-            frame = b"".join((head, options, payload))
-        elif olen:
-            frame = head + options
+        if options is None:
+            head = _ETH_IP_TCP_TS.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
+                                       -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst, sport, dport,
+                                       seq, ack, offflags, window, 0xFFFF - total if total else 0, 0, 0x0101, 0x080A,
+                                       tsval, tsecr)
+            frame = VerifiedFrame(head + payload if plen else head)  # (66 bytes at least: no padding)
         else:
-            frame = head
-        if len(frame) < 60:
-            frame += bytes(60 - len(frame))
-        self.channel.transmit(VerifiedFrame(frame))
+            head = _ETH_IP_TCP.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
+                                    -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst,
+                                    sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
+            if plen:
+                frame = b"".join((head, options, payload))
+            elif olen:
+                frame = head + options
+            else:
+                frame = head
+            if len(frame) < 60:
+                frame += bytes(60 - len(frame))
+            frame = VerifiedFrame(frame)
+        # Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
+        # impairment or capture): the same counters and the same arrival event, in the
+        # same order, one Python frame less per segment.  Any other channel transmits.
+        ch = self.lane
+        size = len(frame)
+        if ch is None or not ch._plain or ch.captures or size - 14 > ch.mtu:
+            self.channel.transmit(frame)
+            return True
+        stats = ch.stats
+        stats["frames"] += 1
+        stats["bytes"] += size
+        ev = ch.events
+        at = ev.now + ch.delay
+        ahead = ch._ahead
+        if ahead is not None:
+            sw = ch.dst
+            way = self.way
+            if way is not None and way[0] == sw.generation:
+                # Switch.decide_ahead(), inlined for the way it last decided for our frames:
+                # the table has gained, lost and moved no entry since (`generation`), so its
+                # lookups would find the same entries for our two MACs, with the same ports
+                # (so the same channel out); the tests that may have changed since are made
+                # again here, then its updates.  When one fails, decide_ahead decides.
+                _, e, s, out = way
+                aging = sw.aging
+                if not sw._moved and at - e[1] <= aging and at - s[1] <= aging and out._plain \
+                        and not out.captures and size - 14 <= out.mtu and "receive" not in sw.__dict__:
+                    s[1] = at
+                    sw.stats["forwarded"] += 1
+                    stats = out.stats
+                    stats["frames"] += 1
+                    stats["bytes"] += size
+                    heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    return True
+            out = ahead(ch.dst_port, frame, at)
+            if out is not None:  # the switch's forwarding, done ahead: straight to the next hop
+                generation = getattr(sw, "generation", None)
+                if generation is not None:  # the entries it decided on, for the next segment
+                    table = sw.table
+                    self.way = (generation, table[self.mac], table[self.smac], out)
+                heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                return True
+        heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
         return True
 
 
@@ -234,7 +312,17 @@ class TcpFastPath6(TcpFastPath):
                 and self.cache.entries.get(e.addr) is e)
 
     def send(self, csum_base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int, payload,
-             options: bytes) -> bool:
+             options: bytes | None, tsval: int = 0, tsecr: int = 0):
+        host = self.host
+        e = self.entry
+        st = e.state  # usable(), inlined (None: no longer usable, as TcpFastPath.send)
+        if not (self.gens[0] == host.routes.generation and self.gens[1] == host.ip6.pmtu.generation
+                and host.ip6.hop_limit == self.ttl
+                and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
+                and self.cache.entries.get(e.addr) is e):
+            return None
+        if options is None:  # the timestamp option alone (see TcpFastPath.send)
+            options = _ts_block(0x0101, 0x080A, tsval, tsecr)
         olen = len(options)
         plen = len(payload)
         tcp_len = 20 + olen + plen
@@ -258,7 +346,7 @@ class TcpFastPath6(TcpFastPath):
             frame = head + options
         else:
             frame = head
-        self.host.stats["ip6.tx.packets"] += 1
+        host.stats["ip6.tx.packets"] += 1
         self.channel.transmit(VerifiedFrame(frame))
         return True
 

@@ -179,7 +179,9 @@ class SimRuntime:
             return
         task.wake_pending = False
         glet = task.glet
-        glet.parent = getcurrent()
+        cur = getcurrent()
+        if glet.parent is not cur:  # (setting it validates the new parent: only when it changes)
+            glet.parent = cur
         glet.switch()
         host = task.host
         if host._timers_dirty:

@@ -32,6 +32,13 @@ class Switch(Node):
         self.stats: Counter = Counter()
         self.snooper: Snooper | None = Snooper(self) if snooping else None
         self._moved = False  # a MAC has been seen on a second port: decide every frame on arrival
+        # Bumped whenever the table gains, loses or moves an entry: a decision made ahead
+        # rests on two entries, and while this is unchanged the same lookups would find the
+        # same entries (TcpFastPath keeps its last one, see `decide_ahead`).  Only for this
+        # class's own table handling: a subclass with its own receive or decide_ahead
+        # has none.
+        cls = type(self)
+        self.generation = 0 if cls.receive is Switch.receive and cls.decide_ahead is Switch.decide_ahead else None
         if snooping:
             self.timers = True  # the snooping table's expiries run on poll_at() / poll()
 
@@ -45,10 +52,14 @@ class Switch(Node):
             e = self.table.get(src)
             if e is None:
                 self.table[src] = [port_no, now]
+                if self.generation is not None:
+                    self.generation += 1
                 self.net.tracer.emit(now, self.name, "switch", "learn", {"mac": mac_str(src), "port": port_no})
             else:
                 if e[0] != port_no:
                     self._moved = True
+                    if self.generation is not None:
+                        self.generation += 1
                     self.net.tracer.emit(now, self.name, "switch", "move",
                                          {"mac": mac_str(src), "from": e[0], "to": port_no})
                     e[0] = port_no
@@ -64,6 +75,8 @@ class Switch(Node):
                         self.stats["filtered"] += 1
                     return
                 del self.table[dst]
+                if self.generation is not None:
+                    self.generation += 1
                 self.net.tracer.emit(now, self.name, "switch", "age_out", {"mac": mac_str(dst)})
             self.stats["flooded.unknown"] += 1
         elif self.snooper is not None and dst != b"\xff\xff\xff\xff\xff\xff":
@@ -88,7 +101,11 @@ class Switch(Node):
         Returns the outgoing channel, or None for the ordinary arrival.
 
         Only a MAC moving to another port while such a frame is in flight (one link delay)
-        would be decided differently, and a move turns this off for good."""
+        would be decided differently, and a move turns this off for good.
+
+        `TcpFastPath.send` keeps the entries of its last decision and, while `generation`
+        is unchanged, makes the same tests and updates on them without the lookups (keep
+        the two alike)."""
         if self._moved or len(frame) < 14:
             return None
         dst = frame[0:6]

@@ -375,8 +375,56 @@ class Connection(Waitable):
         if n > room:
             n = room
             data = memoryview(data)[:n]
-        self.sndq += data
+        sndq = self.sndq
+        sndq += data
         if st is ESTABLISHED or st is CLOSE_WAIT:
+            snd_nxt = self.snd_nxt
+            if snd_nxt == self.snd_una and snd_nxt == self.snd_max and not (self.in_recovery and self.sack_ok):
+                # An idle sender's write (a request, a response): nothing in flight, no FIN
+                # (tested above).  When it fits one segment and both windows, _output() would
+                # send just that segment (nothing in flight: no SWS or Nagle hold) and stop;
+                # it is done here, without _output's loop and its call.
+                buf_seq = self.snd_buf_seq
+                qlen = len(sndq)
+                off = 0 if snd_nxt == buf_seq else ((snd_nxt - buf_seq + HALF) & MASK) - HALF
+                k = qlen - off
+                if off >= 0 and 0 < k <= self.mss and k <= self.snd_wnd and k <= self.cc.cwnd \
+                        and not self.scoreboard.sacked:
+                    # (the whole queue, the usual case, goes as it is: the segment is built
+                    # from it at once, so no view of it is needed)
+                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen] if off else sndq, now)
+                    self.snd_nxt = end = (buf_seq + qlen) & MASK
+                    self.last_data_sent = now
+                    # _sent(snd_nxt, k, False, now), inlined (with RttEstimator.current): end is
+                    # k (0 < k <= MSS) past snd_nxt, which was snd_max, so seq_gt(end, snd_max)
+                    self.snd_max = end
+                    if self.rtt_seq is None:
+                        self.rtt_seq = end
+                        self.rtt_time = now
+                    if self.t_rexmit is None:
+                        rtt = self.rtt
+                        t = rtt.rto << rtt.backoff
+                        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+                    self.t_persist = None
+                    # _rearm(), inlined (it runs after every segment)
+                    m = self.t_rexmit
+                    t = self.t_delack
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    t = self.t_persist
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    t = self.t_keep
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    t = self.t_close
+                    if t is not None and (m is None or t < m):
+                        m = t
+                    if m is not None:
+                        sched = self._sched
+                        if sched is None or m < sched:
+                            self.layer._schedule(self, m)
+                    return n
             self._output(now)
             self._rearm()
         return n
@@ -389,14 +437,28 @@ class Connection(Waitable):
         if q:
             if n >= len(q):
                 data = bytes(q)  # all of it (the common case): one copy, no view
-                if not peek:
-                    q.clear()
-                    self._window_update(now)
-                return data
-            data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
-            if not peek:
+                if peek:
+                    return data
+                q.clear()
+            else:
+                data = bytes(memoryview(q)[:n])  # one copy (q[:n] would make a second); the view is gone before del
+                if peek:
+                    return data
                 del q[:n]
-                self._window_update(now)
+            # The window update: after the user reads, advertise a window that opened by a
+            # useful amount at once instead of waiting for the next segment (RFC 1122
+            # §4.2.3.3); Linux tcp_cleanup_rbuf: only when the advertised window had shrunk
+            # to half the buffer or less and would at least double.
+            if self.state in RECEIVING and not self.fin_rcvd:
+                cur = (self.rcv_adv - self.rcv_nxt) & MASK
+                if cur >= HALF:
+                    cur -= 0x100000000  # seq_sub(rcv_adv, rcv_nxt), with two operations fewer
+                rcvbuf = self.rcvbuf
+                if 2 * cur <= rcvbuf:
+                    free = rcvbuf - len(q)
+                    if free >= 2 * cur and free - cur >= self.rcv_mss:
+                        self.env.stats["tcp.tx.window_update"] += 1
+                        self._send_segment(self.snd_max, ACK, b"", now)
             return data
         if self.error is not None:
             raise self._take_error()
@@ -565,12 +627,16 @@ class Connection(Waitable):
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
         """Build and send one segment carrying our current ACK, window and options."""
+        tsecr = self.ts_recent
         if self.ts_ok:
-            opts = _ts_block(0x0101, 0x080A, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent)
+            tsval = ((now // 1000) + self.ts_offset) & MASK
+            if self.sack_ok and self.ooo.pieces:
+                opts = _ts_block(0x0101, 0x080A, tsval, tsecr) + self._sack_option(3)
+            else:
+                opts = None  # the timestamp option alone: the cached path packs it with the headers
         else:
-            opts = b""
-        if self.sack_ok and self.ooo.pieces:
-            opts += self._sack_option(3 if self.ts_ok else 4)
+            tsval = 0
+            opts = self._sack_option(4) if self.sack_ok and self.ooo.pieces else b""
         rcv_nxt = self.rcv_nxt
         # _rcv_window_field() inlined for the per-segment path.
         free = self.rcvbuf - len(self.rcvq)
@@ -590,9 +656,19 @@ class Connection(Waitable):
         local = self.local
         remote = self.remote
         fp = self._fp
-        if fp is not False and (fp is None or not fp.usable()):
-            fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
-        if not (fp and fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)):
+        sent = False
+        if fp is not False:
+            if fp is not None:  # (its send() checks it is still usable: None when not)
+                sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts, tsval,
+                               tsecr)
+            if sent is None or fp is None:
+                fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
+                if fp is not None:
+                    sent = fp.send(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts,
+                                   tsval, tsecr)
+        if not sent:
+            if opts is None:
+                opts = _ts_block(0x0101, 0x080A, tsval, tsecr)
             seg = _build_fast(self._csum_base, local[1], remote[1], seq, rcv_nxt, flags, win, payload, opts)
             err = self.env.ip_send(local[0], remote[0], 6, seg, df=True)
             if err:
@@ -647,27 +723,8 @@ class Connection(Waitable):
         the per-segment loop does no modular arithmetic; sequence numbers are formed
         only for the wire."""
         sack_recovery = self.in_recovery and self.sack_ok
-        if not sack_recovery and not self.fin_queued:
-            snd_nxt = self.snd_nxt
-            buf_seq = self.snd_buf_seq
-            sndq = self.sndq
-            qlen = len(sndq)
-            if snd_nxt == (buf_seq + qlen) & MASK:
-                return  # everything queued has been sent and no FIN waits: nothing below could act
-            if snd_nxt == self.snd_una and snd_nxt == self.snd_max:
-                # An idle sender's new write (a request, a response): nothing in flight, no
-                # FIN.  When it fits one segment and both windows, the loop below would send
-                # just that segment (nothing in flight: no SWS or Nagle hold) and stop; do
-                # the same without the loop.
-                off = ((snd_nxt - buf_seq + HALF) & MASK) - HALF
-                n = qlen - off
-                if off >= 0 and 0 < n <= self.mss and n <= self.snd_wnd and n <= self.cc.cwnd \
-                        and not self.scoreboard.sacked:
-                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen], now)
-                    self.snd_nxt = (buf_seq + qlen) & MASK
-                    self.last_data_sent = now
-                    self._sent(snd_nxt, n, False, now)
-                    return
+        if not sack_recovery and not self.fin_queued and self.snd_nxt == (self.snd_buf_seq + len(self.sndq)) & MASK:
+            return  # everything queued has been sent and no FIN waits: nothing below could act
         if sack_recovery:
             self._sack_retransmit(now)
         mss = self.mss
@@ -839,7 +896,8 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        # next_deadline() unrolled: this runs after every segment.
+        # next_deadline() unrolled: this runs after every segment.  (`send` and `_fast_path`
+        # have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -990,19 +1048,6 @@ class Connection(Waitable):
         self._send_segment(seq_add(self.snd_una, -1), ACK, b"", now)
         self.t_keep = now + self.keepintvl
 
-    def _window_update(self, now: int) -> None:
-        """After the user reads: advertise a window that opened by a useful amount at once
-        instead of waiting for the next segment (RFC 1122 §4.2.3.3)."""
-        if self.state not in RECEIVING or self.fin_rcvd:
-            return
-        cur = ((self.rcv_adv - self.rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
-        free = self.rcvbuf - len(self.rcvq)
-        # Linux tcp_cleanup_rbuf: only when the advertised window had shrunk to half the
-        # buffer or less and would at least double.
-        if 2 * cur <= self.rcvbuf and free >= 2 * cur and free - cur >= self.rcv_mss:
-            self.env.stats["tcp.tx.window_update"] += 1
-            self._send_segment(self.snd_max, ACK, b"", now)
-
     # ------------------------------------------------------------------ input
     def segment_arrives(self, hdr, data, now: int) -> None:
         st = self.state
@@ -1031,8 +1076,8 @@ class Connection(Waitable):
         data, an ACK of new data, or both at once (a request/response exchange) in
         ESTABLISHED with nothing unusual take the short road.
 
-        The caller (`segment_arrives`, or `TcpLayer.input` straight from the header's
-        bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
+        The caller (`segment_arrives`, or `TcpLayer.input` / `input_frame` straight from the
+        header's bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
         uses them, none at all (`tsval` None) on one that does not.  It does what
         `_synchronized` would do with such a segment, in the same order: PAWS, the ACK
         (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT and
@@ -1046,19 +1091,24 @@ class Connection(Waitable):
             return False
         if tsval is not None:
             ts_recent = self.ts_recent
-            d = (ts_recent - tsval) & MASK
-            if 0 < d < HALF or (d == HALF and tsval > ts_recent):  # seq_lt(tsval, ts_recent): PAWS fails
-                return False
+            if tsval != ts_recent:  # (equal values pass: the common case skips the arithmetic)
+                d = (ts_recent - tsval) & MASK
+                if 0 < d < HALF or (d == HALF and tsval > ts_recent):  # seq_lt(tsval, ts_recent): PAWS fails
+                    return False
         una = self.snd_una
         new_ack = ack != una
         if new_ack:
-            d = (una - ack) & MASK
-            if 0 < d < HALF or (d == HALF and ack > una):  # seq_lt(ack, una): an old ACK
+            # seq_lt(ack, una) from the forward distance (una - ack is the distance the
+            # other way round: past half the circle exactly when this one is short of it),
+            # which also gives the amount acknowledged below
+            dist = (ack - una) & MASK
+            if dist > HALF or (dist == HALF and ack > una):  # seq_lt(ack, una): an old ACK
                 return False
             snd_max = self.snd_max
-            d = (ack - snd_max) & MASK
-            if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max): ACKs unsent data
-                return False
+            if ack != snd_max:  # (an ACK of everything sent, the common case, passes)
+                d = (ack - snd_max) & MASK
+                if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max): ACKs unsent data
+                    return False
         wnd = window << self.snd_wscale
         n = len(data)
         if n:
@@ -1075,12 +1125,62 @@ class Connection(Waitable):
         self.last_rcv = now
         self.probes = 0
         if tsval is not None:
-            d = (self.last_ack_sent - seq) & MASK
-            if d < HALF or (d == HALF and seq > self.last_ack_sent):  # seq_le(seq, last_ack_sent)
+            last_ack_sent = self.last_ack_sent
+            d = 0 if seq == last_ack_sent else (last_ack_sent - seq) & MASK
+            if d < HALF or (d == HALF and seq > last_ack_sent):  # seq_le(seq, last_ack_sent)
                 self.ts_recent = tsval
                 self.ts_recent_age = now
         if new_ack:
-            self._new_ack(ack, now)
+            # _new_ack(ack, now), inlined: SND.UNA advances (RFC 9293 §3.10.7.4 fifth step).
+            # Not in recovery here (tested above), so its recovery branch has nothing to do,
+            # and dupacks is already 0.
+            # (Where two sequence numbers are equal, the arithmetic they would go through is
+            # skipped: an ACK of everything sent is the common case.)
+            acked = dist if dist < HALF else dist - 0x100000000  # seq_sub(ack, una)
+            flight_before = acked if ack == snd_max else ((snd_max - una + HALF) & MASK) - HALF
+            self.snd_una = ack
+            snd_nxt = self.snd_nxt
+            if snd_nxt != ack:
+                d = (ack - snd_nxt) & MASK
+                if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack)
+                    self.snd_nxt = ack
+            self.last_ack_recv = now
+            buf_seq = self.snd_buf_seq
+            nbuf = acked if buf_seq == una else ((ack - buf_seq + HALF) & MASK) - HALF
+            if nbuf > 0:
+                sndq = self.sndq
+                qlen = len(sndq)
+                if nbuf > qlen:
+                    nbuf = qlen
+                del sndq[:nbuf]
+                self.snd_buf_seq = ack if buf_seq == una and nbuf == acked else (buf_seq + nbuf) & MASK
+                self.bytes_acked += nbuf
+            if self.scoreboard.ranges:
+                self.scoreboard.advance(acked)
+            rtt_seq = self.rtt_seq
+            if rtt_seq is not None:
+                d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
+                if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq)
+                    self.rtt.sample(now - self.rtt_time)
+                    self.rtt_seq = None
+            self.retries = 0
+            cc = self.cc
+            if 2 * flight_before >= cc.cwnd:  # cwnd-limited (see _new_ack)
+                cc.on_ack(acked, now, self.rtt.srtt)
+            if ack == snd_max:
+                self.t_rexmit = None  # RFC 6298 §5.2
+                self.retrans_out = 0
+            else:
+                self.t_rexmit = now + self.rtt.current()  # RFC 6298 §5.3
+            self.t_persist = None
+            if self.series is not None:
+                self._record(now)
+            watchers = self.watchers
+            if watchers and len(self.sndq) < self.sndbuf:
+                if len(watchers) == 1:
+                    watchers[0]()  # _signal(), inlined for its common case: one blocked caller
+                else:
+                    self._signal()
             if wnd != self.snd_wnd:
                 if self.snd_wnd == 0 and wnd > 0:
                     self.env.stats["tcp.rx.window_opened"] += 1
@@ -1102,18 +1202,42 @@ class Connection(Waitable):
                 self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
-            if self.watchers:
-                self._signal()
+            watchers = self.watchers
+            if watchers:
+                if len(watchers) == 1:
+                    watchers[0]()  # _signal(), inlined for its common case
+                else:
+                    self._signal()
         # After an ACK, output (after in-order data alone, nothing new could go); _output()
         # would return at once when all that is queued has been sent and no FIN waits.
-        if new_ack and (self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
-            self._output(now)
-        self._rearm()
+        if new_ack:
+            qlen = len(self.sndq)
+            if self.fin_queued or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
+                self._output(now)
+        # _rearm(), inlined (it runs after every segment)
+        m = self.t_rexmit
+        t = self.t_delack
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_persist
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_keep
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_close
+        if t is not None and (m is None or t < m):
+            m = t
+        if m is not None:
+            sched = self._sched
+            if sched is None or m < sched:
+                self.layer._schedule(self, m)
         return True
 
     def _new_ack(self, ack: int, now: int) -> None:
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
-        sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer."""
+        sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer.
+        (`_fast_path` has its own copy, without recovery: keep the two alike.)"""
         una = self.snd_una
         acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
         flight_before = ((self.snd_max - una + HALF) & MASK) - HALF

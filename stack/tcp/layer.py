@@ -360,6 +360,27 @@ class TcpLayer:
             return
         self._closed(src, dst, hdr, data)
 
+    def input_frame(self, src: bytes, dst: bytes, frame, start: int, end: int, now: int) -> None:
+        """`input(src, dst, memoryview(frame)[start:end], now, True)` for a segment in a
+        frame this stack built (checksums known good), from `Host.receive`: the usual
+        established segment (as `input` picks it out) is unpacked from the frame itself,
+        without the two views `input` would be given and make; anything else goes to
+        `input`, which makes the same checks again and the rest."""
+        if end - start >= 32:
+            sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(frame, start)
+            if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
+                conn = self.conns.get((dst, dport, src, sport))  # (src and dst are slices: bytes)
+                if conn is not None:
+                    # (header prediction only measures the data and appends it to the receive
+                    # queue: a slice of the frame serves, one object where a view is two)
+                    if conn.state is ESTABLISHED and conn.ts_ok \
+                            and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
+                        return
+                    conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
+                                                            tsecr), memoryview(frame)[start + 32:end], now)
+                    return
+        self.input(src, dst, memoryview(frame)[start:end], now, True)
+
     def _closed(self, src: bytes, dst: bytes, hdr, data) -> None:
         """RFC 9293 §3.10.7.1 CLOSED: a RST for anything but a RST."""
         stats = self.env.stats
