@@ -131,7 +131,6 @@ def _resolved_way(host, dst: bytes, caches, pmtu):
 
 _ETH_IP_TCP = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHH")  # Ethernet II + IPv4 without options + TCP
 _ETH_IP_TCP_TS = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHHHHII")  # the same + NOP NOP TS (TcpFastPath.send)
-_ts_block = struct.Struct("!HHII").pack  # NOP NOP TS alone (tcp_wire.TS_BLOCK)
 _from_bytes = int.from_bytes
 
 
@@ -241,9 +240,14 @@ class TcpFastPath:
             if len(frame) < 60:
                 frame += bytes(60 - len(frame))
             frame = VerifiedFrame(frame)
-        # Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
-        # impairment or capture): the same counters and the same arrival event, in the
-        # same order, one Python frame less per segment.  Any other channel transmits.
+        return self._put(frame)
+
+    def _put(self, frame) -> bool:
+        """Put a built frame on the interface's channel (True).
+
+        Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
+        impairment or capture): the same counters and the same arrival event, in the same
+        order, a Python frame less per segment.  Any other channel transmits."""
         ch = self.lane
         size = len(frame)
         if ch is None or not ch._plain or ch.captures or size - 14 > ch.mtu:
@@ -288,6 +292,7 @@ class TcpFastPath:
 
 
 _ETH_IP6_TCP = struct.Struct("!6s6sHIHBB16s16sHHIIHHHH")  # Ethernet II + IPv6 without extensions + TCP
+_ETH_IP6_TCP_TS = struct.Struct("!6s6sHIHBB16s16sHHIIHHHHHHII")  # the same + NOP NOP TS (TcpFastPath6.send)
 
 
 class TcpFastPath6(TcpFastPath):
@@ -321,34 +326,42 @@ class TcpFastPath6(TcpFastPath):
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e):
             return None
-        if options is None:  # the timestamp option alone (see TcpFastPath.send)
-            options = _ts_block(0x0101, 0x080A, tsval, tsecr)
-        olen = len(options)
+        olen = 12 if options is None else len(options)
         plen = len(payload)
         tcp_len = 20 + olen + plen
         if tcp_len > self.iface.mtu6 - 40:
             return False
         offflags = ((20 + olen) << 10) | flags
-        total = csum_base + seq + ack + offflags + window + olen + plen  # seq, ack: 2**16 == 1 mod 0xFFFF
-        if olen:
-            total += _from_bytes(options, "big")
+        # (the checksum arithmetic of TcpFastPath.send: seq, ack: 2**16 == 1 mod 0xFFFF)
+        if options is None:  # the timestamp option alone, packed with the headers
+            total = csum_base + seq + ack + tsval + tsecr + (offflags + window + olen + plen + 0x0101 + 0x080A)
+        else:
+            total = csum_base + seq + ack + (offflags + window + olen + plen)
+            if olen:
+                total += _from_bytes(options, "big")
         if plen:
             if plen & 1:
                 total += _from_bytes(payload, "big") << 8
             else:
                 total += _from_bytes(payload, "big")
         total %= 0xFFFF
-        head = _ETH_IP6_TCP.pack(self.mac, self.smac, 0x86DD, 0x60000000, tcp_len, 6, self.ttl, self.src, self.dst,
-                                 sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
-        if plen:
-            frame = b"".join((head, options, payload))
-        elif olen:
-            frame = head + options
+        if options is None:
+            head = _ETH_IP6_TCP_TS.pack(self.mac, self.smac, 0x86DD, 0x60000000, tcp_len, 6, self.ttl, self.src,
+                                        self.dst, sport, dport, seq, ack, offflags, window,
+                                        0xFFFF - total if total else 0, 0, 0x0101, 0x080A, tsval, tsecr)
+            frame = head + payload if plen else head
         else:
-            frame = head
+            head = _ETH_IP6_TCP.pack(self.mac, self.smac, 0x86DD, 0x60000000, tcp_len, 6, self.ttl, self.src,
+                                     self.dst, sport, dport, seq, ack, offflags, window,
+                                     0xFFFF - total if total else 0, 0)
+            if plen:
+                frame = b"".join((head, options, payload))
+            elif olen:
+                frame = head + options
+            else:
+                frame = head
         host.stats["ip6.tx.packets"] += 1
-        self.channel.transmit(VerifiedFrame(frame))
-        return True
+        return self._put(VerifiedFrame(frame))
 
 
 def tcp_fast_path(host, src: bytes, dst: bytes):
