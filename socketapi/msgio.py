@@ -383,24 +383,15 @@ class MessageMethods:
             return 0
         if self.gettimeout() == 0:
             raise ValueError("non-blocking sockets are not supported")
-        total = 0
-        try:
-            while count is None or total < count:
-                want = 262144 if count is None else min(262144, count - total)
-                try:
-                    block = os.pread(fileno, want, offset + total)
-                except OSError as e:
-                    if total == 0:
-                        raise giveup(e) from None  # (CPython: not an mmap-able file)
-                    raise
-                if not block:
-                    break  # end of file
-                self.sendall(block)
-                total += len(block)
-        finally:
-            if total > 0 and hasattr(file, "seek"):
-                file.seek(offset + total)
-        return total
+        def read(want: int, sent: int) -> bytes:
+            try:
+                return os.pread(fileno, want, offset + sent)
+            except OSError as e:
+                if sent == 0:
+                    raise giveup(e) from None  # (CPython: not an mmap-able file)
+                raise
+
+        return self._send_blocks(read, file, offset, count)
 
     def _sendfile_use_send(self, file, offset=0, count=None):
         """Read and send() in blocks; each send waits as the socket's timeout says (a
@@ -410,12 +401,17 @@ class MessageMethods:
             raise ValueError("non-blocking sockets are not supported")
         if offset:
             file.seek(offset)
+        return self._send_blocks(lambda want, sent: memoryview(file.read(want)), file, offset, count)
+
+    def _send_blocks(self, read, file, offset: int, count) -> int:
+        """sendall() the blocks `read(want, sent_so_far)` gives (at most `count` bytes in
+        all) until one is empty; the file's position ends after what was sent."""
         total = 0
         try:
             while count is None or total < count:
-                block = memoryview(file.read(262144 if count is None else min(262144, count - total)))
+                block = read(262144 if count is None else min(262144, count - total), total)
                 if not block:
-                    break
+                    break  # end of file
                 self.sendall(block)
                 total += len(block)
         finally:
