@@ -2,7 +2,9 @@
 
 The client sends a request and shutdown(SHUT_WR): its FIN tells the server "no more data"
 (the server's recv() returns b''), yet the server may still answer, and the client still
-reads.  The client sits in FIN-WAIT-2, the server in CLOSE-WAIT, until the server closes.
+reads.  The server acknowledges the FIN through its delayed-ACK timer (40 ms, as Linux),
+the client then sits in FIN-WAIT-2 and the server in CLOSE-WAIT while the server thinks
+(0.2 s here), answers and closes.
 """
 
 from scenarios.tcp_basics import lan, narrate_states, states
@@ -25,6 +27,7 @@ def run(ctx) -> None:
                 if not d:
                     break
                 got += d
+            h2.sleep(0.2)  # think: the connection stays half-closed meanwhile
             c.sendall(b"you said: " + got)  # still allowed after the client's FIN
             c.close()
             return got
@@ -51,3 +54,6 @@ def run(ctx) -> None:
     ctx.check(cli.result == b"you said: count the bytes", "the client still received the answer")
     ctx.check("FIN_WAIT_2" in states(net, "h1") and "CLOSE_WAIT" in states(net, "h2"),
               "client FIN-WAIT-2 and server CLOSE-WAIT while half-closed")
+    entered = {(e.host, e.fields["new"]): e.time for e in net.tracer.select(layer="tcp", event="state")}
+    ctx.check(entered[("h2", "CLOSE_WAIT")] + 40_000 <= entered[("h1", "FIN_WAIT_2")] < entered[("h1", "TIME_WAIT")]
+              - 100_000, "the FIN's ACK came after the delayed-ACK time; FIN-WAIT-2 lasted while the server thought")
