@@ -16,7 +16,6 @@ import errno
 import os
 import random
 import struct
-from collections import Counter
 from dataclasses import dataclass, field
 
 from .addr import ALL_NODES, IPV4_BROADCAST, IPV6_LOOPBACK, IfAddr, ip_str, ipv6_mcast_mac, is_link_local, mac_str
@@ -42,6 +41,7 @@ from .wire.errors import WireError
 from .wire.ethernet import Unverified, VerifiedFrame
 from .wire.ipv4 import IPv4Header
 from .wire.udplite import PROTO as PROTO_UDPLITE
+from .stats import Stats
 
 LOOPBACK_MTU = 65536
 REACHABLE = NeighborState.REACHABLE
@@ -145,7 +145,7 @@ class Host(Node):
         super().__init__(name)
         self.config = config or HostConfig()
         self.rng = random.Random(f"{seed}:host:{name}")
-        self.stats: Counter = Counter()
+        self.stats: Stats = Stats()
         self.tracer = tracer or Tracer()
         self.clock = clock or (lambda: 0)
         self.runtime = None  # set by the runtime that drives this host

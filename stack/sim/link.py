@@ -12,8 +12,10 @@ gives the same bytes on every link whatever else the network holds.
 from __future__ import annotations
 
 import random
-from collections import Counter, deque
+from collections import deque
 from heapq import heappush
+
+from ..stats import Stats
 
 ETH_HEADER = 14
 
@@ -187,7 +189,7 @@ class Link:
         self.a = a
         self.b = b
         self.name = f"{a.name}-{b.name}"
-        self.stats: Counter = Counter()
+        self.stats: Stats = Stats()
         self.lost: deque = deque(maxlen=100_000)  # (time, direction, frame) the loss impairment ate
         if reorder_delay is None:
             reorder_delay = max(0.001, delay)

@@ -12,10 +12,10 @@ table's expiries run on `poll_at()` / `poll(now)`.
 
 from __future__ import annotations
 
-from collections import Counter
 
 from ..addr import mac_str
 from ..node import Node
+from ..stats import Stats
 from .link import deliver_many
 from .snoop import Snooper
 
@@ -29,7 +29,7 @@ class Switch(Node):
         self.net = net
         self.aging = int(aging * 1e6)
         self.table: dict[bytes, list] = {}  # MAC -> [port, last_seen]
-        self.stats: Counter = Counter()
+        self.stats: Stats = Stats()
         self.snooper: Snooper | None = Snooper(self) if snooping else None
         self._moved = False  # a MAC has been seen on a second port: decide every frame on arrival
         # Bumped whenever the table gains, loses or moves an entry: a decision made ahead
