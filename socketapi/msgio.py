@@ -222,23 +222,11 @@ class MessageMethods:
 
     def _sendmsg_dgram(self, data: bytes, address, ttl, tos) -> int:
         """sendto()/send() of one datagram with its own TTL and TOS."""
+        from .sock import PEER
+
         with self._host.runtime.lock:
             self._check()
-            ep = self._ep
-            if ep.local is None:
-                self._autobind()
-            if address is None:
-                if ep.remote is None:
-                    raise OSError(errno.EDESTADDRREQ, os.strerror(errno.EDESTADDRREQ))
-                dst = ep.remote
-            else:
-                addr, port = self._sockaddr(address, "sendmsg")
-                self._mapped_ok(addr, "connect")
-                self._check_scope(addr)
-                if port == 0:
-                    raise OSError(errno.EINVAL, "Invalid argument")
-                dst = (addr, port)
-            n = ep.sendto(data, dst, self._host.clock(), ttl, tos)
+            n = self._datagram_to(data, PEER if address is None else address, "sendmsg", ttl, tos)
         self._kick()
         return n
 

@@ -47,6 +47,7 @@ ICMP6_FILTER = 1  # <netinet/icmp6.h>, at level IPPROTO_ICMPV6
 IP_MULTICAST_ALL = 49  # <linux/in.h>; CPython's socket module does not name it
 IPV6_MTU_DISCOVER, IPV6_MTU = 23, 24  # <linux/in6.h>; CPython's socket module does not name them
 IP_PKTINFO = 8  # <linux/in.h>; CPython's socket module does not name it
+PEER = object()  # _datagram_to()'s destination for send(): the connected peer (None is a bad address)
 # Options asking recvmsg for ancillary data about each datagram (Linux keeps each as a flag:
 # any non-zero value sets it, getsockopt answers 0 or 1).  See socketapi.msgio.
 _IP_RECV_FLAGS = frozenset((IP_PKTINFO, C.IP_RECVTTL, C.IP_RECVTOS, C.IP_RECVOPTS, C.IP_RECVRETOPTS))
@@ -765,15 +766,36 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._check()
         if self._kind == C.SOCK_STREAM:
             return self._stream_send(mv, flags)
-        ep = self._ep
-        if self._kind == C.SOCK_DGRAM and ep.local is None:
-            self._autobind()
-        if ep.remote is None:
-            raise oserror(errno.EDESTADDRREQ)
+        n = self._datagram_to(mv, PEER, "send")
         host = self._host
-        n = ep.sendto(mv, ep.remote, host.clock())
         host.runtime.kick(host)  # self._kick(), one call less per datagram
         return n
+
+    def _datagram_to(self, mv, address, what: str, ttl: int | None = None, tos: int | None = None) -> int:
+        """One datagram (UDP or raw) to `address`, or with PEER to the connected peer, in
+        Linux's order of checks: the peer (EDESTADDRREQ) after an implicit bind, or the
+        address parsed before it; `ttl` / `tos` for this datagram alone (sendmsg's items)."""
+        ep = self._ep
+        if address is PEER:
+            if self._kind == C.SOCK_DGRAM and ep.local is None:
+                self._autobind()
+            if ep.remote is None:
+                raise oserror(errno.EDESTADDRREQ)
+            dst = ep.remote
+        else:
+            addr, port = self._sockaddr(address, what)
+            self._mapped_ok(addr, "connect")
+            self._check_scope(addr)
+            if self._kind == C.SOCK_RAW:
+                dst = addr
+            else:  # a connected UDP socket may sendto() any destination, as on Linux
+                self._autobind()
+                if port == 0:
+                    raise oserror(errno.EINVAL)
+                dst = (addr, port)
+        if ttl is None and tos is None:
+            return ep.sendto(mv, dst, self._host.clock())
+        return ep.sendto(mv, dst, self._host.clock(), ttl, tos)
 
     _send = _positional("send", 1, 2)(_send_body)
 
@@ -833,17 +855,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 raise oserror(errno.EPIPE)
             return self.send(mv, flags)
         self._check()
-        addr, port = self._sockaddr(address, "sendto")
-        self._mapped_ok(addr, "connect")
-        self._check_scope(addr)
-        ep = self._ep
-        if self._kind == C.SOCK_RAW:
-            n = ep.sendto(mv, addr, self._host.clock())
-        else:  # a connected UDP socket may sendto() any destination, as on Linux
-            self._autobind()
-            if port == 0:
-                raise oserror(errno.EINVAL)
-            n = ep.sendto(mv, (addr, port), self._host.clock())
+        n = self._datagram_to(mv, address, "sendto")
         self._kick()
         return n
 

@@ -112,10 +112,9 @@ class UdpEndpoint(Waitable):
         IPV6_TCLASS ancillary items (RFC 3542 §6.3, §6.5)."""
         if self.shut_wr:
             raise oserror(errno.EPIPE)
-        if ttl is not None or tos is not None:
-            return self._sendto_once(data, dst, now, ttl, tos)
+        once = ttl is not None or tos is not None  # (the cached path knows only the socket's values)
         fast = self.fast
-        if fast is not None and fast.flow == (dst, self.local, self.ttl, self.tos, self.pmtudisc) \
+        if fast is not None and not once and fast.flow == (dst, self.local, self.ttl, self.tos, self.pmtudisc) \
                 and fast.usable_again(len(data)):
             # the same flow as the datagram that made the cached path: every check below gave
             # the same answer then, and what could change it (addresses, routes, PMTU, the
@@ -138,17 +137,20 @@ class UdpEndpoint(Waitable):
             src = _multicast_source(env, addr, self.mcast_if) if _is_mcast(addr) else env.source_for(addr)
             if src is None:
                 raise oserror(errno.ENETUNREACH)
-        ttl = self.ttl
+        mcast_ttl = self.mcast_ttl if ttl is None else ttl
+        if ttl is None:
+            ttl = self.ttl
+        if tos is None:
+            tos = self.tos
         if _is_mcast(addr):
             err = env.ip_send(src, addr, layer.proto, build(self, port, data, src, addr),
-                              ttl=self.mcast_ttl, tos=self.tos, df=None if self.pmtudisc else False,
+                              ttl=mcast_ttl, tos=tos, df=None if self.pmtudisc else False,
                               ifindex=self.mcast_if, mcast_loop=self.mcast_loop)
             if err:
                 raise oserror(err)
             env.stats[layer.k_tx] += 1
             return len(data)
-        fast = self.fast
-        if fast is not None:
+        if fast is not None and not once:
             key = (src, addr, self.local[1], port, ttl if ttl is not None else env.config.ttl, self.tos,
                    self.pmtudisc)
             if fast.usable(key, len(data)):
@@ -157,30 +159,17 @@ class UdpEndpoint(Waitable):
                 return len(data)
         seg = build(self, port, data, src, addr)
         # IP_PMTUDISC_WANT (df=None): DF on whatever fits the path MTU, larger datagrams fragmented
-        err = env.ip_send(src, addr, layer.proto, seg, ttl=ttl, tos=self.tos, df=None if self.pmtudisc else False)
+        err = env.ip_send(src, addr, layer.proto, seg, ttl=ttl, tos=tos, df=None if self.pmtudisc else False)
         if err:
             raise oserror(err)
         env.stats[layer.k_tx] += 1
-        if len(seg) + 20 <= 1280 and not layer.lite and hasattr(env, "udp_fast_path"):  # remember the way for the next datagram
+        if len(seg) + 20 <= 1280 and not once and not layer.lite and hasattr(env, "udp_fast_path"):
+            # remember the way for the next datagram
             self.fast = env.udp_fast_path(src, addr, self.local[1], port,
                                           ttl if ttl is not None else env.config.ttl, self.tos, self.pmtudisc)
             if self.fast is not None:
                 self.fast.flow = (dst, self.local, self.ttl, self.tos, self.pmtudisc)
         return len(data)
-
-    def _sendto_once(self, data, dst: tuple[bytes, int], now: int, ttl: int | None, tos: int | None) -> int:
-        """`sendto` with per-datagram TTL / TOS: the ordinary way, with the socket's own
-        values put back afterwards (the cached fast path never sees them)."""
-        saved = (self.ttl, self.mcast_ttl, self.tos, self.fast)
-        if ttl is not None:
-            self.ttl = self.mcast_ttl = ttl
-        if tos is not None:
-            self.tos = tos
-        self.fast = None
-        try:
-            return self.sendto(data, dst, now)
-        finally:
-            self.ttl, self.mcast_ttl, self.tos, self.fast = saved
 
     def recv(self, peek: bool = False):
         """The next datagram, or None; raises a pending error.

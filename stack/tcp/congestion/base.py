@@ -17,7 +17,6 @@ class CongestionControl:
     __slots__ = ("mss", "cwnd", "ssthresh", "acked_acc")
 
     def __init__(self, mss: int, initial_window: int) -> None:
-        # (Cubic.__init__ repeats this inline: keep the two alike.)
         self.mss = mss
         # RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) with initial_window=10.
         cwnd = initial_window * mss
