@@ -483,6 +483,7 @@ class Connection(Waitable):
 
     @property
     def readable(self) -> bool:
+        # (socketapi.sock's recv and _take have it inlined, behind their test of rcvq: keep alike)
         return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
             or self.state is CLOSED or self.state is TIME_WAIT
 
