@@ -1162,7 +1162,28 @@ class Connection(Waitable):
             if rtt_seq is not None:
                 d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
                 if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq)
-                    self.rtt.sample(now - self.rtt_time)
+                    r = now - self.rtt_time
+                    rtt = self.rtt
+                    srtt = rtt.srtt
+                    if srtt and r > 0:
+                        # RttEstimator.sample(r), inlined for a sample after the first (one per
+                        # round trip): RFC 6298 §2.3, then §2.4's clamping (keep the two alike)
+                        rtt.latest = r
+                        if r < rtt.min_rtt:
+                            rtt.min_rtt = r
+                        d = srtt - r
+                        rtt.rttvar = rttvar = (3 * rtt.rttvar + (d if d >= 0 else -d)) >> 2
+                        rtt.srtt = srtt = (7 * srtt + r) >> 3
+                        d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
+                        d = srtt + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
+                        if d < rtt.rto_min:
+                            d = rtt.rto_min
+                        if d > rtt.rto_max:
+                            d = rtt.rto_max
+                        rtt.rto = d
+                        rtt.backoff = 0
+                    else:
+                        rtt.sample(r)
                     self.rtt_seq = None
             self.retries = 0
             cc = self.cc
