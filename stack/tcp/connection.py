@@ -1078,8 +1078,9 @@ class Connection(Waitable):
         ESTABLISHED with nothing unusual take the short road.
 
         The caller (`segment_arrives`, or `TcpLayer.input` / `input_frame` straight from the
-        header's bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
-        uses them, none at all (`tsval` None) on one that does not.  It does what
+        header's bytes) has checked the flags (ACK without SYN, FIN, RST or URG: `flags & 0x37`
+        is ACK) and the options: a timestamp alone (`tsval`) on a connection that uses them,
+        none at all (`tsval` None) on one that does not.  It does what
         `_synchronized` would do with such a segment, in the same order: PAWS, the ACK
         (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT and
         SEG.ACK is not old), then the text (seventh step), then output.  It returns False
@@ -1087,8 +1088,7 @@ class Connection(Waitable):
 
         The sequence comparisons are `seq_lt`/`seq_gt`/`seq_le`, written out."""
         rcv_nxt = self.rcv_nxt
-        if flags & 0x37 != ACK or seq != rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
-                or self.in_recovery or self.dupacks:
+        if seq != rcv_nxt or self.ooo.pieces or self.ooo_fin is not None or self.in_recovery or self.dupacks:
             return False
         if tsval is not None:
             ts_recent = self.ts_recent
@@ -1203,6 +1203,9 @@ class Connection(Waitable):
                     watchers[0]()  # _signal(), inlined for its common case: one blocked caller
                 else:
                     self._signal()
+                signalled = True
+            else:
+                signalled = False
             if wnd != self.snd_wnd:
                 if self.snd_wnd == 0 and wnd > 0:
                     self.env.stats["tcp.rx.window_opened"] += 1
@@ -1224,12 +1227,18 @@ class Connection(Waitable):
                 self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
-            watchers = self.watchers
-            if watchers:
-                if len(watchers) == 1:
-                    watchers[0]()  # _signal(), inlined for its common case
-                else:
-                    self._signal()
+            # The readers learn of the data, unless the ACK above signalled already: every
+            # watcher only marks its caller to look again (a task's wakeup, once per wait;
+            # a condition's notify; a poll set's mark), so a second call in the same
+            # segment would do nothing (a request's answer, data and ACK at once, is the
+            # common case)
+            if not (new_ack and signalled):
+                watchers = self.watchers
+                if watchers:
+                    if len(watchers) == 1:
+                        watchers[0]()  # _signal(), inlined for its common case
+                    else:
+                        self._signal()
         # After an ACK, output (after in-order data alone, nothing new could go); _output()
         # would return at once when all that is queued has been sent and no FIN waits.
         if new_ack:
