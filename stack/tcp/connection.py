@@ -392,7 +392,41 @@ class Connection(Waitable):
                         and not self.scoreboard.sacked:
                     # (the whole queue, the usual case, goes as it is: the segment is built
                     # from it at once, so no view of it is needed)
-                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen] if off else sndq, now)
+                    payload = memoryview(sndq)[off:qlen] if off else sndq
+                    fp = self._fp
+                    if fp and self.ts_ok and not (self.sack_ok and self.ooo.pieces):
+                        # _send_segment(snd_nxt, ACK | PSH, payload, now), inlined for its usual
+                        # case: the timestamp option alone, on the cached path (keep the two
+                        # alike).  When that path turns the segment down (before doing
+                        # anything), the window is put back and _send_segment takes over.
+                        rcv_nxt = self.rcv_nxt
+                        rcv_adv = self.rcv_adv
+                        free = self.rcvbuf - len(self.rcvq)
+                        cur = (rcv_adv - rcv_nxt) & MASK
+                        if cur & 0x80000000:
+                            cur = 0
+                        step = self.rcvbuf >> 1
+                        if step > self.rcv_mss:
+                            step = self.rcv_mss
+                        if free - cur >= step or free == self.rcvbuf:
+                            cur = free
+                        ws = self.rcv_wscale
+                        win = (cur + (1 << ws) - 1) >> ws
+                        if win > 0xFFFF:
+                            win = 0xFFFF
+                        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+                        if fp.send(self._csum_base, self.local[1], self.remote[1], snd_nxt, rcv_nxt, ACK | PSH, win,
+                                   payload, None, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent):
+                            self.segs_out += 1
+                            self.last_ack_sent = rcv_nxt
+                            self.t_delack = None
+                            self.unacked_bytes = 0
+                            self.last_send = now
+                        else:
+                            self.rcv_adv = rcv_adv
+                            self._send_segment(snd_nxt, ACK | PSH, payload, now)
+                    else:
+                        self._send_segment(snd_nxt, ACK | PSH, payload, now)
                     self.snd_nxt = end = (buf_seq + qlen) & MASK
                     self.last_data_sent = now
                     # _sent(snd_nxt, k, False, now), inlined (with RttEstimator.current): end is
@@ -627,7 +661,8 @@ class Connection(Waitable):
         return field
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
-        """Build and send one segment carrying our current ACK, window and options."""
+        """Build and send one segment carrying our current ACK, window and options.
+        (`send` has it inlined for an idle sender's write on the cached path: keep alike.)"""
         tsecr = self.ts_recent
         if self.ts_ok:
             tsval = ((now // 1000) + self.ts_offset) & MASK
