@@ -12,10 +12,10 @@ import functools
 import os
 import struct
 import warnings as _warnings
-from functools import partial
 from heapq import heappush
 
 from stack.addr import ip_str
+from stack.tcp.state import State
 
 from . import constants as C
 
@@ -26,10 +26,11 @@ from .errors import oserror, timed_out
 from .resolver import lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
-from .stream import _CONNECTING, _READABLE, StreamMethods, _readable, _SYN_SENT
+from .stream import _CONNECTING, StreamMethods, _readable, _SYN_SENT
 from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
+_CLOSED, _TIME_WAIT = State.CLOSED, State.TIME_WAIT  # (recv's inlined Connection.readable)
 _SOCK_STREAM = int(C.SOCK_STREAM)  # a plain int: compared on every call of the fast paths below
 _ABSENT = object()  # an argument the caller did not give (the fast paths' own signatures)
 _LINGER = struct.Struct("@ii")
@@ -883,9 +884,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if rt.realtime or c is None:
             return self._recv(bufsize, flags)
         # _take(c, bufsize, host, rt), inlined: one Python frame less per call
-        if not c.rcvq and not c.readable:
+        if not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
+                               or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_for(partial(_READABLE, c), c, "recv")
+                rt.wait_readable(c, "recv")
             else:
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:
@@ -899,9 +901,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         """`_stream_recv()` without flags, for the fast branch of recv_into (recv has it
         inlined: keep the two alike): wait until the connection is readable, then take up
         to n bytes."""
-        if not c.rcvq and not c.readable:
+        if not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
+                               or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_for(partial(_READABLE, c), c, "recv")
+                rt.wait_readable(c, "recv")
             else:
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:

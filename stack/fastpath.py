@@ -147,12 +147,15 @@ class TcpFastPath:
     (tests compare the bytes of both).
     """
 
-    __slots__ = ("host", "gens", "cache", "entry", "mac", "smac", "channel", "lane", "limit", "src", "dst", "ttl",
-                 "ip_base", "way")
+    __slots__ = ("host", "rgen", "pgen", "cache", "entry", "mac", "smac", "channel", "lane", "limit", "src", "dst",
+                 "ttl", "ip_base", "way")
 
     def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, ttl: int) -> None:
         self.host = host
-        self.gens = (host.routes.generation, host.pmtu.generation)
+        # the generations of the routing table and the PMTU cache it was made under (two
+        # fields, not a tuple: each segment compares them without indexing)
+        self.rgen = host.routes.generation
+        self.pgen = host.pmtu.generation
         self.cache = cache
         self.entry = entry
         self.mac = entry.lladdr
@@ -161,7 +164,7 @@ class TcpFastPath:
         # the channel again when it is a simulated link's (a sim.link.Channel, whose short
         # road `send` takes itself), else None (a TAP device's port, say: it transmits)
         self.lane = iface.channel if hasattr(iface.channel, "_plain") else None
-        self.way = None  # (switch generation, its entries for our MACs, channel out): see send()
+        self.way = None  # (switch generation, the switch, its entries for our MACs, channel out): see _put()
         self.limit = iface.mtu - 20  # the largest TCP segment that fits the interface's MTU
         self.src = src
         self.dst = dst
@@ -175,7 +178,7 @@ class TcpFastPath:
         host = self.host
         e = self.entry
         st = e.state  # _sendable(), inlined: this runs before every segment
-        return (self.gens[0] == host.routes.generation and self.gens[1] == host.pmtu.generation
+        return (self.rgen == host.routes.generation and self.pgen == host.pmtu.generation
                 and host.config.ttl == self.ttl
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
@@ -194,7 +197,7 @@ class TcpFastPath:
         host = self.host
         e = self.entry
         st = e.state  # usable(), inlined
-        if not (self.gens[0] == host.routes.generation and self.gens[1] == host.pmtu.generation
+        if not (self.rgen == host.routes.generation and self.pgen == host.pmtu.generation
                 and host.config.ttl == self.ttl
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e):
@@ -240,14 +243,7 @@ class TcpFastPath:
             if len(frame) < 60:
                 frame += bytes(60 - len(frame))
             frame = VerifiedFrame(frame)
-        return self._put(frame)
-
-    def _put(self, frame) -> bool:
-        """Put a built frame on the interface's channel (True).
-
-        Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
-        impairment or capture): the same counters and the same arrival event, in the same
-        order, a Python frame less per segment.  Any other channel transmits."""
+        # _put(frame), inlined: one Python frame less per segment (keep the two alike)
         ch = self.lane
         size = len(frame)
         if ch is None or not ch._plain or ch.captures or size - 14 > ch.mtu:
@@ -258,20 +254,14 @@ class TcpFastPath:
         stats["bytes"] += size
         ev = ch.events
         at = ev.now + ch.delay
-        ahead = ch._ahead
-        if ahead is not None:
-            sw = ch.dst
-            way = self.way
-            if way is not None and way[0] == sw.generation:
-                # Switch.decide_ahead(), inlined for the way it last decided for our frames:
-                # the table has gained, lost and moved no entry since (`generation`), so its
-                # lookups would find the same entries for our two MACs, with the same ports
-                # (so the same channel out); the tests that may have changed since are made
-                # again here, then its updates.  When one fails, decide_ahead decides.
-                _, e, s, out = way
+        way = self.way
+        if way is not None:
+            generation, sw, e, s, out = way
+            if generation == sw.generation:
+                # (see _put)
                 aging = sw.aging
-                if not sw._moved and at - e[1] <= aging and at - s[1] <= aging and out._plain \
-                        and not out.captures and size - 14 <= out.mtu and "receive" not in sw.__dict__:
+                if at - e[1] <= aging and at - s[1] <= aging and out._plain and not out.captures \
+                        and size - 14 <= out.mtu and "receive" not in sw.__dict__:
                     s[1] = at
                     sw.stats["forwarded"] += 1
                     stats = out.stats
@@ -279,12 +269,67 @@ class TcpFastPath:
                     stats["bytes"] += size
                     heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
                     return True
+        ahead = ch._ahead
+        if ahead is not None:
+            out = ahead(ch.dst_port, frame, at)
+            if out is not None:  # (see _put)
+                sw = ch.dst
+                generation = getattr(sw, "generation", None)
+                if generation is not None:
+                    table = sw.table
+                    self.way = (generation, sw, table[self.mac], table[self.smac], out)
+                heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                return True
+        heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
+        return True
+
+    def _put(self, frame) -> bool:
+        """Put a built frame on the interface's channel (True).
+
+        Channel.transmit(), inlined for a channel that only delays (no bandwidth limit,
+        impairment or capture): the same counters and the same arrival event, in the same
+        order, a Python frame less per segment.  Any other channel transmits.
+        (`TcpFastPath.send` has it inlined: keep the two alike.)"""
+        ch = self.lane
+        size = len(frame)
+        if ch is None or not ch._plain or ch.captures or size - 14 > ch.mtu:
+            self.channel.transmit(frame)
+            return True
+        stats = ch.stats
+        stats["frames"] += 1
+        stats["bytes"] += size
+        ev = ch.events
+        at = ev.now + ch.delay
+        way = self.way  # (only ever set when the channel leads to a switch that decides ahead)
+        if way is not None:
+            generation, sw, e, s, out = way
+            if generation == sw.generation:
+                # Switch.decide_ahead(), inlined for the way it last decided for our frames:
+                # the table has gained, lost and moved no entry since (`generation`), so its
+                # lookups would find the same entries for our two MACs, with the same ports
+                # (so the same channel out), and no MAC has moved since (a move bumps the
+                # generation, and decide_ahead decides nothing after one); the tests that
+                # may have changed since are made again here, then its updates.  When one
+                # fails, decide_ahead decides.
+                aging = sw.aging
+                if at - e[1] <= aging and at - s[1] <= aging and out._plain and not out.captures \
+                        and size - 14 <= out.mtu and "receive" not in sw.__dict__:
+                    s[1] = at
+                    sw.stats["forwarded"] += 1
+                    stats = out.stats
+                    stats["frames"] += 1
+                    stats["bytes"] += size
+                    heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    return True
+        ahead = ch._ahead
+        if ahead is not None:
             out = ahead(ch.dst_port, frame, at)
             if out is not None:  # the switch's forwarding, done ahead: straight to the next hop
+                sw = ch.dst
                 generation = getattr(sw, "generation", None)
                 if generation is not None:  # the entries it decided on, for the next segment
                     table = sw.table
-                    self.way = (generation, table[self.mac], table[self.smac], out)
+                    self.way = (generation, sw, table[self.mac], table[self.smac], out)
                 heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
                 return True
         heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
@@ -305,13 +350,13 @@ class TcpFastPath6(TcpFastPath):
     def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, hop_limit: int) -> None:
         super().__init__(host, iface, cache, entry, src, dst, hop_limit)
         self.iface = iface
-        self.gens = (host.routes.generation, host.ip6.pmtu.generation)
+        self.pgen = host.ip6.pmtu.generation
 
     def usable(self) -> bool:
         host = self.host
         e = self.entry
         st = e.state
-        return (self.gens[0] == host.routes.generation and self.gens[1] == host.ip6.pmtu.generation
+        return (self.rgen == host.routes.generation and self.pgen == host.ip6.pmtu.generation
                 and host.ip6.hop_limit == self.ttl
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e)
@@ -321,7 +366,7 @@ class TcpFastPath6(TcpFastPath):
         host = self.host
         e = self.entry
         st = e.state  # usable(), inlined (None: no longer usable, as TcpFastPath.send)
-        if not (self.gens[0] == host.routes.generation and self.gens[1] == host.ip6.pmtu.generation
+        if not (self.rgen == host.routes.generation and self.pgen == host.ip6.pmtu.generation
                 and host.ip6.hop_limit == self.ttl
                 and (st is REACHABLE or st is DELAY or st is PROBE or st is PERMANENT) and e.lladdr == self.mac
                 and self.cache.entries.get(e.addr) is e):

@@ -50,7 +50,9 @@ ROUTER_ALERT_V4 = b"\x94\x04\x00\x00"  # RFC 2113: the IP Router Alert option
 
 # An IPv4 header's version/IHL, total length, flags + fragment offset, source and
 # destination, in one unpack (Host.receive's TCP case)
-_IPV4_FIELDS = struct.Struct("!BxH2xH4x4s4s").unpack_from
+# Ethernet destination and type, then IPv4 version/IHL, total length, flags/fragment offset,
+# protocol and addresses (`receive`'s first look at a frame this stack built)
+_ETH_IPV4_FIELDS = struct.Struct("!6s6xHBxH2xHxB2x4s4s").unpack_from
 _UNREACH_KIND = {
     icmp_wire.NET_UNREACH: "net_unreach",
     icmp_wire.HOST_UNREACH: "host_unreach",
@@ -492,6 +494,34 @@ class Host(Node):
         iface = self._port_iface[port_no]
         try:
             t = type(frame)
+            if t is VerifiedFrame and len(frame) >= 42:
+                # A frame this stack built (checksums known good), the usual case: its Ethernet
+                # and IPv4 fields in one unpack (the IPv4 ones mean something only when `et`
+                # says IPv4), then what is done with a unicast IPv4 or IPv6 frame for us,
+                # the per-segment TCP case first.
+                mac, et, vihl, total, frag, proto, src, dst = _ETH_IPV4_FIELDS(frame, 0)
+                if mac == iface.mac:
+                    if et == 0x0800:
+                        if proto == 6:
+                            # _transport_fast's TCP case, inlined (one Python frame less per
+                            # segment): IPv4 without options, reserved flag or fragmentation,
+                            # unicast to one of us from an ordinary source, no raw socket
+                            # listening.  The TCP layer takes the segment from the frame itself
+                            # (no views made here).
+                            if vihl == 0x45 and not frag & 0xBFFF and not self.raw.endpoints \
+                                    and 28 <= total and total + 14 <= len(frame) and dst in self._local4 \
+                                    and dst[0] != 127 and src[0] < 224 and src[0] != 127 and self.tcp is not None:
+                                self.tcp.input_frame(src, dst, frame, 34, 14 + total, now)
+                                return
+                        elif self._transport_fast(iface, frame, now):
+                            return
+                        self._ipv4_input(iface, memoryview(frame)[14:], now, False, True)
+                        return
+                    if et == 0x86DD:
+                        if self._transport_fast6(iface, frame, now):
+                            return
+                        self.ip6.input(iface, memoryview(frame)[14:], now, False, True)
+                        return
             trusted = t is VerifiedFrame
             if t is not bytes and not trusted:
                 frame = bytes(frame)
@@ -509,25 +539,11 @@ class Host(Node):
                     return False
                 bcast = True
             et = (frame[12] << 8) | frame[13]
+            # (A trusted unicast IPv4 or IPv6 frame for us has been taken above unless it is
+            # shorter than 42 bytes, too short for _transport_fast and _transport_fast6.)
             if et == 0x0800:
-                if trusted and not bcast:
-                    if len(frame) >= 42 and frame[23] == 6:
-                        # _transport_fast's TCP case, inlined (one Python frame less per segment):
-                        # IPv4 without options, reserved flag or fragmentation, unicast to one of
-                        # us from an ordinary source, no raw socket listening.  The TCP layer
-                        # takes the segment from the frame itself (no views made here).
-                        vihl, total, frag, src, dst = _IPV4_FIELDS(frame, 14)
-                        if vihl == 0x45 and not frag & 0xBFFF and not self.raw.endpoints \
-                                and 28 <= total and total + 14 <= len(frame) and dst in self._local4 \
-                                and dst[0] != 127 and src[0] < 224 and src[0] != 127 and self.tcp is not None:
-                            self.tcp.input_frame(src, dst, frame, 34, 14 + total, now)
-                            return
-                    elif self._transport_fast(iface, frame, now):
-                        return
                 self._ipv4_input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x86DD:
-                if trusted and not bcast and self._transport_fast6(iface, frame, now):
-                    return
                 self.ip6.input(iface, memoryview(frame)[14:], now, bcast, trusted)
             elif et == 0x0806:
                 # The common case on a big LAN: a well-formed broadcast ARP neither for nor

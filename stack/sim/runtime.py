@@ -20,6 +20,8 @@ from heapq import heappop, heappush
 
 from greenlet import getcurrent, greenlet
 
+from .events import EventQueue
+
 
 class Deadlock(RuntimeError):
     """Every task is blocked and nothing is scheduled that could wake one."""
@@ -220,7 +222,8 @@ class SimRuntime:
 
     def wait_for(self, predicate, waitable, what: str) -> bool:
         """`wait_until(predicate, None, (waitable,), what)` for a caller that has just seen
-        `predicate()` false: a blocking socket call with no timeout (see socketapi.sock)."""
+        `predicate()` false: a blocking socket call with no timeout (see socketapi.sock).
+        (`wait_readable` is a copy for blocked reads: keep the two alike.)"""
         task = getattr(getcurrent(), "task", None)
         if task is None:
             return self._drive(predicate, None, what)
@@ -235,6 +238,34 @@ class SimRuntime:
             while True:
                 glet.parent.switch()
                 if predicate():
+                    return True
+        finally:
+            task.blocked_on = "running"
+            try:
+                watchers.remove(wake)
+            except ValueError:
+                pass
+
+    def wait_readable(self, conn, what: str) -> bool:
+        """`wait_for(partial(Connection.readable.fget, conn), conn, what)` for a blocked read
+        of a stream (socketapi.sock's recv): after each wakeup it looks first at what the
+        read usually waits for, queued bytes (`rcvq`), and asks `readable` (end of stream,
+        an error...) only when there are none: a Python call less per blocking read.
+        (wait_for, specialised: keep the two alike.)"""
+        task = getattr(getcurrent(), "task", None)
+        if task is None:
+            return self._drive(lambda: conn.readable, None, what)
+        task.wait_id += 1
+        task.wake_pending = False
+        wake = task.wake
+        watchers = conn.watchers
+        watchers.append(wake)
+        task.blocked_on = what
+        glet = task.glet
+        try:
+            while True:
+                glet.parent.switch()
+                if conn.rcvq or conn.readable:
                     return True
         finally:
             task.blocked_on = "running"
@@ -278,24 +309,12 @@ class SimRuntime:
             raise RuntimeError("net.run() is already running")
         self._running = True
         ev = self.events
-        live = self.live
-        heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
         try:
             if until is None:  # until every task has ended (two loops: one test less per event)
-                while live:
-                    if not heap:
-                        raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
-                    at, _, fn, arg = heappop(heap)
-                    ev.now = at
-                    fn(arg)
+                if not _until_done(ev._heap, self.live, ev):
+                    raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
                 return
-            while True:
-                if not heap or heap[0][0] > until:
-                    ev.now = max(ev.now, until)
-                    return
-                at, _, fn, arg = heappop(heap)
-                ev.now = at
-                fn(arg)
+            _until(ev._heap, ev, until)
         finally:
             self._running = False
 
@@ -303,3 +322,41 @@ class SimRuntime:
         if not self.live:
             return ""
         return ": " + ", ".join(f"{t.name} on {t.host.name} in {t.blocked_on}" for t in self.live)
+
+
+# -- the event loop proper ------------------------------------------------------
+
+def _until_done(heap, live, ev) -> bool:
+    """`SimRuntime.run()`'s loop: run events until every task has ended (True) or nothing
+    is scheduled while some are still blocked (False: a deadlock).  EventQueue.peek_time()
+    and pop(), inlined: this runs per event."""
+    while live:
+        if not heap:
+            return False
+        at, _, fn, arg = heappop(heap)
+        ev.now = at
+        fn(arg)
+    return True
+
+
+def _until(heap, ev, until: int) -> None:
+    """`SimRuntime.run(until)`'s loop: run events up to virtual time `until`, then move
+    the clock there."""
+    while True:
+        if not heap or heap[0][0] > until:
+            ev.now = max(ev.now, until)
+            return
+        at, _, fn, arg = heappop(heap)
+        ev.now = at
+        fn(arg)
+
+
+# CPython 3.11 specializes a function's bytecode (attribute stores on slots, calls of Python
+# functions without a nested C call, ...) only once the function has been entered 8 times:
+# a loop's back-edges do not count.  Each run() enters one of these loops once and then
+# runs every event of the simulation in it, so they would run generic bytecode throughout,
+# about a thousand instructions more per event.  Entering them 8 times here, with nothing
+# to do, has them specialized from the first event.  (3.12 specializes from the first call.)
+for _ in range(8):
+    _until_done([], (), None)
+    _until([], EventQueue(), 0)

@@ -392,7 +392,41 @@ class Connection(Waitable):
                         and not self.scoreboard.sacked:
                     # (the whole queue, the usual case, goes as it is: the segment is built
                     # from it at once, so no view of it is needed)
-                    self._send_segment(snd_nxt, ACK | PSH, memoryview(sndq)[off:qlen] if off else sndq, now)
+                    payload = memoryview(sndq)[off:qlen] if off else sndq
+                    fp = self._fp
+                    if fp and self.ts_ok and not (self.sack_ok and self.ooo.pieces):
+                        # _send_segment(snd_nxt, ACK | PSH, payload, now), inlined for its usual
+                        # case: the timestamp option alone, on the cached path (keep the two
+                        # alike).  When that path turns the segment down (before doing
+                        # anything), the window is put back and _send_segment takes over.
+                        rcv_nxt = self.rcv_nxt
+                        rcv_adv = self.rcv_adv
+                        free = self.rcvbuf - len(self.rcvq)
+                        cur = (rcv_adv - rcv_nxt) & MASK
+                        if cur & 0x80000000:
+                            cur = 0
+                        step = self.rcvbuf >> 1
+                        if step > self.rcv_mss:
+                            step = self.rcv_mss
+                        if free - cur >= step or free == self.rcvbuf:
+                            cur = free
+                        ws = self.rcv_wscale
+                        win = (cur + (1 << ws) - 1) >> ws
+                        if win > 0xFFFF:
+                            win = 0xFFFF
+                        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+                        if fp.send(self._csum_base, self.local[1], self.remote[1], snd_nxt, rcv_nxt, ACK | PSH, win,
+                                   payload, None, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent):
+                            self.segs_out += 1
+                            self.last_ack_sent = rcv_nxt
+                            self.t_delack = None
+                            self.unacked_bytes = 0
+                            self.last_send = now
+                        else:
+                            self.rcv_adv = rcv_adv
+                            self._send_segment(snd_nxt, ACK | PSH, payload, now)
+                    else:
+                        self._send_segment(snd_nxt, ACK | PSH, payload, now)
                     self.snd_nxt = end = (buf_seq + qlen) & MASK
                     self.last_data_sent = now
                     # _sent(snd_nxt, k, False, now), inlined (with RttEstimator.current): end is
@@ -483,6 +517,7 @@ class Connection(Waitable):
 
     @property
     def readable(self) -> bool:
+        # (socketapi.sock's recv and _take have it inlined, behind their test of rcvq: keep alike)
         return bool(self.rcvq) or self.fin_rcvd or self.error is not None or self.shut_rd \
             or self.state is CLOSED or self.state is TIME_WAIT
 
@@ -626,7 +661,8 @@ class Connection(Waitable):
         return field
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
-        """Build and send one segment carrying our current ACK, window and options."""
+        """Build and send one segment carrying our current ACK, window and options.
+        (`send` has it inlined for an idle sender's write on the cached path: keep alike.)"""
         tsecr = self.ts_recent
         if self.ts_ok:
             tsval = ((now // 1000) + self.ts_offset) & MASK
@@ -1077,8 +1113,9 @@ class Connection(Waitable):
         ESTABLISHED with nothing unusual take the short road.
 
         The caller (`segment_arrives`, or `TcpLayer.input` / `input_frame` straight from the
-        header's bytes) has checked the options: a timestamp alone (`tsval`) on a connection that
-        uses them, none at all (`tsval` None) on one that does not.  It does what
+        header's bytes) has checked the flags (ACK without SYN, FIN, RST or URG: `flags & 0x37`
+        is ACK) and the options: a timestamp alone (`tsval`) on a connection that uses them,
+        none at all (`tsval` None) on one that does not.  It does what
         `_synchronized` would do with such a segment, in the same order: PAWS, the ACK
         (fifth step) and the window (SND.WL1/WL2 always pass here: SEG.SEQ is RCV.NXT and
         SEG.ACK is not old), then the text (seventh step), then output.  It returns False
@@ -1086,8 +1123,7 @@ class Connection(Waitable):
 
         The sequence comparisons are `seq_lt`/`seq_gt`/`seq_le`, written out."""
         rcv_nxt = self.rcv_nxt
-        if flags & 0x37 != ACK or seq != rcv_nxt or self.ooo.pieces or self.ooo_fin is not None \
-                or self.in_recovery or self.dupacks:
+        if seq != rcv_nxt or self.ooo.pieces or self.ooo_fin is not None or self.in_recovery or self.dupacks:
             return False
         if tsval is not None:
             ts_recent = self.ts_recent
@@ -1161,7 +1197,28 @@ class Connection(Waitable):
             if rtt_seq is not None:
                 d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
                 if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq)
-                    self.rtt.sample(now - self.rtt_time)
+                    r = now - self.rtt_time
+                    rtt = self.rtt
+                    srtt = rtt.srtt
+                    if srtt and r > 0:
+                        # RttEstimator.sample(r), inlined for a sample after the first (one per
+                        # round trip): RFC 6298 §2.3, then §2.4's clamping (keep the two alike)
+                        rtt.latest = r
+                        if r < rtt.min_rtt:
+                            rtt.min_rtt = r
+                        d = srtt - r
+                        rtt.rttvar = rttvar = (3 * rtt.rttvar + (d if d >= 0 else -d)) >> 2
+                        rtt.srtt = srtt = (7 * srtt + r) >> 3
+                        d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
+                        d = srtt + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
+                        if d < rtt.rto_min:
+                            d = rtt.rto_min
+                        if d > rtt.rto_max:
+                            d = rtt.rto_max
+                        rtt.rto = d
+                        rtt.backoff = 0
+                    else:
+                        rtt.sample(r)
                     self.rtt_seq = None
             self.retries = 0
             cc = self.cc
@@ -1181,6 +1238,9 @@ class Connection(Waitable):
                     watchers[0]()  # _signal(), inlined for its common case: one blocked caller
                 else:
                     self._signal()
+                signalled = True
+            else:
+                signalled = False
             if wnd != self.snd_wnd:
                 if self.snd_wnd == 0 and wnd > 0:
                     self.env.stats["tcp.rx.window_opened"] += 1
@@ -1202,12 +1262,18 @@ class Connection(Waitable):
                 self._send_segment(self.snd_max, ACK, b"", now)  # every second full segment
             elif self.t_delack is None:
                 self.t_delack = now + self.cfg.delayed_ack
-            watchers = self.watchers
-            if watchers:
-                if len(watchers) == 1:
-                    watchers[0]()  # _signal(), inlined for its common case
-                else:
-                    self._signal()
+            # The readers learn of the data, unless the ACK above signalled already: every
+            # watcher only marks its caller to look again (a task's wakeup, once per wait;
+            # a condition's notify; a poll set's mark), so a second call in the same
+            # segment would do nothing (a request's answer, data and ACK at once, is the
+            # common case)
+            if not (new_ack and signalled):
+                watchers = self.watchers
+                if watchers:
+                    if len(watchers) == 1:
+                        watchers[0]()  # _signal(), inlined for its common case
+                    else:
+                        self._signal()
         # After an ACK, output (after in-order data alone, nothing new could go); _output()
         # would return at once when all that is queued has been sent and no FIN waits.
         if new_ack:

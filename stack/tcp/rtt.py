@@ -25,7 +25,9 @@ class RttEstimator:
         self.min_rtt = 0
 
     def sample(self, r: int) -> None:
-        """RFC 6298 §2.2 (first) and §2.3 (subsequent) updates, then §2.4 clamping."""
+        """RFC 6298 §2.2 (first) and §2.3 (subsequent) updates, then §2.4 clamping.
+        (`Connection._fast_path` has it inlined for a positive sample after the first, with
+        K and G written out: keep the two alike.)"""
         if r <= 0:
             r = 1
         self.latest = r
