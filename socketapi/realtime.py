@@ -221,7 +221,9 @@ class RealtimeRuntime:
     def _loop(self) -> None:
         ev = self.events
         try:
-            while self._running:
+            while True:  # (not `while self._running`: see SimRuntime.run on 3.11's specializing)
+                if not self._running:
+                    break
                 with self.lock:
                     now = self._sync()
                     while ev._heap and ev._heap[0][0] <= now:

@@ -20,8 +20,6 @@ from heapq import heappop, heappush
 
 from greenlet import getcurrent, greenlet
 
-from .events import EventQueue
-
 
 class Deadlock(RuntimeError):
     """Every task is blocked and nothing is scheduled that could wake one."""
@@ -309,12 +307,30 @@ class SimRuntime:
             raise RuntimeError("net.run() is already running")
         self._running = True
         ev = self.events
+        live = self.live
+        heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
+        # Both loops are `while True` with the test inside: CPython 3.11 specializes a code
+        # object's bytecode after 8 function entries or 8 unconditional backward jumps, and
+        # a `while live:` loop closes with a conditional jump, which does not count.  run()
+        # is entered once and runs every event of the simulation in its loop, so that loop
+        # would run generic bytecode throughout (about 1,800 instructions more per event).
         try:
             if until is None:  # until every task has ended (two loops: one test less per event)
-                if not _until_done(ev._heap, self.live, ev):
-                    raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
-                return
-            _until(ev._heap, ev, until)
+                while True:
+                    if not live:
+                        return
+                    if not heap:
+                        raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
+                    at, _, fn, arg = heappop(heap)
+                    ev.now = at
+                    fn(arg)
+            while True:
+                if not heap or heap[0][0] > until:
+                    ev.now = max(ev.now, until)
+                    return
+                at, _, fn, arg = heappop(heap)
+                ev.now = at
+                fn(arg)
         finally:
             self._running = False
 
@@ -322,41 +338,3 @@ class SimRuntime:
         if not self.live:
             return ""
         return ": " + ", ".join(f"{t.name} on {t.host.name} in {t.blocked_on}" for t in self.live)
-
-
-# -- the event loop proper ------------------------------------------------------
-
-def _until_done(heap, live, ev) -> bool:
-    """`SimRuntime.run()`'s loop: run events until every task has ended (True) or nothing
-    is scheduled while some are still blocked (False: a deadlock).  EventQueue.peek_time()
-    and pop(), inlined: this runs per event."""
-    while live:
-        if not heap:
-            return False
-        at, _, fn, arg = heappop(heap)
-        ev.now = at
-        fn(arg)
-    return True
-
-
-def _until(heap, ev, until: int) -> None:
-    """`SimRuntime.run(until)`'s loop: run events up to virtual time `until`, then move
-    the clock there."""
-    while True:
-        if not heap or heap[0][0] > until:
-            ev.now = max(ev.now, until)
-            return
-        at, _, fn, arg = heappop(heap)
-        ev.now = at
-        fn(arg)
-
-
-# CPython 3.11 specializes a function's bytecode (attribute stores on slots, calls of Python
-# functions without a nested C call, ...) only once the function has been entered 8 times:
-# a loop's back-edges do not count.  Each run() enters one of these loops once and then
-# runs every event of the simulation in it, so they would run generic bytecode throughout,
-# about a thousand instructions more per event.  Entering them 8 times here, with nothing
-# to do, has them specialized from the first event.  (3.12 specializes from the first call.)
-for _ in range(8):
-    _until_done([], (), None)
-    _until([], EventQueue(), 0)
