@@ -1386,12 +1386,28 @@ class Connection(Waitable):
         # The controller starts over with the negotiated MSS; RFC 5681 §3.1: a lost SYN
         # or SYN-ACK reduces the initial window to one segment.
         cfg = self.cfg
+        mss = self.mss
         name = self.opts.congestion or cfg.congestion
         cls = _CC_CLASSES.get(name)  # congestion.make(), as in __init__
-        self.cc = cls(self.mss, cfg.initial_window) if cls is not None else congestion.make(name, self.mss,
-                                                                                          cfg.initial_window)
+        cc = self.cc
+        if type(cc) is cls:
+            # Until now the controller has only been told of MSS changes (set_mss): no ACK
+            # has reached it and no loss, so only mss and cwnd differ from a new one's.  They
+            # are set here instead of building one again (CongestionControl.__init__'s
+            # initial window, inlined: keep the two alike).
+            iw = cfg.initial_window
+            cwnd = iw * mss
+            if iw >= 4:
+                cap = 2 * mss if 2 * mss > 14600 else 14600
+                if cwnd > cap:
+                    cwnd = cap
+            cc.mss = mss
+            cc.cwnd = cwnd
+        else:  # TCP_CONGESTION changed the algorithm while connecting
+            cc = self.cc = cls(mss, cfg.initial_window) if cls is not None else congestion.make(name, mss,
+                                                                                            cfg.initial_window)
         if self.total_retrans:
-            self.cc.cwnd = self.mss
+            cc.cwnd = mss
 
     def _synchronized(self, hdr, data, now: int) -> None:
         """RFC 9293 §3.10.7.4 (SYN-RECEIVED and every synchronized state)."""
