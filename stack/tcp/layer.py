@@ -320,10 +320,13 @@ class TcpLayer:
         is a timestamp.  Header prediction takes it from the fields, without a TcpHeader;
         if it turns the segment down, `segment_arrives` gets the TcpHeader `parse` would
         have made.  Any other segment is parsed in full, with every check."""
-        if len(payload) >= 32 and (csum_ok or not self.config.verify_checksum):
+        # (the data offset and flags bytes are tested before the whole header is unpacked:
+        # from input_frame, everything that reaches here fails that test, a SYN or FIN)
+        if len(payload) >= 32 and payload[13] & 0x37 == ACK and payload[12] & 0xF0 == 0x80 \
+                and (csum_ok or not self.config.verify_checksum):
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(payload)
             # data offset 32, NOP NOP TS alone, ACK without SYN, FIN, RST or URG
-            if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
+            if opt == NOP_NOP_TS_WORD:
                 if type(src) is not bytes:
                     src = bytes(src)
                 if type(dst) is not bytes:
