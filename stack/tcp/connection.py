@@ -304,8 +304,11 @@ class Connection(Waitable):
         """Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018 §2)."""
         o = hdr.options
         cfg = self.cfg
-        if o.mss is not None:
-            self.peer_mss = o.mss
+        peer_mss = o.mss
+        if peer_mss is not None:
+            self.peer_mss = peer_mss
+        else:
+            peer_mss = self.peer_mss
         wscale = o.wscale
         if cfg.window_scaling and wscale is not None:
             self.ws_ok = True
@@ -314,15 +317,17 @@ class Connection(Waitable):
             self.snd_wscale = 0
             self.rcv_wscale = 0
         self.sack_ok = cfg.sack and o.sack_permitted
-        if cfg.timestamps and o.timestamps is not None:
+        ts = o.timestamps
+        if cfg.timestamps and ts is not None:
             self.ts_ok = True
-            self.ts_recent = o.timestamps[0]
+            self.ts_recent = ts[0]
             self.ts_recent_age = now
-        self._set_mss(self.advmss if self.advmss < self.peer_mss else self.peer_mss)
-
-    def _set_mss(self, mss: int) -> None:
+        # The send MSS: the smaller of ours and the peer's, less the NOP NOP TS that data
+        # segments carry (RFC 6691), at least 64.
+        advmss = self.advmss
+        mss = advmss if advmss < peer_mss else peer_mss
         if self.ts_ok:
-            mss -= 12  # RFC 6691: data segments carry NOP NOP TS
+            mss -= 12
         if mss < 64:
             mss = 64
         self.mss = mss
@@ -1443,47 +1448,52 @@ class Connection(Waitable):
                 return
         # first: sequence number acceptability (the four cases of §3.10.7.4), on the signed
         # offset of SEG.SEQ from RCV.NXT.
-        seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
-        off = ((seq - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
-        if seg_len == 0:
-            ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
-        elif rcv_wnd == 0:
-            ok = False
-        else:
-            end = off + seg_len - 1
-            ok = 0 <= off < rcv_wnd or 0 <= end < rcv_wnd
-        if not ok:
-            if flags & RST:
-                self._drop("rst_out_of_window")
-                return
-            # Zero-window probes and keepalives land here too and get the ACK they ask for.
-            if n and off < 0:
-                stats["tcp.rx.duplicate_data"] += 1
-            self._drop("out_of_window", seq=seq, rcv_nxt=rcv_nxt, rcv_wnd=rcv_wnd)
-            self._send_ack(now)
-            return
-        # Trim to the window: the front (already received) and the tail (beyond it).
-        if off < 0:
-            skip = -off
-            if flags & SYN:
-                flags &= ~SYN
-                skip -= 1
-                seq = seq_add(seq, 1)
-            if skip:
-                data = data[skip:]
-                seq = seq_add(seq, skip)
-                stats["tcp.rx.partial_duplicate"] += 1
-            n = len(data)
-            off = 0
-        room = rcv_wnd - off
-        if n > room:
-            data = data[:max(room, 0)]
-            n = len(data)
-            flags &= ~FIN
-            stats["tcp.rx.trimmed"] += 1
-            trimmed = True
-        else:
+        if seq == rcv_nxt and not n and rcv_wnd:
+            # The usual control segment (an ACK, a FIN), in order and without data, into an
+            # open window: acceptable in each of the four cases, and nothing to trim.
             trimmed = False
+        else:
+            seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+            off = ((seq - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
+            if seg_len == 0:
+                ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
+            elif rcv_wnd == 0:
+                ok = False
+            else:
+                end = off + seg_len - 1
+                ok = 0 <= off < rcv_wnd or 0 <= end < rcv_wnd
+            if not ok:
+                if flags & RST:
+                    self._drop("rst_out_of_window")
+                    return
+                # Zero-window probes and keepalives land here too and get the ACK they ask for.
+                if n and off < 0:
+                    stats["tcp.rx.duplicate_data"] += 1
+                self._drop("out_of_window", seq=seq, rcv_nxt=rcv_nxt, rcv_wnd=rcv_wnd)
+                self._send_ack(now)
+                return
+            # Trim to the window: the front (already received) and the tail (beyond it).
+            if off < 0:
+                skip = -off
+                if flags & SYN:
+                    flags &= ~SYN
+                    skip -= 1
+                    seq = seq_add(seq, 1)
+                if skip:
+                    data = data[skip:]
+                    seq = seq_add(seq, skip)
+                    stats["tcp.rx.partial_duplicate"] += 1
+                n = len(data)
+                off = 0
+            room = rcv_wnd - off
+            if n > room:
+                data = data[:max(room, 0)]
+                n = len(data)
+                flags &= ~FIN
+                stats["tcp.rx.trimmed"] += 1
+                trimmed = True
+            else:
+                trimmed = False
         # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
         if ts is not None:
             las = self.last_ack_sent
@@ -1721,7 +1731,7 @@ class Connection(Waitable):
         through the delayed-ACK timer (RFC 1122 §4.2.3.2), as Linux does (`tcp_fin`
         schedules the ACK and enters its ping-pong mode): an application that closes
         within that time sends one FIN+ACK segment instead of an ACK and then a FIN."""
-        self.rcv_nxt = seq_add(self.rcv_nxt, 1)
+        self.rcv_nxt = (self.rcv_nxt + 1) & MASK  # seq_add()
         self.fin_rcvd = True
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
@@ -1733,9 +1743,13 @@ class Connection(Waitable):
         if st is ESTABLISHED or st is SYN_RECEIVED:
             self._set_state(CLOSE_WAIT, "rcv FIN")
         elif st is FIN_WAIT_1:
-            if self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq):
-                self._enter_time_wait(now, "rcv FIN")
-                return
+            fin_seq = self.fin_seq
+            if fin_seq is not None:
+                una = self.snd_una
+                d = (una - fin_seq) & MASK
+                if 0 < d < HALF or (d == HALF and fin_seq > una):  # seq_gt(snd_una, fin_seq), written out
+                    self._enter_time_wait(now, "rcv FIN")
+                    return
             self._set_state(CLOSING, "rcv FIN (simultaneous close)")
         elif st is FIN_WAIT_2:
             self._enter_time_wait(now, "rcv FIN")
