@@ -316,16 +316,17 @@ class TcpLayer:
         `csum_ok` says the frame's checksums are already known good (see VerifiedFrame).
 
         The usual segment of an established connection is unpacked in one go: one known
-        good (or not to be verified), ACK without SYN, FIN, RST or URG, whose only option
-        is a timestamp.  Header prediction takes it from the fields, without a TcpHeader;
-        if it turns the segment down, `segment_arrives` gets the TcpHeader `parse` would
-        have made.  Any other segment is parsed in full, with every check."""
+        good (or not to be verified), ACK without SYN, RST or URG, whose only option is a
+        timestamp.  Header prediction takes it from the fields, without a TcpHeader, unless
+        it carries a FIN; a FIN, or a segment prediction turns down, goes to
+        `segment_arrives` with the TcpHeader `parse` would have made.  Any other segment is
+        parsed in full, with every check."""
         # (the data offset and flags bytes are tested before the whole header is unpacked:
-        # from input_frame, everything that reaches here fails that test, a SYN or FIN)
-        if len(payload) >= 32 and payload[13] & 0x37 == ACK and payload[12] & 0xF0 == 0x80 \
+        # from input_frame, only SYNs and FINs reach here, and SYNs fail that test)
+        if len(payload) >= 32 and payload[13] & 0x36 == ACK and payload[12] & 0xF0 == 0x80 \
                 and (csum_ok or not self.config.verify_checksum):
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(payload)
-            # data offset 32, NOP NOP TS alone, ACK without SYN, FIN, RST or URG
+            # data offset 32, NOP NOP TS alone, ACK without SYN, RST or URG
             if opt == NOP_NOP_TS_WORD:
                 if type(src) is not bytes:
                     src = bytes(src)
@@ -334,7 +335,7 @@ class TcpLayer:
                 conn = self.conns.get((dst, dport, src, sport))
                 if conn is not None:
                     data = payload[32:]
-                    if conn.state is ESTABLISHED and conn.ts_ok \
+                    if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, data, now):
                         return
                     conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
