@@ -223,7 +223,8 @@ class Connection(Waitable):
             # Host.trace() minus its **fields round trip (see TcpLayer), and Tracer.emit()
             # inlined: ten state changes per connection's life each save a call.
             tracer = env.tracer
-            ev = _new_tuple(TraceEvent, (env.clock(), env.name, "tcp", "state",
+            clock = env.clock  # (an attribute, not a method: `env.clock()` would look it up as one, slower)
+            ev = _new_tuple(TraceEvent, (clock(), env.name, "tcp", "state",
                                          {"conn": label, "old": old_name, "new": new_name, "cause": cause}))
             tracer.events.append(ev)
             if tracer.subscribers:
@@ -1243,28 +1244,33 @@ class Connection(Waitable):
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
         sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer.
         (`_fast_path` has its own copy, without recovery: keep the two alike.)"""
+        # (Where two sequence numbers are equal, the arithmetic they would go through is
+        # skipped, as in _fast_path: an ACK of everything sent is the common case.)
         una = self.snd_una
         acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
-        flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
+        snd_max = self.snd_max
+        flight_before = acked if ack == snd_max else ((snd_max - una + HALF) & MASK) - HALF
         self.snd_una = ack
         snd_nxt = self.snd_nxt
-        d = (ack - snd_nxt) & MASK
-        if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
-            self.snd_nxt = ack
+        if snd_nxt != ack:
+            d = (ack - snd_nxt) & MASK
+            if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
+                self.snd_nxt = ack
         self.last_ack_recv = now
         nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
         if nbuf > 0:
             qlen = len(self.sndq)
             if nbuf > qlen:
-                nbuf = qlen
-            del self.sndq[:nbuf]
-            self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
-            self.bytes_acked += nbuf
+                nbuf = qlen  # (the rest is our SYN or FIN)
+            if nbuf:
+                del self.sndq[:nbuf]
+                self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
+                self.bytes_acked += nbuf
         if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
         if rtt_seq is not None:
-            d = (ack - rtt_seq) & MASK
+            d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
             if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
                 self.rtt.sample(now - self.rtt_time)
                 self.rtt_seq = None
@@ -1298,7 +1304,7 @@ class Connection(Waitable):
             # must not inflate cwnd without evidence the path carries it.
             cc.on_ack(acked, now, self.rtt.srtt)
         self.dupacks = 0
-        if ack == self.snd_max:
+        if ack == self.snd_max:  # (read again: a partial ACK's retransmission may have moved it)
             self.t_rexmit = None  # RFC 6298 §5.2
             self.retrans_out = 0
         else:
@@ -1325,7 +1331,7 @@ class Connection(Waitable):
             iss = self.iss
             snd_max = self.snd_max
             d = (iss - ack) & MASK
-            e = (ack - snd_max) & MASK
+            e = 0 if ack == snd_max else (ack - snd_max) & MASK  # (the SYN-ACK's usual ACK: no arithmetic)
             if d < HALF or (d == HALF and ack > iss) or 0 < e < HALF or (e == HALF and snd_max > ack):
                 if not flags & RST:
                     layer._emit(self.local, self.remote, hdr.ack, 0, RST, 0, b"", b"")
@@ -1440,7 +1446,7 @@ class Connection(Waitable):
         if ts is not None and not flags & RST:
             tsval = ts[0]
             ts_recent = self.ts_recent
-            d = (ts_recent - tsval) & MASK
+            d = 0 if tsval == ts_recent else (ts_recent - tsval) & MASK
             if (0 < d < HALF or (d == HALF and tsval > ts_recent)) \
                     and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
                 self._drop("paws", tsval=tsval, ts_recent=ts_recent)
@@ -1497,11 +1503,11 @@ class Connection(Waitable):
         # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
         if ts is not None:
             las = self.last_ack_sent
-            d = (las - seq) & MASK
+            d = 0 if seq == las else (las - seq) & MASK
             if d < HALF or (d == HALF and seq > las):  # seq_le(seq, last_ack_sent)
                 tsval = ts[0]
                 ts_recent = self.ts_recent
-                d = (tsval - ts_recent) & MASK
+                d = 0 if tsval == ts_recent else (tsval - ts_recent) & MASK
                 if d < HALF or (d == HALF and ts_recent > tsval):  # seq_ge(tsval, ts_recent)
                     self.ts_recent = tsval
                     self.ts_recent_age = now
@@ -1545,7 +1551,7 @@ class Connection(Waitable):
             snd_max = self.snd_max
             una = self.snd_una
             d = (ack - una) & MASK
-            e = (snd_max - ack) & MASK
+            e = 0 if ack == snd_max else (snd_max - ack) & MASK  # (the usual ACK of our SYN: no arithmetic)
             # seq_lt(snd_una, ack) and seq_le(ack, snd_max)
             if (0 < d < HALF or (d == HALF and una > ack)) and (e < HALF or (e == HALF and ack > snd_max)):
                 listener = self.listener
@@ -1574,19 +1580,23 @@ class Connection(Waitable):
                 return
         una = self.snd_una
         snd_max = self.snd_max
-        d = (ack - snd_max) & MASK
-        if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max)
-            # RFC 5961 §5.2 / RFC 9293: ACK of data not yet sent: ACK and drop.
-            self._drop("ack_unsent", ack=ack, snd_max=snd_max)
-            self._challenge_ack(now, "ACK of unsent data")
-            return
-        low = (una - (self.max_snd_wnd or 1)) & MASK  # SND.UNA - max(MAX.SND.WND, 1)
-        d = (low - ack) & MASK
-        if 0 < d < HALF or (d == HALF and ack > low):  # seq_lt(ack, low)
-            # RFC 5961 §5.2: too old to be a duplicate.
-            self._drop("ack_too_old", ack=ack)
-            self._challenge_ack(now, "ACK too old")
-            return
+        # (An ACK of SND.UNA, the FIN's usual ACK field, is neither of unsent data, SND.UNA
+        # being at or before SND.MAX, nor too old, MAX.SND.WND being under half the circle:
+        # its sequence arithmetic is skipped here and below, as in _fast_path.)
+        if ack != una:
+            d = 0 if ack == snd_max else (ack - snd_max) & MASK
+            if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max)
+                # RFC 5961 §5.2 / RFC 9293: ACK of data not yet sent: ACK and drop.
+                self._drop("ack_unsent", ack=ack, snd_max=snd_max)
+                self._challenge_ack(now, "ACK of unsent data")
+                return
+            low = (una - (self.max_snd_wnd or 1)) & MASK  # SND.UNA - max(MAX.SND.WND, 1)
+            d = (low - ack) & MASK
+            if 0 < d < HALF or (d == HALF and ack > low):  # seq_lt(ack, low)
+                # RFC 5961 §5.2: too old to be a duplicate.
+                self._drop("ack_too_old", ack=ack)
+                self._challenge_ack(now, "ACK too old")
+                return
         wnd = hdr.window << self.snd_wscale
         if self.sack_ok and o.sack_blocks and seq_lt(una, snd_max):
             sb = self.scoreboard
@@ -1595,22 +1605,25 @@ class Connection(Waitable):
             newly = sb.update(o.sack_blocks, una, snd_max)
             if newly:
                 stats["tcp.rx.sacked_bytes"] += newly
-        d = (ack - una) & MASK
-        if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
-            self._new_ack(ack, now)
-        elif ack == una and n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
-            self._dupack(now)
+        if ack == una:
+            if n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
+                self._dupack(now)
+        else:
+            d = (ack - una) & MASK
+            if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
+                self._new_ack(ack, now)
         # Window update (SND.WL1/WL2 rule of §3.10.7.4).
         wl1 = self.snd_wl1
-        d = (seq - wl1) & MASK
-        if 0 < d < HALF or (d == HALF and wl1 > seq):  # seq_lt(snd_wl1, seq)
-            update = True
-        elif wl1 == seq:
+        if wl1 == seq:
             wl2 = self.snd_wl2
-            d = (ack - wl2) & MASK
-            update = d < HALF or (d == HALF and wl2 > ack)  # seq_le(snd_wl2, ack)
+            if wl2 == ack:
+                update = True
+            else:
+                d = (ack - wl2) & MASK
+                update = d < HALF or (d == HALF and wl2 > ack)  # seq_le(snd_wl2, ack)
         else:
-            update = False
+            d = (seq - wl1) & MASK
+            update = 0 < d < HALF or (d == HALF and wl1 > seq)  # seq_lt(snd_wl1, seq)
         if update:
             if wnd != self.snd_wnd:
                 if wnd > self.snd_wnd and self.snd_wnd == 0:
