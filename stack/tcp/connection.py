@@ -57,6 +57,7 @@ _ARCS = {old: {new: (STATE_STAT_KEYS[new], STATE_NAMES[old], STATE_NAMES[new]) i
                for new in State} for old in State}
 _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain dict: .get without the proxy)
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
+_from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 
 ICMP_ERRNO = MappingProxyType({
     "port_unreach": errno.ECONNREFUSED, "proto_unreach": errno.ENOPROTOOPT, "net_unreach": errno.ENETUNREACH,
@@ -101,11 +102,13 @@ class Connection(Waitable):
         self.state = CLOSED
         self.local = local
         self.remote = remote
-        self.key = (local[0], local[1], remote[0], remote[1])
-        self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
+        self.key = local + remote  # (laddr, lport, raddr, rport)
+        ra = remote[0]
+        # tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]), inlined: keep alike
+        self._csum_base = _from_bytes(local[0] + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
         # one applies, False where there is none to have (loopback, a test's env)
-        self._fp = None if layer._paths is not None and not layer.env.is_local(remote[0]) else False
+        self._fp = None if layer._paths is not None and not layer.env.is_local(ra) else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -128,31 +131,34 @@ class Connection(Waitable):
         self.rcv_nxt = 0
         self.rcv_adv = 0
         self.rcvq = bytearray()
-        self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
+        rcvbuf = self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
         self.ooo = NO_REASSEMBLY  # until a segment arrives out of order (see _synchronized_text)
         self.fin_rcvd = False
         self.ooo_fin = None
         self.unacked_bytes = 0
         self.last_ack_sent = 0
-        pmtu = self.pmtu = layer.env.path_mtu(remote[0])
-        v4 = len(remote[0]) == 4
+        pmtu = self.pmtu = layer.env.path_mtu(ra)
+        if len(ra) == 4:
+            headers, top, peer_mss = 40, 65495, 536  # (peer_mss: RFC 9293 §3.7.1 defaults)
+        else:
+            headers, top, peer_mss = 60, 65475, 1220
         # Linux advertises the route MTU minus headers (65483 on loopback); TCP_MAXSEG or
         # TcpConfig.mss lower it.  (max(88, min(cap, pmtu - 40|60, 65495|65475)), unrolled.)
         advmss = opts.maxseg or cfg.mss or 0xFFFF
-        if advmss > pmtu - (40 if v4 else 60):
-            advmss = pmtu - (40 if v4 else 60)
-        if advmss > (65495 if v4 else 65475):
-            advmss = 65495 if v4 else 65475
+        if advmss > pmtu - headers:
+            advmss = pmtu - headers
+        if advmss > top:
+            advmss = top
         if advmss < 88:
             advmss = 88
         self.advmss = advmss
-        self.peer_mss = peer_mss = 536 if v4 else 1220  # RFC 9293 §3.7.1 defaults
+        self.peer_mss = peer_mss
         self.mss = self.rcv_mss = advmss if advmss < peer_mss else peer_mss
         self.ws_ok = False
         self.snd_wscale = 0
         # The smallest shift that brings the buffer under 64 KiB (RFC 7323 §2.3), at most 14:
         # rcvbuf >> ws <= 0xFFFF exactly when rcvbuf.bit_length() <= 16 + ws.
-        ws = self.rcvbuf.bit_length() - 16
+        ws = rcvbuf.bit_length() - 16
         self.rcv_wscale = (ws if ws < 14 else 14) if ws > 0 and cfg.window_scaling else 0
         self.ts_ok = False
         self.ts_recent = 0

@@ -41,6 +41,7 @@ _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
 _KEY6 = struct.Struct("!16sH16sH").pack
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
+_from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 
 
 def oserror(code: int) -> OSError:
@@ -154,7 +155,7 @@ class TcpLayer:
             data = la + lp.to_bytes(2, "big") + ra + rp.to_bytes(2, "big")
         h = self._keyed.copy()
         h.update(data)
-        return int.from_bytes(h.digest(), "big")
+        return _from_bytes(h.digest(), "big")
 
     def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
