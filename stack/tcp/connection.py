@@ -574,7 +574,8 @@ class Connection(Waitable):
         else:
             return
         self.fin_queued = True
-        self.fin_seq = (self.snd_buf_seq + len(self.sndq)) & MASK  # seq_add()
+        queued = len(self.sndq)
+        self.fin_seq = (self.snd_buf_seq + queued) & MASK if queued else self.snd_buf_seq  # seq_add()
         if st is not SYN_RECEIVED:
             self._output(now)
 
@@ -1253,9 +1254,18 @@ class Connection(Waitable):
         # (Where two sequence numbers are equal, the arithmetic they would go through is
         # skipped, as in _fast_path: an ACK of everything sent is the common case.)
         una = self.snd_una
-        acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
+        # seq_sub(ack, una) and seq_sub(snd_max, una) inlined: the forward distance, less the
+        # whole circle past half of it
+        acked = (ack - una) & MASK
+        if acked >= HALF:
+            acked -= 0x100000000
         snd_max = self.snd_max
-        flight_before = acked if ack == snd_max else ((snd_max - una + HALF) & MASK) - HALF
+        if ack == snd_max:
+            flight_before = acked
+        else:
+            flight_before = (snd_max - una) & MASK
+            if flight_before >= HALF:
+                flight_before -= 0x100000000
         self.snd_una = ack
         snd_nxt = self.snd_nxt
         if snd_nxt != ack:
@@ -1263,8 +1273,8 @@ class Connection(Waitable):
             if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
                 self.snd_nxt = ack
         self.last_ack_recv = now
-        nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
-        if nbuf > 0:
+        nbuf = (ack - self.snd_buf_seq) & MASK  # seq_sub(ack, snd_buf_seq) > 0: a distance under half the circle
+        if 0 < nbuf < HALF:
             qlen = len(self.sndq)
             if nbuf > qlen:
                 nbuf = qlen  # (the rest is our SYN or FIN)
@@ -1436,8 +1446,9 @@ class Connection(Waitable):
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
-        rcv_wnd = ((self.rcv_adv - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
-        if rcv_wnd < 0:
+        # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative
+        rcv_wnd = (self.rcv_adv - rcv_nxt) & MASK
+        if rcv_wnd >= HALF:
             rcv_wnd = 0
         if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
                 and seq_add(seq, 1) == rcv_nxt and hdr.ack == self.snd_max:
@@ -1679,7 +1690,7 @@ class Connection(Waitable):
                 stats["tcp.rx.data_after_fin"] += 1
         # eighth: FIN.
         if flags & FIN:
-            fin_seq = (seq + n) & MASK  # seq_add()
+            fin_seq = (seq + n) & MASK if n else seq  # seq_add()
             if fin_seq == self.rcv_nxt:
                 self._fin_arrives(now)
             elif st in RECEIVING:
