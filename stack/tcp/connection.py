@@ -288,20 +288,21 @@ class Connection(Waitable):
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
+        _, _, seq, ack, _, window, _, _ = hdr  # (one unpack, as in _synchronized)
         self.passive = True
         self.state = LISTEN  # the child starts as a copy of the listening TCB
-        self.irs = hdr.seq
-        self.rcv_nxt = (hdr.seq + 1) & MASK
+        self.irs = seq
+        self.rcv_nxt = (seq + 1) & MASK
         iss = self.layer._isn(self.key, now, self._isn_f)
         if isn_floor is not None and seq_lt(iss, isn_floor):
             iss = isn_floor
         self.iss = self.snd_una = self.recover = self.high_rxt = iss
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
         self._negotiate(hdr, now)
-        self.snd_wnd = hdr.window  # never scaled in a SYN (RFC 7323 §2.2)
+        self.snd_wnd = window  # never scaled in a SYN (RFC 7323 §2.2)
         self.max_snd_wnd = self.snd_wnd
-        self.snd_wl1 = hdr.seq
-        self.snd_wl2 = hdr.ack
+        self.snd_wl1 = seq
+        self.snd_wl2 = ack
         self._set_state(SYN_RECEIVED, "rcv SYN")
         self._send_syn(now)
         self.t_rexmit = now + self.rtt.current()
@@ -309,22 +310,19 @@ class Connection(Waitable):
 
     def _negotiate(self, hdr, now: int) -> None:
         """Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018 §2)."""
-        o = hdr.options
+        peer_mss, wscale, sack_permitted, ts, _, _ = hdr.options  # (one unpack, as in _synchronized)
         cfg = self.cfg
-        peer_mss = o.mss
         if peer_mss is not None:
             self.peer_mss = peer_mss
         else:
             peer_mss = self.peer_mss
-        wscale = o.wscale
         if cfg.window_scaling and wscale is not None:
             self.ws_ok = True
             self.snd_wscale = wscale if wscale < 14 else 14  # RFC 7323 §2.3: values above 14 are used as 14
         else:
             self.snd_wscale = 0
             self.rcv_wscale = 0
-        self.sack_ok = cfg.sack and o.sack_permitted
-        ts = o.timestamps
+        self.sack_ok = cfg.sack and sack_permitted
         if cfg.timestamps and ts is not None:
             self.ts_ok = True
             self.ts_recent = ts[0]
@@ -1338,21 +1336,20 @@ class Connection(Waitable):
 
     def _syn_sent(self, hdr, data, now: int) -> None:
         """RFC 9293 §3.10.7.3 SYN-SENT STATE."""
-        flags = hdr.flags
+        _, _, seq, ack, flags, window, _, _ = hdr  # (one unpack, as in _synchronized)
         layer = self.layer
         if flags & ACK:
             # first: an ACK outside (ISS, SND.NXT] is unacceptable: seq_le(ack, iss) or
             # seq_gt(ack, snd_max), written out (as in _synchronized).
-            ack = hdr.ack
             iss = self.iss
             snd_max = self.snd_max
             d = (iss - ack) & MASK
             e = 0 if ack == snd_max else (ack - snd_max) & MASK  # (the SYN-ACK's usual ACK: no arithmetic)
             if d < HALF or (d == HALF and ack > iss) or 0 < e < HALF or (e == HALF and snd_max > ack):
                 if not flags & RST:
-                    layer._emit(self.local, self.remote, hdr.ack, 0, RST, 0, b"", b"")
+                    layer._emit(self.local, self.remote, ack, 0, RST, 0, b"", b"")
                     self.env.stats["tcp.tx.rst"] += 1
-                self._drop("bad_ack_syn_sent", ack=hdr.ack)
+                self._drop("bad_ack_syn_sent", ack=ack)
                 return
         if flags & RST:
             # second: RST acceptable only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT).
@@ -1366,33 +1363,33 @@ class Connection(Waitable):
             self._drop("no_syn_in_syn_sent")
             return
         # fourth: SYN.
-        self.irs = hdr.seq
-        rcv_nxt = self.rcv_nxt = (hdr.seq + 1) & MASK  # seq_add()
+        self.irs = seq
+        rcv_nxt = self.rcv_nxt = (seq + 1) & MASK  # seq_add()
         rcvbuf = self.rcvbuf
         self.rcv_adv = (rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)) & MASK  # what our SYN offered
         self._negotiate(hdr, now)
         self.last_rcv = now
         if flags & ACK:
-            self.snd_wnd = hdr.window << self.snd_wscale
+            self.snd_wnd = window << self.snd_wscale
             self.max_snd_wnd = self.snd_wnd
-            self.snd_wl1 = hdr.seq
-            self.snd_wl2 = hdr.ack
-            self._ack_syn(hdr.ack, now)
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack
+            self._ack_syn(ack, now)
             self._set_state(ESTABLISHED, "rcv SYN,ACK")
             if self.keepalive:
                 self.t_keep = now + self.keepidle
             if data:
-                self._synchronized_text(hdr, data, now, seq_add(hdr.seq, 1))
+                self._synchronized_text(hdr, data, now, rcv_nxt)
             self._send_ack(now)
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
             self._output(now)
         else:
             # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
-            self.snd_wnd = hdr.window
+            self.snd_wnd = window
             self.max_snd_wnd = self.snd_wnd
-            self.snd_wl1 = hdr.seq
-            self.snd_wl2 = hdr.ack
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack
             self._set_state(SYN_RECEIVED, "rcv SYN (simultaneous open)")
             self._send_syn(now)
             self.t_rexmit = now + self.rtt.current()
@@ -1438,11 +1435,10 @@ class Connection(Waitable):
 
     def _synchronized(self, hdr, data, now: int) -> None:
         """RFC 9293 §3.10.7.4 (SYN-RECEIVED and every synchronized state)."""
-        flags = hdr.flags
+        # (one unpack: a NamedTuple's fields are descriptors the interpreter reads the slow way)
+        _, _, seq, ack, flags, window, _, o = hdr
         st = self.state
         stats = self.env.stats
-        seq = hdr.seq
-        o = hdr.options
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
@@ -1451,7 +1447,7 @@ class Connection(Waitable):
         if rcv_wnd >= HALF:
             rcv_wnd = 0
         if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
-                and seq_add(seq, 1) == rcv_nxt and hdr.ack == self.snd_max:
+                and seq_add(seq, 1) == rcv_nxt and ack == self.snd_max:
             # Simultaneous open (RFC 9293 Figure 8 line 5): the peer's SYN,ACK repeats its
             # SYN, already acknowledged; its ACK is what matters (as Linux's special case).
             flags &= ~SYN
@@ -1563,7 +1559,6 @@ class Connection(Waitable):
         if not flags & ACK:
             self._drop("no_ack")
             return
-        ack = hdr.ack
         if st is SYN_RECEIVED:
             snd_max = self.snd_max
             una = self.snd_una
@@ -1578,7 +1573,7 @@ class Connection(Waitable):
                     stats["tcp.listen.overflow"] += 1
                     self.env.trace("tcp", "drop", reason="accept queue full", conn=self.label)
                     return
-                self.snd_wnd = hdr.window << self.snd_wscale
+                self.snd_wnd = window << self.snd_wscale
                 self.max_snd_wnd = self.snd_wnd
                 self.snd_wl1 = seq
                 self.snd_wl2 = ack
@@ -1614,7 +1609,7 @@ class Connection(Waitable):
                 self._drop("ack_too_old", ack=ack)
                 self._challenge_ack(now, "ACK too old")
                 return
-        wnd = hdr.window << self.snd_wscale
+        wnd = window << self.snd_wscale
         if self.sack_ok and o.sack_blocks and seq_lt(una, snd_max):
             sb = self.scoreboard
             if sb is NO_SCOREBOARD:
