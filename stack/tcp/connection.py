@@ -223,8 +223,8 @@ class Connection(Waitable):
         stat_key, old_name, new_name = arc
         env.stats[stat_key] += 1
         label = self._label
-        if label is None:
-            label = self.label
+        if label is None:  # (the `label` property, without its call)
+            label = self._label = self.layer._name(self.local, self.remote)
         if self.layer._host_trace:
             # Host.trace() minus its **fields round trip (see TcpLayer), and Tracer.emit()
             # inlined: ten state changes per connection's life each save a call.
