@@ -236,7 +236,8 @@ class StreamMethods:
             if c.connected or self._established:
                 raise oserror(errno.EISCONN)
             # a failed attempt (refused, timed out): Linux lets the socket try again
-        c = self._tcp.connect(self._binding, (addr, port), self._host.clock(), self._tcpopts)
+        clock = self._host.clock  # (as in _stream_close)
+        c = self._tcp.connect(self._binding, (addr, port), clock(), self._tcpopts)
         self._conn = c
         self._binding = c.binding
         self._ep = c
@@ -380,7 +381,8 @@ class StreamMethods:
         self._kick()
 
     def _stream_close(self) -> None:
-        now = self._host.clock()
+        clock = self._host.clock  # (an attribute, not a method: called as one it is looked up the slow way)
+        now = clock()
         if self._listener is not None:
             self._listener.close(now)
         elif self._conn is not None:

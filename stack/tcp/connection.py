@@ -57,6 +57,7 @@ _ARCS = {old: {new: (STATE_STAT_KEYS[new], STATE_NAMES[old], STATE_NAMES[new]) i
                for new in State} for old in State}
 _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain dict: .get without the proxy)
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
+_from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 
 ICMP_ERRNO = MappingProxyType({
     "port_unreach": errno.ECONNREFUSED, "proto_unreach": errno.ENOPROTOOPT, "net_unreach": errno.ENETUNREACH,
@@ -101,11 +102,13 @@ class Connection(Waitable):
         self.state = CLOSED
         self.local = local
         self.remote = remote
-        self.key = (local[0], local[1], remote[0], remote[1])
-        self._csum_base = tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0])
+        self.key = local + remote  # (laddr, lport, raddr, rport)
+        ra = remote[0]
+        # tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]), inlined: keep alike
+        self._csum_base = _from_bytes(local[0] + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
         # one applies, False where there is none to have (loopback, a test's env)
-        self._fp = None if layer._paths is not None and not layer.env.is_local(remote[0]) else False
+        self._fp = None if layer._paths is not None and not layer.env.is_local(ra) else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -128,31 +131,34 @@ class Connection(Waitable):
         self.rcv_nxt = 0
         self.rcv_adv = 0
         self.rcvq = bytearray()
-        self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
+        rcvbuf = self.rcvbuf = opts.rcvbuf or cfg.rcvbuf
         self.ooo = NO_REASSEMBLY  # until a segment arrives out of order (see _synchronized_text)
         self.fin_rcvd = False
         self.ooo_fin = None
         self.unacked_bytes = 0
         self.last_ack_sent = 0
-        pmtu = self.pmtu = layer.env.path_mtu(remote[0])
-        v4 = len(remote[0]) == 4
+        pmtu = self.pmtu = layer.env.path_mtu(ra)
+        if len(ra) == 4:
+            headers, top, peer_mss = 40, 65495, 536  # (peer_mss: RFC 9293 §3.7.1 defaults)
+        else:
+            headers, top, peer_mss = 60, 65475, 1220
         # Linux advertises the route MTU minus headers (65483 on loopback); TCP_MAXSEG or
         # TcpConfig.mss lower it.  (max(88, min(cap, pmtu - 40|60, 65495|65475)), unrolled.)
         advmss = opts.maxseg or cfg.mss or 0xFFFF
-        if advmss > pmtu - (40 if v4 else 60):
-            advmss = pmtu - (40 if v4 else 60)
-        if advmss > (65495 if v4 else 65475):
-            advmss = 65495 if v4 else 65475
+        if advmss > pmtu - headers:
+            advmss = pmtu - headers
+        if advmss > top:
+            advmss = top
         if advmss < 88:
             advmss = 88
         self.advmss = advmss
-        self.peer_mss = peer_mss = 536 if v4 else 1220  # RFC 9293 §3.7.1 defaults
+        self.peer_mss = peer_mss
         self.mss = self.rcv_mss = advmss if advmss < peer_mss else peer_mss
         self.ws_ok = False
         self.snd_wscale = 0
         # The smallest shift that brings the buffer under 64 KiB (RFC 7323 §2.3), at most 14:
         # rcvbuf >> ws <= 0xFFFF exactly when rcvbuf.bit_length() <= 16 + ws.
-        ws = self.rcvbuf.bit_length() - 16
+        ws = rcvbuf.bit_length() - 16
         self.rcv_wscale = (ws if ws < 14 else 14) if ws > 0 and cfg.window_scaling else 0
         self.ts_ok = False
         self.ts_recent = 0
@@ -217,13 +223,14 @@ class Connection(Waitable):
         stat_key, old_name, new_name = arc
         env.stats[stat_key] += 1
         label = self._label
-        if label is None:
-            label = self.label
+        if label is None:  # (the `label` property, without its call)
+            label = self._label = self.layer._name(self.local, self.remote)
         if self.layer._host_trace:
             # Host.trace() minus its **fields round trip (see TcpLayer), and Tracer.emit()
             # inlined: ten state changes per connection's life each save a call.
             tracer = env.tracer
-            ev = _new_tuple(TraceEvent, (env.clock(), env.name, "tcp", "state",
+            clock = env.clock  # (an attribute, not a method: `env.clock()` would look it up as one, slower)
+            ev = _new_tuple(TraceEvent, (clock(), env.name, "tcp", "state",
                                          {"conn": label, "old": old_name, "new": new_name, "cause": cause}))
             tracer.events.append(ev)
             if tracer.subscribers:
@@ -281,20 +288,21 @@ class Connection(Waitable):
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
+        _, _, seq, ack, _, window, _, _ = hdr  # (one unpack, as in _synchronized)
         self.passive = True
         self.state = LISTEN  # the child starts as a copy of the listening TCB
-        self.irs = hdr.seq
-        self.rcv_nxt = (hdr.seq + 1) & MASK
+        self.irs = seq
+        self.rcv_nxt = (seq + 1) & MASK
         iss = self.layer._isn(self.key, now, self._isn_f)
         if isn_floor is not None and seq_lt(iss, isn_floor):
             iss = isn_floor
         self.iss = self.snd_una = self.recover = self.high_rxt = iss
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
         self._negotiate(hdr, now)
-        self.snd_wnd = hdr.window  # never scaled in a SYN (RFC 7323 §2.2)
+        self.snd_wnd = window  # never scaled in a SYN (RFC 7323 §2.2)
         self.max_snd_wnd = self.snd_wnd
-        self.snd_wl1 = hdr.seq
-        self.snd_wl2 = hdr.ack
+        self.snd_wl1 = seq
+        self.snd_wl2 = ack
         self._set_state(SYN_RECEIVED, "rcv SYN")
         self._send_syn(now)
         self.t_rexmit = now + self.rtt.current()
@@ -302,27 +310,29 @@ class Connection(Waitable):
 
     def _negotiate(self, hdr, now: int) -> None:
         """Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018 §2)."""
-        o = hdr.options
+        peer_mss, wscale, sack_permitted, ts, _, _ = hdr.options  # (one unpack, as in _synchronized)
         cfg = self.cfg
-        if o.mss is not None:
-            self.peer_mss = o.mss
-        wscale = o.wscale
+        if peer_mss is not None:
+            self.peer_mss = peer_mss
+        else:
+            peer_mss = self.peer_mss
         if cfg.window_scaling and wscale is not None:
             self.ws_ok = True
             self.snd_wscale = wscale if wscale < 14 else 14  # RFC 7323 §2.3: values above 14 are used as 14
         else:
             self.snd_wscale = 0
             self.rcv_wscale = 0
-        self.sack_ok = cfg.sack and o.sack_permitted
-        if cfg.timestamps and o.timestamps is not None:
+        self.sack_ok = cfg.sack and sack_permitted
+        if cfg.timestamps and ts is not None:
             self.ts_ok = True
-            self.ts_recent = o.timestamps[0]
+            self.ts_recent = ts[0]
             self.ts_recent_age = now
-        self._set_mss(self.advmss if self.advmss < self.peer_mss else self.peer_mss)
-
-    def _set_mss(self, mss: int) -> None:
+        # The send MSS: the smaller of ours and the peer's, less the NOP NOP TS that data
+        # segments carry (RFC 6691), at least 64.
+        advmss = self.advmss
+        mss = advmss if advmss < peer_mss else peer_mss
         if self.ts_ok:
-            mss -= 12  # RFC 6691: data segments carry NOP NOP TS
+            mss -= 12
         if mss < 64:
             mss = 64
         self.mss = mss
@@ -597,7 +607,8 @@ class Connection(Waitable):
         else:
             return
         self.fin_queued = True
-        self.fin_seq = (self.snd_buf_seq + len(self.sndq)) & MASK  # seq_add()
+        queued = len(self.sndq)
+        self.fin_seq = (self.snd_buf_seq + queued) & MASK if queued else self.snd_buf_seq  # seq_add()
         if st is not SYN_RECEIVED:
             self._output(now)
 
@@ -1304,28 +1315,42 @@ class Connection(Waitable):
         """SND.UNA advances (RFC 9293 §3.10.7.4 fifth step): free the buffer, take an RTT
         sample (RFC 6298, Karn), grow cwnd or progress recovery, restart the timer.
         (`_fast_path` has its own copy, without recovery: keep the two alike.)"""
+        # (Where two sequence numbers are equal, the arithmetic they would go through is
+        # skipped, as in _fast_path: an ACK of everything sent is the common case.)
         una = self.snd_una
-        acked = ((ack - una + HALF) & MASK) - HALF  # seq_sub() inlined, as in _output
-        flight_before = ((self.snd_max - una + HALF) & MASK) - HALF
+        # seq_sub(ack, una) and seq_sub(snd_max, una) inlined: the forward distance, less the
+        # whole circle past half of it
+        acked = (ack - una) & MASK
+        if acked >= HALF:
+            acked -= 0x100000000
+        snd_max = self.snd_max
+        if ack == snd_max:
+            flight_before = acked
+        else:
+            flight_before = (snd_max - una) & MASK
+            if flight_before >= HALF:
+                flight_before -= 0x100000000
         self.snd_una = ack
         snd_nxt = self.snd_nxt
-        d = (ack - snd_nxt) & MASK
-        if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
-            self.snd_nxt = ack
+        if snd_nxt != ack:
+            d = (ack - snd_nxt) & MASK
+            if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
+                self.snd_nxt = ack
         self.last_ack_recv = now
-        nbuf = ((ack - self.snd_buf_seq + HALF) & MASK) - HALF
-        if nbuf > 0:
+        nbuf = (ack - self.snd_buf_seq) & MASK  # seq_sub(ack, snd_buf_seq) > 0: a distance under half the circle
+        if 0 < nbuf < HALF:
             qlen = len(self.sndq)
             if nbuf > qlen:
-                nbuf = qlen
-            del self.sndq[:nbuf]
-            self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
-            self.bytes_acked += nbuf
+                nbuf = qlen  # (the rest is our SYN or FIN)
+            if nbuf:
+                del self.sndq[:nbuf]
+                self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
+                self.bytes_acked += nbuf
         if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
         if rtt_seq is not None:
-            d = (ack - rtt_seq) & MASK
+            d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
             if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
                 self.rtt.sample(now - self.rtt_time)
                 self.rtt_seq = None
@@ -1359,7 +1384,7 @@ class Connection(Waitable):
             # must not inflate cwnd without evidence the path carries it.
             cc.on_ack(acked, now, self.rtt.srtt)
         self.dupacks = 0
-        if ack == self.snd_max:
+        if ack == self.snd_max:  # (read again: a partial ACK's retransmission may have moved it)
             self.t_rexmit = None  # RFC 6298 §5.2
             self.retrans_out = 0
         else:
@@ -1377,21 +1402,20 @@ class Connection(Waitable):
 
     def _syn_sent(self, hdr, data, now: int) -> None:
         """RFC 9293 §3.10.7.3 SYN-SENT STATE."""
-        flags = hdr.flags
+        _, _, seq, ack, flags, window, _, _ = hdr  # (one unpack, as in _synchronized)
         layer = self.layer
         if flags & ACK:
             # first: an ACK outside (ISS, SND.NXT] is unacceptable: seq_le(ack, iss) or
             # seq_gt(ack, snd_max), written out (as in _synchronized).
-            ack = hdr.ack
             iss = self.iss
             snd_max = self.snd_max
             d = (iss - ack) & MASK
-            e = (ack - snd_max) & MASK
+            e = 0 if ack == snd_max else (ack - snd_max) & MASK  # (the SYN-ACK's usual ACK: no arithmetic)
             if d < HALF or (d == HALF and ack > iss) or 0 < e < HALF or (e == HALF and snd_max > ack):
                 if not flags & RST:
-                    layer._emit(self.local, self.remote, hdr.ack, 0, RST, 0, b"", b"")
+                    layer._emit(self.local, self.remote, ack, 0, RST, 0, b"", b"")
                     self.env.stats["tcp.tx.rst"] += 1
-                self._drop("bad_ack_syn_sent", ack=hdr.ack)
+                self._drop("bad_ack_syn_sent", ack=ack)
                 return
         if flags & RST:
             # second: RST acceptable only with an acceptable ACK (RFC 5961 §3.2 for SYN-SENT).
@@ -1405,33 +1429,33 @@ class Connection(Waitable):
             self._drop("no_syn_in_syn_sent")
             return
         # fourth: SYN.
-        self.irs = hdr.seq
-        rcv_nxt = self.rcv_nxt = (hdr.seq + 1) & MASK  # seq_add()
+        self.irs = seq
+        rcv_nxt = self.rcv_nxt = (seq + 1) & MASK  # seq_add()
         rcvbuf = self.rcvbuf
         self.rcv_adv = (rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)) & MASK  # what our SYN offered
         self._negotiate(hdr, now)
         self.last_rcv = now
         if flags & ACK:
-            self.snd_wnd = hdr.window << self.snd_wscale
+            self.snd_wnd = window << self.snd_wscale
             self.max_snd_wnd = self.snd_wnd
-            self.snd_wl1 = hdr.seq
-            self.snd_wl2 = hdr.ack
-            self._ack_syn(hdr.ack, now)
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack
+            self._ack_syn(ack, now)
             self._set_state(ESTABLISHED, "rcv SYN,ACK")
             if self.keepalive:
                 self.t_keep = now + self.keepidle
             if data:
-                self._synchronized_text(hdr, data, now, seq_add(hdr.seq, 1))
+                self._synchronized_text(hdr, data, now, rcv_nxt)
             self._send_ack(now)
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
             self._output(now)
         else:
             # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
-            self.snd_wnd = hdr.window
+            self.snd_wnd = window
             self.max_snd_wnd = self.snd_wnd
-            self.snd_wl1 = hdr.seq
-            self.snd_wl2 = hdr.ack
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack
             self._set_state(SYN_RECEIVED, "rcv SYN (simultaneous open)")
             self._send_syn(now)
             self.t_rexmit = now + self.rtt.current()
@@ -1452,28 +1476,44 @@ class Connection(Waitable):
         # The controller starts over with the negotiated MSS; RFC 5681 §3.1: a lost SYN
         # or SYN-ACK reduces the initial window to one segment.
         cfg = self.cfg
+        mss = self.mss
         name = self.opts.congestion or cfg.congestion
         cls = _CC_CLASSES.get(name)  # congestion.make(), as in __init__
-        self.cc = cls(self.mss, cfg.initial_window) if cls is not None else congestion.make(name, self.mss,
-                                                                                          cfg.initial_window)
+        cc = self.cc
+        if type(cc) is cls:
+            # Until now the controller has only been told of MSS changes (set_mss): no ACK
+            # has reached it and no loss, so only mss and cwnd differ from a new one's.  They
+            # are set here instead of building one again (CongestionControl.__init__'s
+            # initial window, inlined: keep the two alike).
+            iw = cfg.initial_window
+            cwnd = iw * mss
+            if iw >= 4:
+                cap = 2 * mss if 2 * mss > 14600 else 14600
+                if cwnd > cap:
+                    cwnd = cap
+            cc.mss = mss
+            cc.cwnd = cwnd
+        else:  # TCP_CONGESTION changed the algorithm while connecting
+            cc = self.cc = cls(mss, cfg.initial_window) if cls is not None else congestion.make(name, mss,
+                                                                                            cfg.initial_window)
         if self.total_retrans:
-            self.cc.cwnd = self.mss
+            cc.cwnd = mss
 
     def _synchronized(self, hdr, data, now: int) -> None:
         """RFC 9293 §3.10.7.4 (SYN-RECEIVED and every synchronized state)."""
-        flags = hdr.flags
+        # (one unpack: a NamedTuple's fields are descriptors the interpreter reads the slow way)
+        _, _, seq, ack, flags, window, _, o = hdr
         st = self.state
         stats = self.env.stats
-        seq = hdr.seq
-        o = hdr.options
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
-        rcv_wnd = ((self.rcv_adv - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
-        if rcv_wnd < 0:
+        # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative
+        rcv_wnd = (self.rcv_adv - rcv_nxt) & MASK
+        if rcv_wnd >= HALF:
             rcv_wnd = 0
         if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
-                and seq_add(seq, 1) == rcv_nxt and hdr.ack == self.snd_max:
+                and seq_add(seq, 1) == rcv_nxt and ack == self.snd_max:
             # Simultaneous open (RFC 9293 Figure 8 line 5): the peer's SYN,ACK repeats its
             # SYN, already acknowledged; its ACK is what matters (as Linux's special case).
             flags &= ~SYN
@@ -1485,7 +1525,7 @@ class Connection(Waitable):
         if ts is not None and not flags & RST:
             tsval = ts[0]
             ts_recent = self.ts_recent
-            d = (ts_recent - tsval) & MASK
+            d = 0 if tsval == ts_recent else (ts_recent - tsval) & MASK
             if (0 < d < HALF or (d == HALF and tsval > ts_recent)) \
                     and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
                 self._drop("paws", tsval=tsval, ts_recent=ts_recent)
@@ -1493,55 +1533,60 @@ class Connection(Waitable):
                 return
         # first: sequence number acceptability (the four cases of §3.10.7.4), on the signed
         # offset of SEG.SEQ from RCV.NXT.
-        seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
-        off = ((seq - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
-        if seg_len == 0:
-            ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
-        elif rcv_wnd == 0:
-            ok = False
-        else:
-            end = off + seg_len - 1
-            ok = 0 <= off < rcv_wnd or 0 <= end < rcv_wnd
-        if not ok:
-            if flags & RST:
-                self._drop("rst_out_of_window")
-                return
-            # Zero-window probes and keepalives land here too and get the ACK they ask for.
-            if n and off < 0:
-                stats["tcp.rx.duplicate_data"] += 1
-            self._drop("out_of_window", seq=seq, rcv_nxt=rcv_nxt, rcv_wnd=rcv_wnd)
-            self._send_ack(now)
-            return
-        # Trim to the window: the front (already received) and the tail (beyond it).
-        if off < 0:
-            skip = -off
-            if flags & SYN:
-                flags &= ~SYN
-                skip -= 1
-                seq = seq_add(seq, 1)
-            if skip:
-                data = data[skip:]
-                seq = seq_add(seq, skip)
-                stats["tcp.rx.partial_duplicate"] += 1
-            n = len(data)
-            off = 0
-        room = rcv_wnd - off
-        if n > room:
-            data = data[:max(room, 0)]
-            n = len(data)
-            flags &= ~FIN
-            stats["tcp.rx.trimmed"] += 1
-            trimmed = True
-        else:
+        if seq == rcv_nxt and not n and rcv_wnd:
+            # The usual control segment (an ACK, a FIN), in order and without data, into an
+            # open window: acceptable in each of the four cases, and nothing to trim.
             trimmed = False
+        else:
+            seg_len = n + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+            off = ((seq - rcv_nxt + HALF) & MASK) - HALF  # seq_sub() inlined
+            if seg_len == 0:
+                ok = off == 0 if rcv_wnd == 0 else 0 <= off < rcv_wnd
+            elif rcv_wnd == 0:
+                ok = False
+            else:
+                end = off + seg_len - 1
+                ok = 0 <= off < rcv_wnd or 0 <= end < rcv_wnd
+            if not ok:
+                if flags & RST:
+                    self._drop("rst_out_of_window")
+                    return
+                # Zero-window probes and keepalives land here too and get the ACK they ask for.
+                if n and off < 0:
+                    stats["tcp.rx.duplicate_data"] += 1
+                self._drop("out_of_window", seq=seq, rcv_nxt=rcv_nxt, rcv_wnd=rcv_wnd)
+                self._send_ack(now)
+                return
+            # Trim to the window: the front (already received) and the tail (beyond it).
+            if off < 0:
+                skip = -off
+                if flags & SYN:
+                    flags &= ~SYN
+                    skip -= 1
+                    seq = seq_add(seq, 1)
+                if skip:
+                    data = data[skip:]
+                    seq = seq_add(seq, skip)
+                    stats["tcp.rx.partial_duplicate"] += 1
+                n = len(data)
+                off = 0
+            room = rcv_wnd - off
+            if n > room:
+                data = data[:max(room, 0)]
+                n = len(data)
+                flags &= ~FIN
+                stats["tcp.rx.trimmed"] += 1
+                trimmed = True
+            else:
+                trimmed = False
         # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
         if ts is not None:
             las = self.last_ack_sent
-            d = (las - seq) & MASK
+            d = 0 if seq == las else (las - seq) & MASK
             if d < HALF or (d == HALF and seq > las):  # seq_le(seq, last_ack_sent)
                 tsval = ts[0]
                 ts_recent = self.ts_recent
-                d = (tsval - ts_recent) & MASK
+                d = 0 if tsval == ts_recent else (tsval - ts_recent) & MASK
                 if d < HALF or (d == HALF and ts_recent > tsval):  # seq_ge(tsval, ts_recent)
                     self.ts_recent = tsval
                     self.ts_recent_age = now
@@ -1580,12 +1625,11 @@ class Connection(Waitable):
         if not flags & ACK:
             self._drop("no_ack")
             return
-        ack = hdr.ack
         if st is SYN_RECEIVED:
             snd_max = self.snd_max
             una = self.snd_una
             d = (ack - una) & MASK
-            e = (snd_max - ack) & MASK
+            e = 0 if ack == snd_max else (snd_max - ack) & MASK  # (the usual ACK of our SYN: no arithmetic)
             # seq_lt(snd_una, ack) and seq_le(ack, snd_max)
             if (0 < d < HALF or (d == HALF and una > ack)) and (e < HALF or (e == HALF and ack > snd_max)):
                 listener = self.listener
@@ -1595,7 +1639,7 @@ class Connection(Waitable):
                     stats["tcp.listen.overflow"] += 1
                     self.env.trace("tcp", "drop", reason="accept queue full", conn=self.label)
                     return
-                self.snd_wnd = hdr.window << self.snd_wscale
+                self.snd_wnd = window << self.snd_wscale
                 self.max_snd_wnd = self.snd_wnd
                 self.snd_wl1 = seq
                 self.snd_wl2 = ack
@@ -1614,20 +1658,24 @@ class Connection(Waitable):
                 return
         una = self.snd_una
         snd_max = self.snd_max
-        d = (ack - snd_max) & MASK
-        if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max)
-            # RFC 5961 §5.2 / RFC 9293: ACK of data not yet sent: ACK and drop.
-            self._drop("ack_unsent", ack=ack, snd_max=snd_max)
-            self._challenge_ack(now, "ACK of unsent data")
-            return
-        low = (una - (self.max_snd_wnd or 1)) & MASK  # SND.UNA - max(MAX.SND.WND, 1)
-        d = (low - ack) & MASK
-        if 0 < d < HALF or (d == HALF and ack > low):  # seq_lt(ack, low)
-            # RFC 5961 §5.2: too old to be a duplicate.
-            self._drop("ack_too_old", ack=ack)
-            self._challenge_ack(now, "ACK too old")
-            return
-        wnd = hdr.window << self.snd_wscale
+        # (An ACK of SND.UNA, the FIN's usual ACK field, is neither of unsent data, SND.UNA
+        # being at or before SND.MAX, nor too old, MAX.SND.WND being under half the circle:
+        # its sequence arithmetic is skipped here and below, as in _fast_path.)
+        if ack != una:
+            d = 0 if ack == snd_max else (ack - snd_max) & MASK
+            if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max)
+                # RFC 5961 §5.2 / RFC 9293: ACK of data not yet sent: ACK and drop.
+                self._drop("ack_unsent", ack=ack, snd_max=snd_max)
+                self._challenge_ack(now, "ACK of unsent data")
+                return
+            low = (una - (self.max_snd_wnd or 1)) & MASK  # SND.UNA - max(MAX.SND.WND, 1)
+            d = (low - ack) & MASK
+            if 0 < d < HALF or (d == HALF and ack > low):  # seq_lt(ack, low)
+                # RFC 5961 §5.2: too old to be a duplicate.
+                self._drop("ack_too_old", ack=ack)
+                self._challenge_ack(now, "ACK too old")
+                return
+        wnd = window << self.snd_wscale
         if self.sack_ok and o.sack_blocks and seq_lt(una, snd_max):
             sb = self.scoreboard
             if sb is NO_SCOREBOARD:
@@ -1635,22 +1683,25 @@ class Connection(Waitable):
             newly = sb.update(o.sack_blocks, una, snd_max)
             if newly:
                 stats["tcp.rx.sacked_bytes"] += newly
-        d = (ack - una) & MASK
-        if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
-            self._new_ack(ack, now)
-        elif ack == una and n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
-            self._dupack(now)
+        if ack == una:
+            if n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
+                self._dupack(now)
+        else:
+            d = (ack - una) & MASK
+            if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
+                self._new_ack(ack, now)
         # Window update (SND.WL1/WL2 rule of §3.10.7.4).
         wl1 = self.snd_wl1
-        d = (seq - wl1) & MASK
-        if 0 < d < HALF or (d == HALF and wl1 > seq):  # seq_lt(snd_wl1, seq)
-            update = True
-        elif wl1 == seq:
+        if wl1 == seq:
             wl2 = self.snd_wl2
-            d = (ack - wl2) & MASK
-            update = d < HALF or (d == HALF and wl2 > ack)  # seq_le(snd_wl2, ack)
+            if wl2 == ack:
+                update = True
+            else:
+                d = (ack - wl2) & MASK
+                update = d < HALF or (d == HALF and wl2 > ack)  # seq_le(snd_wl2, ack)
         else:
-            update = False
+            d = (seq - wl1) & MASK
+            update = 0 < d < HALF or (d == HALF and wl1 > seq)  # seq_lt(snd_wl1, seq)
         if update:
             if wnd != self.snd_wnd:
                 if wnd > self.snd_wnd and self.snd_wnd == 0:
@@ -1700,7 +1751,7 @@ class Connection(Waitable):
                 stats["tcp.rx.data_after_fin"] += 1
         # eighth: FIN.
         if flags & FIN:
-            fin_seq = (seq + n) & MASK  # seq_add()
+            fin_seq = (seq + n) & MASK if n else seq  # seq_add()
             if fin_seq == self.rcv_nxt:
                 self._fin_arrives(now)
             elif st in RECEIVING:
@@ -1771,7 +1822,7 @@ class Connection(Waitable):
         through the delayed-ACK timer (RFC 1122 §4.2.3.2), as Linux does (`tcp_fin`
         schedules the ACK and enters its ping-pong mode): an application that closes
         within that time sends one FIN+ACK segment instead of an ACK and then a FIN."""
-        self.rcv_nxt = seq_add(self.rcv_nxt, 1)
+        self.rcv_nxt = (self.rcv_nxt + 1) & MASK  # seq_add()
         self.fin_rcvd = True
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
@@ -1783,9 +1834,13 @@ class Connection(Waitable):
         if st is ESTABLISHED or st is SYN_RECEIVED:
             self._set_state(CLOSE_WAIT, "rcv FIN")
         elif st is FIN_WAIT_1:
-            if self.fin_seq is not None and seq_gt(self.snd_una, self.fin_seq):
-                self._enter_time_wait(now, "rcv FIN")
-                return
+            fin_seq = self.fin_seq
+            if fin_seq is not None:
+                una = self.snd_una
+                d = (una - fin_seq) & MASK
+                if 0 < d < HALF or (d == HALF and fin_seq > una):  # seq_gt(snd_una, fin_seq), written out
+                    self._enter_time_wait(now, "rcv FIN")
+                    return
             self._set_state(CLOSING, "rcv FIN (simultaneous close)")
         elif st is FIN_WAIT_2:
             self._enter_time_wait(now, "rcv FIN")

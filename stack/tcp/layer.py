@@ -9,10 +9,16 @@ a heap of (deadline, n, owner) with lazy invalidation: an entry is live only whi
 equals the owner's `_sched`; a deadline that moves later leaves the old entry to fire
 early and harmlessly (the owner finds nothing due and re-arms), one that moves earlier
 pushes a new entry.  `poll_at()` is the heap's top, O(1) amortised.
+
+TIME_WAIT entries, 2MSL from when each is entered, come in deadline order: theirs go to
+a FIFO beside the heap (`_late`), in (deadline, n) order like the heap, so a host with
+thousands of them does not make every connection's timer climb a heap of their height.
+The two together behave as the one heap would: the earliest entry of either is the top.
 """
 
 from __future__ import annotations
 
+from collections import deque
 import errno
 import hashlib
 import heapq
@@ -41,6 +47,7 @@ _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
 _KEY6 = struct.Struct("!16sH16sH").pack
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
+_from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 
 
 def oserror(code: int) -> OSError:
@@ -103,6 +110,7 @@ class TcpLayer:
         self.reuseport_groups: dict = {}  # (laddr, lport) -> [Listener, ...] sharing it (SO_REUSEPORT)
         self.ports: dict[int, list[Binding]] = {}
         self._heap: list = []
+        self._late: deque = deque()  # TIME_WAIT deadlines in order (see the module's docstring)
         self._stale_top = None  # see _schedule
         self._tick = itertools.count()
         # RFC 6528 §3: a secret key per host, here drawn from the host's seeded RNG.
@@ -154,7 +162,7 @@ class TcpLayer:
             data = la + lp.to_bytes(2, "big") + ra + rp.to_bytes(2, "big")
         h = self._keyed.copy()
         h.update(data)
-        return int.from_bytes(h.digest(), "big")
+        return _from_bytes(h.digest(), "big")
 
     def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
@@ -225,37 +233,54 @@ class TcpLayer:
                              options=opts)
         return self.env.ip_send(local[0], remote[0], 6, seg, df=True)
 
-    def _schedule(self, obj, when: int) -> None:
+    def _schedule(self, obj, when: int, late: bool = False) -> None:
+        """Make sure `obj` is polled at `when`.  `late`: a TIME_WAIT deadline, which goes to
+        the FIFO when no earlier than the last one there (else to the heap)."""
         sched = obj._sched
         if sched is None or when < sched:
             obj._sched = when
             heap = self._heap
+            fifo = self._late
             # (see Node._timers_dirty) The host need not ask poll_at() again for a deadline
-            # no earlier than one it already has a wakeup pending at or before: the heap's
-            # top (it was on the heap when poll_at() was last asked, which answered it or
-            # something earlier, or it was pushed since, no earlier than such a one, or the
-            # push that made it the top set the flag), or a top dropped as stale since that
-            # question (`_stale_top`, below).  That wakeup polls, and the runtime asks again.
-            # A connect/close loop pushes a few deadlines per connection, nearly all later
+            # no earlier than one it already has a wakeup pending at or before: the top (it
+            # was queued when poll_at() was last asked, which answered it or something
+            # earlier, or it was queued since, no earlier than such a one, or the push that
+            # made it the top set the flag), or a top dropped as stale since that question
+            # (`_stale_top`, below).  That wakeup polls, and the runtime asks again.  A
+            # connect/close loop queues a few deadlines per connection, nearly all later
             # than those; the host's poll_at() used to run after each.
             stale = self._stale_top
-            if heap:
-                top_when, _, top = heap[0]
+            top = heap[0] if heap else None
+            if fifo and (top is None or fifo[0] < top):  # (the counter n decides a tie: owners never compare)
+                top = fifo[0]
+            if top is not None:
+                top_when, _, top_obj = top
                 known = top_when if stale is None or top_when < stale else stale
                 if when < known:
                     self.env._timers_dirty = True
-                if top._sched != top_when:
+                if top_obj._sched != top_when:
                     # Stale entries on top go now, as poll_at() drops them: each holds its
                     # owner, a whole closed connection, until popped, and poll_at() is
                     # seldom asked.
                     if stale is None or top_when < stale:
                         self._stale_top = top_when
-                    _heappop(heap)
-                    while heap and heap[0][2]._sched != heap[0][0]:
-                        _heappop(heap)
+                    while True:
+                        if fifo and top is fifo[0]:
+                            fifo.popleft()
+                        else:
+                            _heappop(heap)
+                        top = heap[0] if heap else None
+                        if fifo and (top is None or fifo[0] < top):
+                            top = fifo[0]
+                        if top is None or top[2]._sched == top[0]:
+                            break
             elif stale is None or when < stale:
                 self.env._timers_dirty = True
-            _heappush(heap, (when, next(self._tick), obj))
+            entry = (when, next(self._tick), obj)
+            if late and (not fifo or when >= fifo[-1][0]):
+                fifo.append(entry)
+            else:
+                _heappush(heap, entry)
 
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
@@ -268,7 +293,7 @@ class TcpLayer:
             conn.binding = None
         self.conns[conn.key] = tw
         self.env.stats["tcp.timewait.entered"] += 1
-        self._schedule(tw, tw.deadline)
+        self._schedule(tw, tw.deadline, True)
 
     def _pick_in_group(self, listener, src: bytes, sport: int, dst: bytes, dport: int):
         """SO_REUSEPORT: the listener of the group on listener's (address, port) that takes
@@ -316,14 +341,18 @@ class TcpLayer:
         `csum_ok` says the frame's checksums are already known good (see VerifiedFrame).
 
         The usual segment of an established connection is unpacked in one go: one known
-        good (or not to be verified), ACK without SYN, FIN, RST or URG, whose only option
-        is a timestamp.  Header prediction takes it from the fields, without a TcpHeader;
-        if it turns the segment down, `segment_arrives` gets the TcpHeader `parse` would
-        have made.  Any other segment is parsed in full, with every check."""
-        if len(payload) >= 32 and (csum_ok or not self.config.verify_checksum):
+        good (or not to be verified), ACK without SYN, RST or URG, whose only option is a
+        timestamp.  Header prediction takes it from the fields, without a TcpHeader, unless
+        it carries a FIN; a FIN, or a segment prediction turns down, goes to
+        `segment_arrives` with the TcpHeader `parse` would have made.  Any other segment is
+        parsed in full, with every check."""
+        # (the data offset and flags bytes are tested before the whole header is unpacked:
+        # from input_frame, only SYNs and FINs reach here, and SYNs fail that test)
+        if len(payload) >= 32 and payload[13] & 0x36 == ACK and payload[12] & 0xF0 == 0x80 \
+                and (csum_ok or not self.config.verify_checksum):
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(payload)
-            # data offset 32, NOP NOP TS alone, ACK without SYN, FIN, RST or URG
-            if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
+            # data offset 32, NOP NOP TS alone, ACK without SYN, RST or URG
+            if opt == NOP_NOP_TS_WORD:
                 if type(src) is not bytes:
                     src = bytes(src)
                 if type(dst) is not bytes:
@@ -331,7 +360,7 @@ class TcpLayer:
                 conn = self.conns.get((dst, dport, src, sport))
                 if conn is not None:
                     data = payload[32:]
-                    if conn.state is ESTABLISHED and conn.ts_ok \
+                    if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, data, now):
                         return
                     conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
@@ -414,16 +443,30 @@ class TcpLayer:
         conn.icmp_error(kind, seq, info, now)
 
     def poll_at(self) -> int | None:
-        self._stale_top = None  # (see _schedule) the answer covers everything on the heap
+        self._stale_top = None  # (see _schedule) the answer covers everything queued
         heap = self._heap
         while heap and heap[0][2]._sched != heap[0][0]:
             heapq.heappop(heap)  # stale
+        fifo = self._late
+        while fifo and fifo[0][2]._sched != fifo[0][0]:
+            fifo.popleft()  # stale
+        if fifo and (not heap or fifo[0] < heap[0]):
+            return fifo[0][0]
         return heap[0][0] if heap else None
 
     def poll(self, now: int) -> None:
         heap = self._heap
-        while heap and heap[0][0] <= now:
-            when, _, obj = heapq.heappop(heap)
+        fifo = self._late
+        while True:
+            # the earlier of the two tops, as one heap would give it
+            if fifo and (not heap or fifo[0] < heap[0]):
+                if fifo[0][0] > now:
+                    return
+                when, _, obj = fifo.popleft()
+            elif heap and heap[0][0] <= now:
+                when, _, obj = heapq.heappop(heap)
+            else:
+                return
             if obj._sched != when:
                 continue
             obj._sched = None

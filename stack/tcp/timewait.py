@@ -51,7 +51,7 @@ class TimeWait:
         if self.alive and now >= self.deadline:
             self.expire(now, "2MSL timeout")
         elif self.alive:
-            self.layer._schedule(self, self.deadline)
+            self.layer._schedule(self, self.deadline, True)
 
     def expire(self, now: int, cause: str) -> None:
         self.alive = False
@@ -114,7 +114,7 @@ class TimeWait:
                 self.ts_recent = ts[0]
             self._ack(now)
             self.deadline = now + 2 * layer.config.msl
-            layer._schedule(self, self.deadline)
+            layer._schedule(self, self.deadline, True)
             return
         if data or flags & FIN:
             self._ack(now)

@@ -297,7 +297,8 @@ def build(sport: int, dport: int, seq: int, ack: int, flags: int, window: int, p
 
 def checksum_base(sport: int, dport: int, src: bytes, dst: bytes) -> int:
     """The per-connection constant part of the checksum sum (pseudo-header addresses and
-    protocol, the ports, the fixed header length), for `build_fast`."""
+    protocol, the ports, the fixed header length), for `build_fast`.  (Connection.__init__
+    has it inlined: keep alike.)"""
     return _from_bytes(src + dst, "big") + PROTO + sport + dport + HEADER_LEN
 
 

@@ -195,6 +195,39 @@ def test_poll_at_is_the_earliest_deadline_and_ignores_cancelled_timers():
     assert h.layer.poll_at() is None
 
 
+def test_time_wait_fifo_and_heap_poll_as_one_heap():
+    """TIME_WAIT deadlines go to a FIFO beside the heap (TcpLayer._schedule(late=True)):
+    poll_at() and poll() still see the earliest live entry of either, ties in the order
+    they were scheduled, stale entries skipped, and a late deadline earlier than the
+    FIFO's last goes to the heap."""
+    t = layer()
+    fired = []
+
+    class Owner:
+        def __init__(self, name):
+            self.name, self._sched = name, None
+
+        def on_timer(self, now):
+            fired.append(self.name)
+
+    tw1, tw2, tw3, c1, c2, gone = (Owner(n) for n in ("tw1", "tw2", "tw3", "c1", "c2", "gone"))
+    t._schedule(tw1, 500, True)
+    t._schedule(c1, 700)
+    t._schedule(tw2, 700, True)  # same deadline as c1, scheduled after it
+    t._schedule(gone, 100, True)  # earlier than the FIFO's last: to the heap
+    t._schedule(tw3, 900, True)
+    t._schedule(c2, 300)
+    assert len(t._late) == 3 and len(t._heap) == 3
+    gone._sched = None  # cancelled: its entry is stale
+    assert t.poll_at() == 300
+    t.poll(699)
+    assert fired == ["c2", "tw1"]
+    assert t.poll_at() == 700
+    t.poll(10_000)
+    assert fired[2:] == ["c1", "tw2", "tw3"]
+    assert t.poll_at() is None
+
+
 def test_many_idle_connections_are_cheap():
     w = Wire(config=TcpConfig(max_syn_backlog=4096))
     lb = w.b.listen(w.b.bind(B, 80), 4096)

@@ -19,6 +19,7 @@ class CongestionControl:
     def __init__(self, mss: int, initial_window: int) -> None:
         self.mss = mss
         # RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) with initial_window=10.
+        # (Connection._ack_syn restarts a controller with this same window: keep alike.)
         cwnd = initial_window * mss
         if initial_window >= 4:
             cap = 2 * mss if 2 * mss > 14600 else 14600

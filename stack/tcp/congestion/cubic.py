@@ -16,7 +16,7 @@ class Cubic(CongestionControl):
     __slots__ = ("w_max", "k", "epoch", "w_est", "cwnd_prior")
 
     def __init__(self, mss: int, initial_window: int) -> None:
-        super().__init__(mss, initial_window)
+        CongestionControl.__init__(self, mss, initial_window)  # (super() would build a proxy per connection)
         self.w_max = 0.0  # segments
         self.k = 0.0  # seconds
         self.epoch = None  # start of the current congestion-avoidance epoch (us)
