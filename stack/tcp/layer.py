@@ -347,7 +347,8 @@ class TcpLayer:
         `segment_arrives` with the TcpHeader `parse` would have made.  Any other segment is
         parsed in full, with every check."""
         # (the data offset and flags bytes are tested before the whole header is unpacked:
-        # from input_frame, only SYNs and FINs reach here, and SYNs fail that test)
+        # from input_frame, only SYNs and segments of no connection reach here, and SYNs
+        # fail that test)
         if len(payload) >= 32 and payload[13] & 0x36 == ACK and payload[12] & 0xF0 == 0x80 \
                 and (csum_ok or not self.config.verify_checksum):
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(payload)
@@ -392,17 +393,18 @@ class TcpLayer:
     def input_frame(self, src: bytes, dst: bytes, frame, start: int, end: int, now: int) -> None:
         """`input(src, dst, memoryview(frame)[start:end], now, True)` for a segment in a
         frame this stack built (checksums known good), from `Host.receive`: the usual
-        established segment (as `input` picks it out) is unpacked from the frame itself,
-        without the two views `input` would be given and make; anything else goes to
-        `input`, which makes the same checks again and the rest."""
+        established segment, with or without FIN (as `input` picks it out), is unpacked
+        from the frame itself, without the two views `input` would be given and make;
+        anything else goes to `input`, which makes the same checks again and the rest."""
         if end - start >= 32:
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(frame, start)
-            if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
+            # data offset 32, NOP NOP TS alone, ACK without SYN, RST or URG (FIN or not)
+            if offflags & 0xF036 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
                 conn = self.conns.get((dst, dport, src, sport))  # (src and dst are slices: bytes)
                 if conn is not None:
                     # (header prediction only measures the data and appends it to the receive
                     # queue: a slice of the frame serves, one object where a view is two)
-                    if conn.state is ESTABLISHED and conn.ts_ok \
+                    if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
                     conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
