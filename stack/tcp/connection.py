@@ -288,7 +288,7 @@ class Connection(Waitable):
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
-        _, _, seq, ack, _, window, _, _ = hdr  # (one unpack, as in _synchronized)
+        _, _, seq, ack, _, window, _, options = hdr  # (one unpack, as in _synchronized)
         self.passive = True
         self.state = LISTEN  # the child starts as a copy of the listening TCB
         self.irs = seq
@@ -298,7 +298,7 @@ class Connection(Waitable):
             iss = isn_floor
         self.iss = self.snd_una = self.recover = self.high_rxt = iss
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
-        self._negotiate(hdr, now)
+        self._negotiate(options, now)
         self.snd_wnd = window  # never scaled in a SYN (RFC 7323 §2.2)
         self.max_snd_wnd = self.snd_wnd
         self.snd_wl1 = seq
@@ -308,9 +308,10 @@ class Connection(Waitable):
         self.t_rexmit = now + self.rtt.current()
         self._rearm()
 
-    def _negotiate(self, hdr, now: int) -> None:
-        """Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018 §2)."""
-        peer_mss, wscale, sack_permitted, ts, _, _ = hdr.options  # (one unpack, as in _synchronized)
+    def _negotiate(self, options, now: int) -> None:
+        """Apply the options (a TcpOptions) of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3,
+        RFC 2018 §2)."""
+        peer_mss, wscale, sack_permitted, ts, _, _ = options  # (one unpack, as in _synchronized)
         cfg = self.cfg
         if peer_mss is not None:
             self.peer_mss = peer_mss
@@ -1402,7 +1403,7 @@ class Connection(Waitable):
 
     def _syn_sent(self, hdr, data, now: int) -> None:
         """RFC 9293 §3.10.7.3 SYN-SENT STATE."""
-        _, _, seq, ack, flags, window, _, _ = hdr  # (one unpack, as in _synchronized)
+        _, _, seq, ack, flags, window, _, options = hdr  # (one unpack, as in _synchronized)
         layer = self.layer
         if flags & ACK:
             # first: an ACK outside (ISS, SND.NXT] is unacceptable: seq_le(ack, iss) or
@@ -1433,7 +1434,7 @@ class Connection(Waitable):
         rcv_nxt = self.rcv_nxt = (seq + 1) & MASK  # seq_add()
         rcvbuf = self.rcvbuf
         self.rcv_adv = (rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)) & MASK  # what our SYN offered
-        self._negotiate(hdr, now)
+        self._negotiate(options, now)
         self.last_rcv = now
         if flags & ACK:
             self.snd_wnd = window << self.snd_wscale
@@ -1661,8 +1662,11 @@ class Connection(Waitable):
         # (An ACK of SND.UNA, the FIN's usual ACK field, is neither of unsent data, SND.UNA
         # being at or before SND.MAX, nor too old, MAX.SND.WND being under half the circle:
         # its sequence arithmetic is skipped here and below, as in _fast_path.)
-        if ack != una:
-            d = 0 if ack == snd_max else (ack - snd_max) & MASK
+        # Nor is an ACK of SND.MAX, the usual ACK of a SYN or a FIN, too old: SND.MAX is at
+        # most MAX.SND.WND (under 2**30 with the largest window scale) past SND.UNA, plus a
+        # SYN or FIN, so SND.UNA - MAX.SND.WND is less than half the circle behind it.
+        if ack != una and ack != snd_max:
+            d = (ack - snd_max) & MASK
             if 0 < d < HALF or (d == HALF and snd_max > ack):  # seq_gt(ack, snd_max)
                 # RFC 5961 §5.2 / RFC 9293: ACK of data not yet sent: ACK and drop.
                 self._drop("ack_unsent", ack=ack, snd_max=snd_max)

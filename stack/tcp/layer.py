@@ -41,6 +41,8 @@ ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
 ESTABLISHED = State.ESTABLISHED
 NOP_NOP_TS_WORD = tcp_wire.NOP_NOP_TS_WORD
 _HDR_TS = tcp_wire.HDR_TS.unpack_from
+_HDR_SYN = tcp_wire.HDR_SYN.unpack_from
+SYN_MSS_HEAD, SYN_SACK_TS_WORD, SYN_NOP_WS = tcp_wire.SYN_MSS_HEAD, tcp_wire.SYN_SACK_TS_WORD, tcp_wire.SYN_NOP_WS
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
 _KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
@@ -347,7 +349,8 @@ class TcpLayer:
         `segment_arrives` with the TcpHeader `parse` would have made.  Any other segment is
         parsed in full, with every check."""
         # (the data offset and flags bytes are tested before the whole header is unpacked:
-        # from input_frame, only SYNs and FINs reach here, and SYNs fail that test)
+        # from input_frame, only SYNs and segments of no connection reach here, and SYNs
+        # fail that test)
         if len(payload) >= 32 and payload[13] & 0x36 == ACK and payload[12] & 0xF0 == 0x80 \
                 and (csum_ok or not self.config.verify_checksum):
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(payload)
@@ -376,6 +379,7 @@ class TcpLayer:
             src = bytes(src)
         if type(dst) is not bytes:
             dst = bytes(dst)
+        # (input_frame has this demultiplexing for a SYN: keep the two alike)
         dport = hdr.dport
         conn = self.conns.get((dst, dport, src, hdr.sport))
         if conn is not None:
@@ -392,21 +396,45 @@ class TcpLayer:
     def input_frame(self, src: bytes, dst: bytes, frame, start: int, end: int, now: int) -> None:
         """`input(src, dst, memoryview(frame)[start:end], now, True)` for a segment in a
         frame this stack built (checksums known good), from `Host.receive`: the usual
-        established segment (as `input` picks it out) is unpacked from the frame itself,
-        without the two views `input` would be given and make; anything else goes to
-        `input`, which makes the same checks again and the rest."""
+        established segment, with or without FIN (as `input` picks it out), is unpacked
+        from the frame itself, without the two views `input` would be given and make;
+        anything else goes to `input`, which makes the same checks again and the rest."""
         if end - start >= 32:
             sport, dport, seq, ack, offflags, window, _, urgent, opt, tsval, tsecr = _HDR_TS(frame, start)
-            if offflags & 0xF037 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
+            # data offset 32, NOP NOP TS alone, ACK without SYN, RST or URG (FIN or not)
+            if offflags & 0xF036 == 0x8000 | ACK and opt == NOP_NOP_TS_WORD:
                 conn = self.conns.get((dst, dport, src, sport))  # (src and dst are slices: bytes)
                 if conn is not None:
                     # (header prediction only measures the data and appends it to the receive
                     # queue: a slice of the frame serves, one object where a view is two)
-                    if conn.state is ESTABLISHED and conn.ts_ok \
+                    if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
                     conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
                                                             tsecr), memoryview(frame)[start + 32:end], now)
+                    return
+            elif offflags & 0xF000 == 0xA000 and offflags & SYN and end - start >= 40:
+                # A SYN or SYN-ACK (data offset 40) with the options this stack and Linux
+                # send: its TcpHeader from one unpack, as `parse` would make it (without
+                # the parse of its options), then `input`'s demultiplexing
+                sport, dport, seq, ack, offflags, window, _, urgent, mss_head, mss, sack_ts, tsval, tsecr, nop_ws \
+                    = _HDR_SYN(frame, start)
+                if mss_head == SYN_MSS_HEAD and sack_ts == SYN_SACK_TS_WORD and nop_ws >> 8 == SYN_NOP_WS:
+                    hdr = tcp_wire.syn_header(sport, dport, seq, ack, offflags, window, urgent, mss, nop_ws & 0xFF,
+                                              tsval, tsecr)
+                    data = memoryview(frame)[start + 40:end] if end - start > 40 else tcp_wire.EMPTY
+                    # input's demultiplexing after its parse (keep the two alike)
+                    conn = self.conns.get((dst, dport, src, sport))
+                    if conn is not None:
+                        conn.segment_arrives(hdr, data, now)
+                        return
+                    listener = self._find_listener(dst, dport)
+                    if listener is not None:
+                        if self.reuseport_groups:
+                            listener = self._pick_in_group(listener, src, sport, dst, dport)
+                        listener.segment_arrives(src, dst, hdr, data, now)
+                        return
+                    self._closed(src, dst, hdr, data)
                     return
         self.input(src, dst, memoryview(frame)[start:end], now, True)
 

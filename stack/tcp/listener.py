@@ -66,14 +66,14 @@ class Listener(Waitable):
         """RFC 9293 §3.10.7.2."""
         layer = self.layer
         stats = layer.env.stats
-        flags = hdr.flags
+        sport, dport, _, ack, flags, _, _, _ = hdr  # (one unpack: a NamedTuple's fields are slow descriptors)
         if flags & RST:
             stats["tcp.rx.rst_listen"] += 1  # first: an incoming RST is ignored
             return
         if flags & ACK:
             # second: any ACK is bad here: <SEQ=SEG.ACK><CTL=RST>
             stats["tcp.rx.ack_to_listener"] += 1
-            layer._emit((dst, hdr.dport), (src, hdr.sport), hdr.ack, 0, RST, 0, b"", b"")
+            layer._emit((dst, dport), (src, sport), ack, 0, RST, 0, b"", b"")
             stats["tcp.tx.rst"] += 1
             return
         if not flags & SYN:
@@ -83,12 +83,12 @@ class Listener(Waitable):
             return
         if len(self.accept_queue) > self.backlog:  # accept_full()
             stats["tcp.listen.overflow"] += 1
-            layer.env.trace("tcp", "drop", reason="accept queue full", conn=layer._name((dst, hdr.dport), (src, hdr.sport)),
+            layer.env.trace("tcp", "drop", reason="accept queue full", conn=layer._name((dst, dport), (src, sport)),
                             backlog=self.backlog)
             return
         if len(self.syn_queue) >= self.syn_max:
             stats["tcp.listen.syn_queue_full"] += 1
-            layer.env.trace("tcp", "drop", reason="SYN queue full", conn=layer._name((dst, hdr.dport), (src, hdr.sport)),
+            layer.env.trace("tcp", "drop", reason="SYN queue full", conn=layer._name((dst, dport), (src, sport)),
                             syn_max=self.syn_max)
             return
         # third: SYN.  Data on a SYN is not queued (as Linux without TCP Fast Open): it
@@ -98,7 +98,7 @@ class Listener(Waitable):
         parent = self.binding
         binding = type(parent)(layer, dst, parent.port, parent.reuseaddr, False, False, parent.reuseport)
         layer.ports.setdefault(parent.port, []).append(binding)
-        child = Connection(layer, (dst, hdr.dport), (src, hdr.sport), self.opts.copy(), binding, now)
+        child = Connection(layer, (dst, dport), (src, sport), self.opts.copy(), binding, now)
         binding.owner = child
         child.listener = self
         layer.conns[child.key] = child

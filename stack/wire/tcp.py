@@ -72,7 +72,16 @@ TS_BLOCK = struct.Struct("!HHII")  # NOP NOP TS as one pack: (0x0101, 0x080A, ts
 # fields, then the NOP NOP TS word (NOP_NOP_TS_WORD when it is one), TSval and TSecr.
 HDR_TS = struct.Struct("!HHIIHHHHIII")
 NOP_NOP_TS_WORD = 0x0101080A
-_EMPTY = memoryview(b"")
+# The header of a SYN or SYN-ACK with Linux's options (data offset 40: MSS, SACK_PERM and
+# TS packed together, NOP WS; the layout parse_options special-cases) in one unpack: the
+# eight header fields, then the MSS kind and length (SYN_MSS_HEAD) and value, SACK_PERM
+# with the TS kind and length (SYN_SACK_TS_WORD), TSval, TSecr, and NOP WS whose low byte
+# is the shift (SYN_NOP_WS when shifted right by 8).
+HDR_SYN = struct.Struct("!HHIIHHHHHHIIII")
+SYN_MSS_HEAD = 0x0204
+SYN_SACK_TS_WORD = 0x0402080A
+SYN_NOP_WS = 0x010303
+EMPTY = _EMPTY = memoryview(b"")  # the payload `parse` gives a segment without one
 _from_bytes = int.from_bytes
 _new = tuple.__new__
 
@@ -205,6 +214,14 @@ def ts_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window:
     32), from the fields HDR_TS unpacked (for a caller that has them already)."""
     return _new(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
                             _new(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))))
+
+
+def syn_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window: int, urgent: int, mss: int,
+               wscale: int, tsval: int, tsecr: int) -> TcpHeader:
+    """The TcpHeader `parse` gives a segment with Linux's SYN options (MSS, SACK_PERM, TS,
+    NOP WS), from the fields HDR_SYN unpacked (for a caller that has them already)."""
+    return _new(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
+                            _new(TcpOptions, (mss, wscale, True, (tsval, tsecr), (), ()))))
 
 
 def encode_ts(tsval: int, tsecr: int) -> bytes:
