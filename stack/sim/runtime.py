@@ -45,7 +45,28 @@ class Task:
         self.wait_id = 0
         self.wake_pending = False
         self.blocked_on = "not started"
-        self.wake = _waker(self, runtime.events, runtime._resume)
+        # The greenlet the task last switched back from: its greenlet's `parent`, mirrored
+        # here because reading `glet.parent` is a C getter call with checks, not a plain
+        # attribute (set only by `_start` and `resume`, together with the parent)
+        self.loop = None
+        self.wake = _waker(self, runtime.events, self.resume)
+
+    def resume(self, wid: int) -> None:
+        """The task's resumption event (scheduled by its watcher `wake` or a wait's deadline
+        with the `wait_id` of the wait it ends): switch to the task unless that wait is over.
+        A bound method made once per task, so an event carries the wait id alone."""
+        if self.wait_id != wid or self.done:
+            return
+        self.wake_pending = False
+        glet = self.glet
+        cur = getcurrent()
+        if self.loop is not cur:  # (setting the parent validates it: only when it changes)
+            glet.parent = cur
+            self.loop = cur
+        glet.switch()
+        host = self.host
+        if host._timers_dirty:
+            self.runtime.touch(host)
 
     @property
     def result(self):
@@ -66,16 +87,19 @@ def _waker(task: Task, events, resume):
     def wake():
         if not task.wake_pending:
             task.wake_pending = True
-            heappush(events._heap, (events.now, next(events._seq), resume, (task, task.wait_id)))  # schedule(now)
+            heappush(events._heap, (events.now, next(events._seq), resume, task.wait_id))  # schedule(now)
 
     return wake
 
 
 class SimRuntime:
-    realtime = False
     lock = nullcontext()  # one thread, cooperative tasks: nothing to lock
 
     def __init__(self, net) -> None:
+        # An instance attribute, not a class one: the socket calls test it on every call, and
+        # CPython 3.11 specializes an attribute read only when the class has no attribute of
+        # that name (a class attribute read through an instance takes the generic lookup)
+        self.realtime = False
         self.net = net
         self.events = net.events
         # The clock hosts read many times per segment, as a C-level call (what the
@@ -152,9 +176,11 @@ class SimRuntime:
         return task
 
     def _start(self, task: Task) -> None:
-        g = _TaskGreenlet(self._task_main, parent=getcurrent())
+        cur = getcurrent()
+        g = _TaskGreenlet(self._task_main, parent=cur)
         g.task = task
         task.glet = g
+        task.loop = cur
         task.blocked_on = "running"
         g.switch(task)
         self.touch(task.host)
@@ -173,20 +199,6 @@ class SimRuntime:
             task.blocked_on = "done"
             self.live.remove(task)
 
-    def _resume(self, arg) -> None:
-        task, wid = arg
-        if task.wait_id != wid or task.done:
-            return
-        task.wake_pending = False
-        glet = task.glet
-        cur = getcurrent()
-        if glet.parent is not cur:  # (setting it validates the new parent: only when it changes)
-            glet.parent = cur
-        glet.switch()
-        host = task.host
-        if host._timers_dirty:
-            self.touch(host)
-
     def wait_until(self, predicate, deadline: int | None = None, waitables=(), what: str = "wait") -> bool:
         """Block until `predicate()` is true (True) or virtual time reaches `deadline` (False)."""
         if predicate():
@@ -203,12 +215,11 @@ class SimRuntime:
         for w in waitables:
             w.watchers.append(wake)  # Waitable.watch(), inlined
         if deadline is not None:
-            events.schedule(deadline, self._resume, (task, task.wait_id))
+            events.schedule(deadline, task.resume, task.wait_id)
         task.blocked_on = what
-        glet = task.glet
         try:
             while True:
-                glet.parent.switch()  # (the loop that resumes us sets the parent: look it up each time)
+                task.loop.switch()  # (the loop that resumes us is our parent: look it up each time)
                 if predicate():
                     return True
                 if deadline is not None and events.now >= deadline:
@@ -231,10 +242,9 @@ class SimRuntime:
         watchers = waitable.watchers
         watchers.append(wake)
         task.blocked_on = what
-        glet = task.glet
         try:
             while True:
-                glet.parent.switch()
+                task.loop.switch()
                 if predicate():
                     return True
         finally:
@@ -259,10 +269,9 @@ class SimRuntime:
         watchers = conn.watchers
         watchers.append(wake)
         task.blocked_on = what
-        glet = task.glet
         try:
             while True:
-                glet.parent.switch()
+                task.loop.switch()
                 if conn.rcvq or conn.readable:
                     return True
         finally:
