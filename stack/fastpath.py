@@ -267,7 +267,7 @@ class TcpFastPath:
                     stats = out.stats
                     stats["frames"] += 1
                     stats["bytes"] += size
-                    heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                     return True
         ahead = ch._ahead
         if ahead is not None:
@@ -278,9 +278,9 @@ class TcpFastPath:
                 if generation is not None:
                     table = sw.table
                     self.way = (generation, sw, table[self.mac], table[self.smac], out)
-                heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                 return True
-        heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
+        heappush(ev._heap, (at, next(ev._seq), ch.arrive, frame))
         return True
 
     def _put(self, frame) -> bool:
@@ -319,7 +319,7 @@ class TcpFastPath:
                     stats = out.stats
                     stats["frames"] += 1
                     stats["bytes"] += size
-                    heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                     return True
         ahead = ch._ahead
         if ahead is not None:
@@ -330,9 +330,9 @@ class TcpFastPath:
                 if generation is not None:  # the entries it decided on, for the next segment
                     table = sw.table
                     self.way = (generation, sw, table[self.mac], table[self.smac], out)
-                heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                 return True
-        heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
+        heappush(ev._heap, (at, next(ev._seq), ch.arrive, frame))
         return True
 
 
