@@ -84,10 +84,13 @@ def _waker(task: Task, events, resume):
     task's resumption for now, at most once per wait (`wake_pending`).  A watcher is only
     registered while the task waits, so the `wait_id` it reads is that of the wait it ends."""
 
+    ready = events._ready
+    seq = events._seq
+
     def wake():
         if not task.wake_pending:
             task.wake_pending = True
-            heappush(events._heap, (events.now, next(events._seq), resume, task.wait_id))  # schedule(now)
+            ready.append((next(seq), resume, task.wait_id))  # events.schedule_now(), inlined
 
     return wake
 
@@ -318,6 +321,8 @@ class SimRuntime:
         ev = self.events
         live = self.live
         heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
+        ready = ev._ready  # (its FIFO for the current instant)
+        popleft = ready.popleft
         # Both loops are `while True` with the test inside: CPython 3.11 specializes a code
         # object's bytecode after 8 function entries or 8 unconditional backward jumps, and
         # a `while live:` loop closes with a conditional jump, which does not count.  run()
@@ -328,12 +333,24 @@ class SimRuntime:
                 while True:
                     if not live:
                         return
+                    # (EventQueue.pop's choice, inlined: keep alike) the FIFO's event for this
+                    # instant first, unless the heap's first is for it too and older
+                    if ready and (not heap or heap[0][0] > ev.now
+                                  or heap[0][0] == ev.now and heap[0][1] > ready[0][0]):
+                        _, fn, arg = popleft()
+                        fn(arg)
+                        continue
                     if not heap:
                         raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
                     at, _, fn, arg = heappop(heap)
                     ev.now = at
                     fn(arg)
             while True:
+                if ready and ev.now <= until and (not heap or heap[0][0] > ev.now
+                                                  or heap[0][0] == ev.now and heap[0][1] > ready[0][0]):
+                    _, fn, arg = popleft()
+                    fn(arg)
+                    continue
                 if not heap or heap[0][0] > until:
                     ev.now = max(ev.now, until)
                     return
