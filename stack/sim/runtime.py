@@ -100,13 +100,15 @@ class SimRuntime:
 
     def __init__(self, net) -> None:
         # An instance attribute, not a class one: the socket calls test it on every call, and
-        # CPython 3.11 specializes an attribute read only when the class has no attribute of
-        # that name (a class attribute read through an instance takes the generic lookup)
+        # CPython 3.11 does not specialize the read of a class attribute through an instance
+        # (each read takes the generic lookup)
         self.realtime = False
         self.net = net
         self.events = net.events
-        # The clock hosts read many times per segment, as a C-level call (what the
-        # now_us() method returns, without a Python frame).
+        # now_us(), the clock hosts read many times per segment: events.now, as a C-level call
+        # (no Python frame).  An instance attribute with no method of that name on the class:
+        # CPython 3.11 leaves the read of an attribute generic when the class has a method of
+        # its name, and the socket calls compare a host's clock with it on every call.
         self.now_us = partial(getattr, net.events, "now")
         self.live: list[Task] = []
         self._count = 0
@@ -114,9 +116,6 @@ class SimRuntime:
         self._running = False
 
     # -- clock -----------------------------------------------------------
-
-    def now_us(self) -> int:
-        return self.events.now
 
     def now(self) -> float:
         return self.events.now / 1e6
