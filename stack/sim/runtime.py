@@ -26,7 +26,9 @@ class Deadlock(RuntimeError):
 
 
 class _TaskGreenlet(greenlet):
-    task = None
+    # A slot (a plain attribute read, specialized), not the greenlet's instance dict:
+    # the blocking calls look it up on every wait (see wait_readable)
+    __slots__ = ("task",)
 
 
 class Task:
@@ -262,7 +264,8 @@ class SimRuntime:
         read usually waits for, queued bytes (`rcvq`), and asks `readable` (end of stream,
         an error...) only when there are none: a Python call less per blocking read.
         (wait_for, specialised: keep the two alike.)"""
-        task = getattr(getcurrent(), "task", None)
+        cur = getcurrent()  # (current_task(), without getattr's generic lookup)
+        task = cur.task if type(cur) is _TaskGreenlet else None
         if task is None:
             return self._drive(lambda: conn.readable, None, what)
         task.wait_id += 1
