@@ -31,6 +31,7 @@ from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
 _CLOSED, _TIME_WAIT = State.CLOSED, State.TIME_WAIT  # (recv's inlined Connection.readable)
+_SYN_RECEIVED = State.SYN_RECEIVED  # (with _SYN_SENT, sendall's test of _CONNECTING)
 _SOCK_STREAM = int(C.SOCK_STREAM)  # a plain int: compared on every call of the fast paths below
 _ABSENT = object()  # an argument the caller did not give (the fast paths' own signatures)
 _LINGER = struct.Struct("@ii")
@@ -750,10 +751,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         host = self._host
         rt = host.runtime
         c = self._conn
-        if rt.realtime or c is None or self._timeout is not None or c.state in _CONNECTING:
+        if rt.realtime or c is None or self._timeout is not None or c.state is _SYN_SENT \
+                or c.state is _SYN_RECEIVED:  # (c.state in _CONNECTING)
             return self._send(data, flags)
         # _stream_send() of a blocking socket: the call returns once everything is queued
-        n = c.send(data, host.clock())
+        clock = host.clock  # (as in sendall)
+        n = c.send(data, rt.events.now if clock is rt.now_us else clock())
         if host._loop or host._timers_dirty:
             rt.kick(host)  # (SimRuntime.kick does nothing otherwise)
         if n < len(data):
@@ -815,12 +818,15 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         host = self._host
         rt = host.runtime
         c = self._conn
-        if rt.realtime or c is None or c.state in _CONNECTING:
+        if rt.realtime or c is None or c.state is _SYN_SENT or c.state is _SYN_RECEIVED:  # (c.state in _CONNECTING)
             return self._sendall(data, flags)
         # _stream_sendall()'s first round (flags need only be an index: an int is one).  Its
         # deadline, if the rest must wait, is the one the call began with: a task's virtual
         # time moves only while it waits.
-        n = c.send(data, host.clock())
+        # host.clock(): in the simulation the runtime's now_us, which reads events.now through
+        # getattr; read here directly (a call and a generic attribute lookup less per call)
+        clock = host.clock
+        n = c.send(data, rt.events.now if clock is rt.now_us else clock())
         if host._loop or host._timers_dirty:
             rt.kick(host)  # (SimRuntime.kick does nothing otherwise: the test saves its call)
         if n < len(data):
@@ -892,7 +898,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
-        data = c.recv(bufsize, host.clock())
+        clock = host.clock  # (as in sendall)
+        data = c.recv(bufsize, rt.events.now if clock is rt.now_us else clock())
         if host._loop or host._timers_dirty:
             rt.kick(host)  # (SimRuntime.kick does nothing otherwise)
         return data
@@ -909,7 +916,8 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                 self._wait(_readable(c), "recv")
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
-        data = c.recv(n, host.clock())
+        clock = host.clock  # (as in sendall)
+        data = c.recv(n, rt.events.now if clock is rt.now_us else clock())
         if host._loop or host._timers_dirty:
             rt.kick(host)  # (SimRuntime.kick does nothing otherwise)
         return data

@@ -164,7 +164,11 @@ class TcpFastPath:
         # the channel again when it is a simulated link's (a sim.link.Channel, whose short
         # road `send` takes itself), else None (a TAP device's port, say: it transmits)
         self.lane = iface.channel if hasattr(iface.channel, "_plain") else None
-        self.way = None  # (switch generation, the switch, its entries for our MACs, channel out): see _put()
+        # (switch generation, the switch, its entries for our MACs, channel out, the switch's
+        # attribute dict): see _put().  The dict is the same for the switch's lifetime (a
+        # `receive` set on it later lands in it) and is kept because reading `__dict__` per
+        # segment is a generic attribute lookup.
+        self.way = None
         self.limit = iface.mtu - 20  # the largest TCP segment that fits the interface's MTU
         self.src = src
         self.dst = dst
@@ -256,18 +260,18 @@ class TcpFastPath:
         at = ev.now + ch.delay
         way = self.way
         if way is not None:
-            generation, sw, e, s, out = way
+            generation, sw, e, s, out, attrs = way
             if generation == sw.generation:
                 # (see _put)
                 aging = sw.aging
                 if at - e[1] <= aging and at - s[1] <= aging and out._plain and not out.captures \
-                        and size - 14 <= out.mtu and "receive" not in sw.__dict__:
+                        and size - 14 <= out.mtu and "receive" not in attrs:
                     s[1] = at
                     sw.stats["forwarded"] += 1
                     stats = out.stats
                     stats["frames"] += 1
                     stats["bytes"] += size
-                    heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                     return True
         ahead = ch._ahead
         if ahead is not None:
@@ -277,10 +281,10 @@ class TcpFastPath:
                 generation = getattr(sw, "generation", None)
                 if generation is not None:
                     table = sw.table
-                    self.way = (generation, sw, table[self.mac], table[self.smac], out)
-                heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    self.way = (generation, sw, table[self.mac], table[self.smac], out, sw.__dict__)
+                heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                 return True
-        heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
+        heappush(ev._heap, (at, next(ev._seq), ch.arrive, frame))
         return True
 
     def _put(self, frame) -> bool:
@@ -302,7 +306,7 @@ class TcpFastPath:
         at = ev.now + ch.delay
         way = self.way  # (only ever set when the channel leads to a switch that decides ahead)
         if way is not None:
-            generation, sw, e, s, out = way
+            generation, sw, e, s, out, attrs = way
             if generation == sw.generation:
                 # Switch.decide_ahead(), inlined for the way it last decided for our frames:
                 # the table has gained, lost and moved no entry since (`generation`), so its
@@ -313,13 +317,13 @@ class TcpFastPath:
                 # fails, decide_ahead decides.
                 aging = sw.aging
                 if at - e[1] <= aging and at - s[1] <= aging and out._plain and not out.captures \
-                        and size - 14 <= out.mtu and "receive" not in sw.__dict__:
+                        and size - 14 <= out.mtu and "receive" not in attrs:
                     s[1] = at
                     sw.stats["forwarded"] += 1
                     stats = out.stats
                     stats["frames"] += 1
                     stats["bytes"] += size
-                    heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                     return True
         ahead = ch._ahead
         if ahead is not None:
@@ -329,10 +333,10 @@ class TcpFastPath:
                 generation = getattr(sw, "generation", None)
                 if generation is not None:  # the entries it decided on, for the next segment
                     table = sw.table
-                    self.way = (generation, sw, table[self.mac], table[self.smac], out)
-                heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                    self.way = (generation, sw, table[self.mac], table[self.smac], out, sw.__dict__)
+                heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                 return True
-        heappush(ev._heap, (at, next(ev._seq), ch._deliver, frame))
+        heappush(ev._heap, (at, next(ev._seq), ch.arrive, frame))
         return True
 
 

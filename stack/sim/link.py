@@ -25,7 +25,7 @@ class Channel:
 
     __slots__ = ("link", "name", "events", "runtime", "dst", "dst_port", "delay", "bandwidth", "loss", "duplicate",
                  "reorder", "corrupt", "mtu", "queue", "rng", "busy_until", "backlog", "stats", "captures",
-                 "reorder_delay", "_impaired", "_plain", "_timers", "nic", "_ahead")
+                 "reorder_delay", "_impaired", "_plain", "_timers", "nic", "_ahead", "arrive")
 
     def __init__(self, link: "Link", name: str, dst, seed, params: dict) -> None:
         self.link = link
@@ -57,6 +57,11 @@ class Channel:
         # A switch at the far end that can decide a frame's way out when it enters this
         # channel (`Switch.decide_ahead`), saving an event per frame per switch.
         self._ahead = getattr(dst, "decide_ahead", None)
+        # What a frame's arrival event calls, with the frame: `_deliver`, or the far end's
+        # own function for frames arriving on its port (`Host.arrival`), set by the Link
+        # once the port is known.  (A slot holding the callable: reading `_deliver` off the
+        # channel would make a bound method per frame.)
+        self.arrive = self._deliver
 
     def transmit(self, frame) -> None:
         """Put `frame` on this channel now; it arrives after queueing, serialization and delay."""
@@ -73,13 +78,13 @@ class Channel:
                 if ahead is not None:
                     out = ahead(self.dst_port, frame, at)
                     if out is not None:  # the switch's forwarding, done ahead: straight to the next hop
-                        heappush(ev._heap, (at + out.delay, next(ev._seq), out._deliver, frame))
+                        heappush(ev._heap, (at + out.delay, next(ev._seq), out.arrive, frame))
                         return
-                heappush(ev._heap, (at, next(ev._seq), self._deliver, frame))
+                heappush(ev._heap, (at, next(ev._seq), self.arrive, frame))
                 return
         out = self.admit(frame)
         if out is not None:
-            self.events.schedule(out[0], self._deliver, out[1])
+            self.events.schedule(out[0], self.arrive, out[1])
 
     def admit(self, frame):
         """Everything `transmit` does except scheduling the arrival: returns
@@ -135,10 +140,12 @@ class Channel:
                 stats["reordered"] += 1
             if self.duplicate and rng.random() < self.duplicate:
                 stats["duplicated"] += 1
-                self.events.schedule(arrival + 1, self._deliver, frame)
+                self.events.schedule(arrival + 1, self.arrive, frame)
         return arrival, frame
 
     def _deliver(self, frame) -> None:
+        """A frame arrives at the far end's port.  (`Host.arrival` has it inlined for a host's
+        per-segment frames: keep the two alike.)"""
         dst = self.dst
         if dst.receive(self.dst_port, frame, self.events.now) is not False and self._timers and dst._timers_dirty:
             self.runtime.touch(dst)  # (the flag tested here too: one call less per frame)
@@ -201,6 +208,10 @@ class Link:
         self.ba = Channel(self, f"{b.name}>{a.name}", a, net.seed, params)
         self.ab.dst_port = b.attach(self.ba)
         self.ba.dst_port = a.attach(self.ab)
+        for ch, node in ((self.ab, b), (self.ba, a)):
+            arrival = getattr(node, "arrival", None)
+            if arrival is not None:
+                ch.arrive = arrival(ch.dst_port, ch) or ch._deliver
         self.ab.nic = b.nic_of(self.ab.dst_port)  # the interfaces whose multicast filter deliver_many applies
         self.ba.nic = a.nic_of(self.ba.dst_port)
 

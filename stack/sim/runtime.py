@@ -26,7 +26,9 @@ class Deadlock(RuntimeError):
 
 
 class _TaskGreenlet(greenlet):
-    task = None
+    # A slot (a plain attribute read, specialized), not the greenlet's instance dict:
+    # the blocking calls look it up on every wait (see wait_readable)
+    __slots__ = ("task",)
 
 
 class Task:
@@ -45,7 +47,28 @@ class Task:
         self.wait_id = 0
         self.wake_pending = False
         self.blocked_on = "not started"
-        self.wake = _waker(self, runtime.events, runtime._resume)
+        # The greenlet the task last switched back from: its greenlet's `parent`, mirrored
+        # here because reading `glet.parent` is a C getter call with checks, not a plain
+        # attribute (set only by `_start` and `resume`, together with the parent)
+        self.loop = None
+        self.wake = _waker(self, runtime.events, self.resume)
+
+    def resume(self, wid: int) -> None:
+        """The task's resumption event (scheduled by its watcher `wake` or a wait's deadline
+        with the `wait_id` of the wait it ends): switch to the task unless that wait is over.
+        A bound method made once per task, so an event carries the wait id alone."""
+        if self.wait_id != wid or self.done:
+            return
+        self.wake_pending = False
+        glet = self.glet
+        cur = getcurrent()
+        if self.loop is not cur:  # (setting the parent validates it: only when it changes)
+            glet.parent = cur
+            self.loop = cur
+        glet.switch()
+        host = self.host
+        if host._timers_dirty:
+            self.runtime.touch(host)
 
     @property
     def result(self):
@@ -63,23 +86,31 @@ def _waker(task: Task, events, resume):
     task's resumption for now, at most once per wait (`wake_pending`).  A watcher is only
     registered while the task waits, so the `wait_id` it reads is that of the wait it ends."""
 
+    ready = events._ready
+    seq = events._seq
+
     def wake():
         if not task.wake_pending:
             task.wake_pending = True
-            heappush(events._heap, (events.now, next(events._seq), resume, (task, task.wait_id)))  # schedule(now)
+            ready.append((next(seq), resume, task.wait_id))  # events.schedule_now(), inlined
 
     return wake
 
 
 class SimRuntime:
-    realtime = False
     lock = nullcontext()  # one thread, cooperative tasks: nothing to lock
 
     def __init__(self, net) -> None:
+        # An instance attribute, not a class one: the socket calls test it on every call, and
+        # CPython 3.11 does not specialize the read of a class attribute through an instance
+        # (each read takes the generic lookup)
+        self.realtime = False
         self.net = net
         self.events = net.events
-        # The clock hosts read many times per segment, as a C-level call (what the
-        # now_us() method returns, without a Python frame).
+        # now_us(), the clock hosts read many times per segment: events.now, as a C-level call
+        # (no Python frame).  An instance attribute with no method of that name on the class:
+        # CPython 3.11 leaves the read of an attribute generic when the class has a method of
+        # its name, and the socket calls compare a host's clock with it on every call.
         self.now_us = partial(getattr, net.events, "now")
         self.live: list[Task] = []
         self._count = 0
@@ -87,9 +118,6 @@ class SimRuntime:
         self._running = False
 
     # -- clock -----------------------------------------------------------
-
-    def now_us(self) -> int:
-        return self.events.now
 
     def now(self) -> float:
         return self.events.now / 1e6
@@ -152,9 +180,11 @@ class SimRuntime:
         return task
 
     def _start(self, task: Task) -> None:
-        g = _TaskGreenlet(self._task_main, parent=getcurrent())
+        cur = getcurrent()
+        g = _TaskGreenlet(self._task_main, parent=cur)
         g.task = task
         task.glet = g
+        task.loop = cur
         task.blocked_on = "running"
         g.switch(task)
         self.touch(task.host)
@@ -173,20 +203,6 @@ class SimRuntime:
             task.blocked_on = "done"
             self.live.remove(task)
 
-    def _resume(self, arg) -> None:
-        task, wid = arg
-        if task.wait_id != wid or task.done:
-            return
-        task.wake_pending = False
-        glet = task.glet
-        cur = getcurrent()
-        if glet.parent is not cur:  # (setting it validates the new parent: only when it changes)
-            glet.parent = cur
-        glet.switch()
-        host = task.host
-        if host._timers_dirty:
-            self.touch(host)
-
     def wait_until(self, predicate, deadline: int | None = None, waitables=(), what: str = "wait") -> bool:
         """Block until `predicate()` is true (True) or virtual time reaches `deadline` (False)."""
         if predicate():
@@ -203,12 +219,11 @@ class SimRuntime:
         for w in waitables:
             w.watchers.append(wake)  # Waitable.watch(), inlined
         if deadline is not None:
-            events.schedule(deadline, self._resume, (task, task.wait_id))
+            events.schedule(deadline, task.resume, task.wait_id)
         task.blocked_on = what
-        glet = task.glet
         try:
             while True:
-                glet.parent.switch()  # (the loop that resumes us sets the parent: look it up each time)
+                task.loop.switch()  # (the loop that resumes us is our parent: look it up each time)
                 if predicate():
                     return True
                 if deadline is not None and events.now >= deadline:
@@ -231,10 +246,9 @@ class SimRuntime:
         watchers = waitable.watchers
         watchers.append(wake)
         task.blocked_on = what
-        glet = task.glet
         try:
             while True:
-                glet.parent.switch()
+                task.loop.switch()
                 if predicate():
                     return True
         finally:
@@ -250,7 +264,8 @@ class SimRuntime:
         read usually waits for, queued bytes (`rcvq`), and asks `readable` (end of stream,
         an error...) only when there are none: a Python call less per blocking read.
         (wait_for, specialised: keep the two alike.)"""
-        task = getattr(getcurrent(), "task", None)
+        cur = getcurrent()  # (current_task(), without getattr's generic lookup)
+        task = cur.task if type(cur) is _TaskGreenlet else None
         if task is None:
             return self._drive(lambda: conn.readable, None, what)
         task.wait_id += 1
@@ -259,10 +274,9 @@ class SimRuntime:
         watchers = conn.watchers
         watchers.append(wake)
         task.blocked_on = what
-        glet = task.glet
         try:
             while True:
-                glet.parent.switch()
+                task.loop.switch()
                 if conn.rcvq or conn.readable:
                     return True
         finally:
@@ -309,6 +323,8 @@ class SimRuntime:
         ev = self.events
         live = self.live
         heap = ev._heap  # EventQueue.peek_time() and pop(), inlined: this loop runs per event
+        ready = ev._ready  # (its FIFO for the current instant)
+        popleft = ready.popleft
         # Both loops are `while True` with the test inside: CPython 3.11 specializes a code
         # object's bytecode after 8 function entries or 8 unconditional backward jumps, and
         # a `while live:` loop closes with a conditional jump, which does not count.  run()
@@ -319,12 +335,24 @@ class SimRuntime:
                 while True:
                     if not live:
                         return
+                    # (EventQueue.pop's choice, inlined: keep alike) the FIFO's event for this
+                    # instant first, unless the heap's first is for it too and older
+                    if ready and (not heap or heap[0][0] > ev.now
+                                  or heap[0][0] == ev.now and heap[0][1] > ready[0][0]):
+                        _, fn, arg = popleft()
+                        fn(arg)
+                        continue
                     if not heap:
                         raise Deadlock("every task is blocked and nothing is scheduled" + self._blocked_text())
                     at, _, fn, arg = heappop(heap)
                     ev.now = at
                     fn(arg)
             while True:
+                if ready and ev.now <= until and (not heap or heap[0][0] > ev.now
+                                                  or heap[0][0] == ev.now and heap[0][1] > ready[0][0]):
+                    _, fn, arg = popleft()
+                    fn(arg)
+                    continue
                 if not heap or heap[0][0] > until:
                     ev.now = max(ev.now, until)
                     return

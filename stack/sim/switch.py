@@ -163,7 +163,7 @@ class Switch(Node):
                 else:
                     g.append(ch)
             else:  # corrupted on this port only
-                ch.events.schedule(arrival, ch._deliver, f)
+                ch.events.schedule(arrival, ch.arrive, f)
         if groups:
             schedule = self.net.events.schedule
             for arrival, chans in groups.items():
