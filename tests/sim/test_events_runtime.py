@@ -19,6 +19,49 @@ def test_same_instant_events_run_in_schedule_order():
     assert q.now == 10
 
 
+def test_events_for_the_current_instant_interleave_with_the_heap_in_schedule_order():
+    # schedule_now() events wait in a FIFO beside the heap; the queue still gives every
+    # event of an instant in the order it was scheduled, whichever of the two holds it,
+    # and a later event never runs before the FIFO is empty.
+    q = EventQueue()
+    order = []
+    q.now = 100
+    q.schedule(100, order.append, "heap-1")
+    q.schedule_now(order.append, "now-2")
+    q.schedule(150, order.append, "later-6")
+    q.schedule(100, order.append, "heap-3")
+    q.schedule_now(order.append, "now-4")
+    q.schedule(100, order.append, "heap-5")
+    assert len(q) == 6 and q.peek_time() == 100
+    while len(q):
+        fn, arg = q.pop()
+        fn(arg)
+        if arg == "heap-1":  # scheduled while running: after everything already there
+            q.schedule_now(order.append, "now-5b")
+    assert order == ["heap-1", "now-2", "heap-3", "now-4", "heap-5", "now-5b", "later-6"]
+    assert q.now == 150
+
+
+def test_run_loops_take_fifo_and_heap_events_in_schedule_order():
+    net = Network(seed=1)
+    ev = net.runtime.events
+    order = []
+
+    def first(_):
+        order.append("a")
+        ev.schedule_now(order.append, "c")
+        ev.schedule(ev.now, order.append, "d")
+        ev.schedule_now(order.append, "e")
+
+    ev.schedule(10, first)
+    ev.schedule(10, order.append, "b")
+    ev.schedule(20, order.append, "f")
+    net.run(until=0.000015)
+    assert order == ["a", "b", "c", "d", "e"] and ev.now == 15
+    net.run(until=0.000020)
+    assert order[-1] == "f"
+
+
 def test_run_until_lands_exactly_and_can_be_repeated():
     net = Network(seed=1)
     h = net.add_host("h", ip="192.0.2.1/24")
