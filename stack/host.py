@@ -496,7 +496,7 @@ class Host(Node):
         `_deliver` calls `receive`, then touches the host when its timers may have come
         earlier.  This does both in one Python frame for the per-segment case, a TCP
         segment this stack built, unicast to us (`receive`'s first case, inlined: keep the
-        two alike); any other frame, and every frame while `receive` is replaced on the
+        two alike), and calls `_transport_fast6` itself for IPv6; any other frame, and every frame while `receive` is replaced on the
         instance (a test's spy), goes to `_deliver` as before."""
         if type(self).receive is not Host.receive or not channel._timers:
             return None
@@ -512,18 +512,32 @@ class Host(Node):
         def arrive(frame):
             if type(frame) is VerifiedFrame and len(frame) >= 42 and "receive" not in attrs:
                 mac, et, vihl, total, frag, proto, src, dst = _ETH_IPV4_FIELDS(frame, 0)
-                if mac == iface.mac and et == 0x0800 and proto == 6 and vihl == 0x45 and not frag & 0xBFFF \
-                        and not host.raw.endpoints and 28 <= total and total + 14 <= len(frame) \
-                        and dst in host._local4 and dst[0] != 127 and src[0] < 224 and src[0] != 127 \
-                        and host.tcp is not None:
-                    try:
-                        host.tcp.input_frame(src, dst, frame, 34, 14 + total, events.now)
-                    except Exception as e:  # (as receive: a bug, counted loudly)
-                        host.stats["host.rx.internal_error"] += 1
-                        host.trace("host", "internal_error", error=repr(e))
-                    if host._timers_dirty:
-                        touch(host)
-                    return
+                if mac == iface.mac:
+                    if et == 0x0800 and proto == 6 and vihl == 0x45 and not frag & 0xBFFF \
+                            and not host.raw.endpoints and 28 <= total and total + 14 <= len(frame) \
+                            and dst in host._local4 and dst[0] != 127 and src[0] < 224 and src[0] != 127 \
+                            and host.tcp is not None:
+                        try:
+                            host.tcp.input_frame(src, dst, frame, 34, 14 + total, events.now)
+                        except Exception as e:  # (as receive: a bug, counted loudly)
+                            host.stats["host.rx.internal_error"] += 1
+                            host.trace("host", "internal_error", error=repr(e))
+                        if host._timers_dirty:
+                            touch(host)
+                        return
+                    if et == 0x86DD:
+                        # receive's IPv6 case: _transport_fast6 takes the usual segment or
+                        # datagram (False: the frame goes the whole way, through _deliver)
+                        try:
+                            done = host._transport_fast6(iface, frame, events.now)
+                        except Exception as e:  # (as receive: a bug, counted loudly)
+                            host.stats["host.rx.internal_error"] += 1
+                            host.trace("host", "internal_error", error=repr(e))
+                            done = True
+                        if done:
+                            if host._timers_dirty:
+                                touch(host)
+                            return
             deliver(frame)
 
         return arrive
