@@ -27,6 +27,7 @@ from ..trace import TraceEvent
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
+from .congestion.base import initial_cwnd
 from .config import SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
@@ -1484,16 +1485,9 @@ class Connection(Waitable):
         if type(cc) is cls:
             # Until now the controller has only been told of MSS changes (set_mss): no ACK
             # has reached it and no loss, so only mss and cwnd differ from a new one's.  They
-            # are set here instead of building one again (CongestionControl.__init__'s
-            # initial window, inlined: keep the two alike).
-            iw = cfg.initial_window
-            cwnd = iw * mss
-            if iw >= 4:
-                cap = 2 * mss if 2 * mss > 14600 else 14600
-                if cwnd > cap:
-                    cwnd = cap
+            # are set here instead of building one again.
             cc.mss = mss
-            cc.cwnd = cwnd
+            cc.cwnd = initial_cwnd(mss, cfg.initial_window)
         else:  # TCP_CONGESTION changed the algorithm while connecting
             cc = self.cc = cls(mss, cfg.initial_window) if cls is not None else congestion.make(name, mss,
                                                                                             cfg.initial_window)

@@ -379,7 +379,11 @@ class TcpLayer:
             src = bytes(src)
         if type(dst) is not bytes:
             dst = bytes(dst)
-        # (input_frame has this demultiplexing for a SYN: keep the two alike)
+        self._demultiplex(src, dst, hdr, data, now)
+
+    def _demultiplex(self, src: bytes, dst: bytes, hdr, data, now: int) -> None:
+        """A parsed segment to its connection (or TIME_WAIT entry), else to the listener
+        of its port, else to `_closed` (RFC 9293 §3.10.7: the TCB it belongs to, or none)."""
         dport = hdr.dport
         conn = self.conns.get((dst, dport, src, hdr.sport))
         if conn is not None:
@@ -416,25 +420,14 @@ class TcpLayer:
             elif offflags & 0xF000 == 0xA000 and offflags & SYN and end - start >= 40:
                 # A SYN or SYN-ACK (data offset 40) with the options this stack and Linux
                 # send: its TcpHeader from one unpack, as `parse` would make it (without
-                # the parse of its options), then `input`'s demultiplexing
+                # the parse of its options), then the same demultiplexing as `input`'s
                 sport, dport, seq, ack, offflags, window, _, urgent, mss_head, mss, sack_ts, tsval, tsecr, nop_ws \
                     = _HDR_SYN(frame, start)
                 if mss_head == SYN_MSS_HEAD and sack_ts == SYN_SACK_TS_WORD and nop_ws >> 8 == SYN_NOP_WS:
                     hdr = tcp_wire.syn_header(sport, dport, seq, ack, offflags, window, urgent, mss, nop_ws & 0xFF,
                                               tsval, tsecr)
                     data = memoryview(frame)[start + 40:end] if end - start > 40 else tcp_wire.EMPTY
-                    # input's demultiplexing after its parse (keep the two alike)
-                    conn = self.conns.get((dst, dport, src, sport))
-                    if conn is not None:
-                        conn.segment_arrives(hdr, data, now)
-                        return
-                    listener = self._find_listener(dst, dport)
-                    if listener is not None:
-                        if self.reuseport_groups:
-                            listener = self._pick_in_group(listener, src, sport, dst, dport)
-                        listener.segment_arrives(src, dst, hdr, data, now)
-                        return
-                    self._closed(src, dst, hdr, data)
+                    self._demultiplex(src, dst, hdr, data, now)
                     return
         self.input(src, dst, memoryview(frame)[start:end], now, True)
 
