@@ -21,6 +21,7 @@ from . import constants as C
 
 # plain ints for flag tests on the hot path: IntFlag's & runs Python code
 MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL = int(C.MSG_PEEK), int(C.MSG_DONTWAIT), int(C.MSG_WAITALL)
+from . import context as _context
 from .context import check_timeout, current_host, getdefaulttimeout
 from .errors import oserror, timed_out
 from .resolver import _NUMERIC, lookup_name
@@ -246,7 +247,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._proto = proto
         self._flen = _FAMILIES[family]
         self._closed = False
-        self._timeout = getdefaulttimeout()
+        self._timeout = _context._default_timeout  # getdefaulttimeout(), without the call
         if type & C.SOCK_NONBLOCK:
             self._timeout = 0.0
         self._rcvtimeo = None
@@ -339,6 +340,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             raise oserror(errno.EBADF)
 
     def _kick(self) -> None:
+        """A socket call changed the host: let its runtime schedule the timers.  On the
+        per-connection paths (connect, accept, close) this is written out as
+        `if rt.realtime or host._loop or host._timers_dirty: rt.kick(host)`: SimRuntime.kick
+        has nothing to do otherwise, and the test costs less than the calls."""
         self._host.runtime.kick(self._host)
 
     def _wait(self, ready, what: str, send: bool = False, nonblock: bool = False) -> None:

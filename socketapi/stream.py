@@ -29,7 +29,7 @@ from . import constants as C
 
 # plain ints for flag tests on the hot path: IntFlag's & runs Python code
 MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL = int(C.MSG_PEEK), int(C.MSG_DONTWAIT), int(C.MSG_WAITALL)
-from .context import getdefaulttimeout
+from . import context as _context
 from .errors import oserror, timed_out
 
 _INT = struct.Struct("@i")
@@ -169,7 +169,10 @@ class StreamMethods:
         conn = lst.accept()
         if conn is None:
             raise oserror(errno.EINVAL)  # the listener was closed under us
-        self._kick()
+        host = self._host
+        rt = host.runtime
+        if rt.realtime or host._loop or host._timers_dirty:
+            rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         sock = type(self).__new__(type(self))
         sock._adopt(self, conn)
         return sock, self._name(conn.remote)
@@ -193,7 +196,7 @@ class StreamMethods:
         self._family, self._kind, self._proto, self._flen = parent._family, parent._kind, parent._proto, parent._flen
         self._v6only = parent._v6only
         self._closed = False
-        self._timeout = getdefaulttimeout()
+        self._timeout = _context._default_timeout  # getdefaulttimeout(), without the call
         self._rcvtimeo = self._sndtimeo = None
         self._opts = dict(parent._opts)
         self._tcp = parent._tcp
@@ -236,12 +239,15 @@ class StreamMethods:
             if c.connected or self._established:
                 raise oserror(errno.EISCONN)
             # a failed attempt (refused, timed out): Linux lets the socket try again
-        clock = self._host.clock  # (as in _stream_close)
+        host = self._host
+        clock = host.clock  # (as in _stream_close)
         c = self._tcp.connect(self._binding, (addr, port), clock(), self._tcpopts)
         self._conn = c
         self._binding = c.binding
         self._ep = c
-        self._kick()
+        rt = host.runtime
+        if rt.realtime or host._loop or host._timers_dirty:
+            rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         if self._timeout == 0.0:
             raise oserror(errno.EINPROGRESS)
         self._wait_connected(c)
@@ -381,7 +387,8 @@ class StreamMethods:
         self._kick()
 
     def _stream_close(self) -> None:
-        clock = self._host.clock  # (an attribute, not a method: called as one it is looked up the slow way)
+        host = self._host
+        clock = host.clock  # (an attribute, not a method: called as one it is looked up the slow way)
         now = clock()
         if self._listener is not None:
             self._listener.close(now)
@@ -389,7 +396,9 @@ class StreamMethods:
             self._conn.close(now)
         elif self._binding is not None:
             self._binding.release()
-        self._kick()
+        rt = host.runtime
+        if rt.realtime or host._loop or host._timers_dirty:
+            rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
 
     # -- options ------------------------------------------------------------------------
 
