@@ -44,7 +44,7 @@ class VirtualFds:
         self.owners: dict[int, weakref.ref] = {}
 
     def set_owner(self, fd: int, sock) -> None:
-        self.owners[fd] = weakref.ref(sock)
+        self.owners[fd] = weakref.ref(sock)  # (open() does this too, inlined)
 
     def owner(self, fd: int):
         """The socket object holding descriptor `fd`, if it still exists."""
@@ -57,12 +57,13 @@ class VirtualFds:
         return fd
 
     def open(self, sock) -> int:
-        """A first descriptor for a new socket's state (`sock.__dict__`)."""
+        """A first descriptor for a new socket's state (`sock.__dict__`), held by `sock`."""
         state = sock.__dict__
         state["_refs"] = 1
         fd = self._next  # _number(), inlined (RealFds has its own open())
         self._next = fd + 1
         self.table[fd] = state
+        self.owners[fd] = weakref.ref(sock)  # set_owner(), inlined
         return fd
 
     def state(self, fd: int) -> dict:
@@ -107,12 +108,13 @@ class RealFds(VirtualFds):
         from .osready import Mirror
 
         state = sock.__dict__
-        mirror = Mirror(self.runtime, state["_view"])
+        mirror = Mirror(self.runtime, view_of(state))
         state["_mirror"] = mirror
         state["_refs"] = 1
         fd = mirror.fd
         self._forget_stale(fd)
         self.table[fd] = state
+        self.set_owner(fd, sock)
         mirror.fds.add(fd)
         return fd
 
@@ -130,7 +132,7 @@ class RealFds(VirtualFds):
             old["_mirror"].fds.discard(n)
             old["_refs"] -= 1
             if old["_refs"] == 0:
-                old["_view"]._teardown()
+                view_of(old)._teardown()
 
     def release(self, fd: int, state: dict) -> int:
         """VirtualFds.release, closing the OS descriptor too."""
@@ -153,6 +155,25 @@ class RealFds(VirtualFds):
             mirror.close()
 
 
+def view_of(state: dict):
+    """The socket object on `state` that holds no descriptor (fileno -1, never closed):
+    what closes the socket's endpoint when its last descriptor goes without its own
+    object's close() (socket.close(fd), an object collected unclosed), what readiness
+    asks when no object holds a descriptor any more, what a real-time Mirror watches.
+
+    Made on first use, then kept in the state (one per socket: readiness tells sockets
+    apart by identity) until the socket's teardown lets it go.  The common socket, closed
+    through its own object, never needs one; the view and the state refer to each other,
+    a cycle only the garbage collector would free if the teardown did not break it."""
+    view = state.get("_view")
+    if view is None:
+        cls = state["_class"]
+        view = state["_view"] = cls.__new__(cls)
+        view.__dict__ = state
+        view._fileno, view._closed, view._timeout, view._label = -1, False, None, None
+    return view
+
+
 def table_of(runtime) -> VirtualFds:
     """The descriptor table of `runtime` (made on first use for the SimRuntime, which
     lives in `stack/` and knows nothing of descriptors)."""
@@ -172,7 +193,7 @@ def close(runtime, fd) -> None:
         if owner is not None and owner._closed is False:
             owner._closed = CLOSED_UNDER  # its calls now fail with EBADF, as on Linux
         if t.release(fd, state) == 0:
-            state["_view"]._teardown()
+            view_of(state)._teardown()
 
 
 def dup(runtime, fd) -> int:

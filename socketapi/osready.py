@@ -53,7 +53,7 @@ class Mirror:
         a, b = _pair()
         a.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 1)  # the minimum: a few writes fill it
         self.runtime = runtime
-        self.view = view  # a socket object sharing the state, never closed (see sock._open_fd)
+        self.view = view  # a socket object sharing the state, never closed (see fds.view_of)
         self.fd = a.detach()
         self.peer = b.detach()
         os.set_blocking(self.fd, False)

@@ -60,7 +60,7 @@ def _by_fd(fd: int):
     """The socket holding descriptor `fd` on the current host's runtime (its state's view
     when no object holds it any more), or None."""
     from .context import current_host_or_none
-    from .fds import table_of
+    from .fds import table_of, view_of
 
     host = current_host_or_none()
     if host is None:
@@ -69,7 +69,7 @@ def _by_fd(fd: int):
     state = t.table.get(fd)
     if state is None:
         return None
-    return t.owner(fd) or state["_view"]
+    return t.owner(fd) or view_of(state)
 
 
 def _runtime_of(socks):

@@ -28,7 +28,7 @@ from .resolver import _NUMERIC, lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
 from .stream import _CONNECTING, StreamMethods, _readable, _SYN_SENT
-from .fds import table_of as fds_of
+from .fds import table_of as fds_of, view_of
 
 _INT = struct.Struct("@i")
 _CLOSED, _TIME_WAIT = State.CLOSED, State.TIME_WAIT  # (recv's inlined Connection.readable)
@@ -129,7 +129,7 @@ def _finalize(arg) -> None:
     rt = state["_host"].runtime
     with rt.lock:
         if fds_of(rt).release(fd, state) == 0:
-            state["_view"]._teardown()
+            view_of(state)._teardown()
 
 
 def _positional(name: str, least: int, most: int):
@@ -271,15 +271,10 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._close_requested = False
         self._inheritable = False  # sockets are created close-on-exec, as CPython's are
         self._label = None
-        cls = type(self)
-        view = cls.__new__(cls)  # the state seen by no descriptor: teardown, readiness
-        view.__dict__ = self.__dict__
-        view._fileno, view._closed, view._timeout, view._label = -1, False, None, None
-        self._view = view
+        self._class = type(self)  # the class of the state's views (fds.view_of)
         rt = self._host.runtime
         table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
-        fd = self._fileno = table.open(self)
-        table.set_owner(fd, self)
+        self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
         if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
             self._fd_blocking()
 
@@ -317,7 +312,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._close_requested = False
         self._inheritable = False
         self._timeout = getdefaulttimeout()
-        view = state["_view"]
+        view = view_of(state)
         self._label = (view._family if family == -1 else _c_int(family),
                        view._kind if type == -1 else _c_int(type) & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC),
                        view._getopt(C.SOL_SOCKET, C.SO_PROTOCOL, None) if proto == -1 else _c_int(proto))
@@ -638,12 +633,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def _teardown(self) -> None:
         """The socket's last descriptor is closed: close its endpoint.
 
-        Then the state lets go of its view (see _open_fd): with no descriptor left, nothing
-        looks the view up any more (readiness and descriptor-table lookups find only open
-        descriptors, and this teardown was its last use).  The view and the state refer to
-        each other; without that cycle a closed socket, with its endpoint, is freed as soon
-        as its last object goes, instead of waiting for the garbage collector to find it
-        (a connect/close loop left two sockets and two connections per cycle to it)."""
+        `self` is the object whose close() released that descriptor, or the state's view
+        (fds.view_of) when no object did (socket.close(fd), a collected object).  Then the
+        state lets go of its view, if it was given one: with no descriptor left, nothing
+        looks the view up any more, and without that cycle a closed socket, with its
+        endpoint, is freed as soon as its last object goes, instead of waiting for the
+        garbage collector to find it."""
         if self._kind == _SOCK_STREAM:
             self._stream_close()
             # _stream_close() has kicked the host: in simulation a second kick finds the
