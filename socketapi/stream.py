@@ -240,7 +240,7 @@ class StreamMethods:
                 raise oserror(errno.EISCONN)
             # a failed attempt (refused, timed out): Linux lets the socket try again
         host = self._host
-        clock = host.clock  # (as in _stream_close)
+        clock = host.clock  # (as in sock._teardown)
         c = self._tcp.connect(self._binding, (addr, port), clock(), self._tcpopts)
         self._conn = c
         self._binding = c.binding
@@ -385,20 +385,6 @@ class StreamMethods:
             raise oserror(errno.ENOTCONN)
         c.shutdown(how, self._host.clock())
         self._kick()
-
-    def _stream_close(self) -> None:
-        host = self._host
-        clock = host.clock  # (an attribute, not a method: called as one it is looked up the slow way)
-        now = clock()
-        if self._listener is not None:
-            self._listener.close(now)
-        elif self._conn is not None:
-            self._conn.close(now)
-        elif self._binding is not None:
-            self._binding.release()
-        rt = host.runtime
-        if rt.realtime or host._loop or host._timers_dirty:
-            rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
 
     # -- options ------------------------------------------------------------------------
 
