@@ -261,22 +261,20 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         else:
             self._ep = None
             self._stream_init()
-        self._open_fd()
-
-    # -- descriptors: dup, detach, fromfd, socket(fileno=) ------------------------------
-
-    def _open_fd(self) -> None:
-        """Give a new socket state its first descriptor (after _setup or _adopt)."""
+        # The new socket state's first descriptor (StreamMethods._adopt gives an accepted
+        # socket its own the same way: keep the two alike)
         self._io_refs = 0
         self._close_requested = False
         self._inheritable = False  # sockets are created close-on-exec, as CPython's are
         self._label = None
-        self._class = type(self)  # the class of the state's views (fds.view_of)
-        rt = self._host.runtime
+        self._class = self.__class__  # the class of the state's views (fds.view_of; `type` is an argument here)
+        rt = host.runtime
         table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
         self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
         if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
             self._fd_blocking()
+
+    # -- descriptors: dup, detach, fromfd, socket(fileno=) ------------------------------
 
     def _fd_blocking(self) -> None:
         """Real time: the descriptor's O_NONBLOCK follows the timeout mode, as CPython sets

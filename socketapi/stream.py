@@ -31,6 +31,7 @@ from . import constants as C
 MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL = int(C.MSG_PEEK), int(C.MSG_DONTWAIT), int(C.MSG_WAITALL)
 from . import context as _context
 from .errors import oserror, timed_out
+from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
@@ -215,7 +216,17 @@ class StreamMethods:
         self._established = True
         self._reported = True
         self._ep = conn
-        self._open_fd()
+        # Its first descriptor, as socket._setup gives a new socket's (keep the two alike)
+        self._io_refs = 0
+        self._close_requested = False
+        self._inheritable = False  # sockets are created close-on-exec, as CPython's are
+        self._label = None
+        self._class = type(self)  # the class of the state's views (fds.view_of)
+        rt = host.runtime
+        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
+        if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+            self._fd_blocking()
 
     def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
         c = self._conn
