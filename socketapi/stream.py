@@ -19,6 +19,7 @@ import errno
 import struct
 from functools import partial
 
+from stack.addr import ip_str
 from stack.tcp.config import SocketOptions
 from stack.tcp.connection import Connection
 from stack.tcp.listener import Listener
@@ -176,6 +177,9 @@ class StreamMethods:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         sock = type(self).__new__(type(self))
         sock._adopt(self, conn)
+        if self._flen == 4:
+            a, p = conn.remote
+            return sock, (ip_str(a), p)  # self._name(conn.remote), inlined for AF_INET
         return sock, self._name(conn.remote)
 
     def accept(self):
@@ -261,7 +265,18 @@ class StreamMethods:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         if self._timeout == 0.0:
             raise oserror(errno.EINPROGRESS)
-        self._wait_connected(c)
+        # _wait_connected(c), inlined (a Python frame less per connect): keep the two alike
+        if c.state in _CONNECTING:
+            if self._timeout is None and not self._sndtimeo and not rt.realtime:
+                rt.wait_for(partial(_handshake_over, c), c, "connect")
+            else:
+                self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
+        if not c.connected:
+            if c.error is not None:
+                raise oserror(c.take_error())
+            if c.state is _CLOSED:
+                raise oserror(errno.ECONNREFUSED)
+        self._established = True
         self._reported = self._timeout is None  # CPython's timeout mode connects non-blocking
 
     def _wait_connected(self, c) -> None:
