@@ -1333,7 +1333,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         elif name == C.IPV6_UNICAST_HOPS:
             if not -1 <= ival <= 255:
                 raise oserror(errno.EINVAL)
-            target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
+            target = self._own_tcpopts() if self._kind == C.SOCK_STREAM else ep
             if hasattr(target, "ttl"):
                 target.ttl = None if ival == -1 else ival
         elif name == C.IPV6_MULTICAST_HOPS:
@@ -1349,7 +1349,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         elif name == C.IPV6_TCLASS:
             if not -1 <= ival <= 255:
                 raise oserror(errno.EINVAL)
-            target = self._tcpopts if self._kind == C.SOCK_STREAM else ep
+            target = self._own_tcpopts() if self._kind == C.SOCK_STREAM else ep
             if hasattr(target, "tos"):
                 target.tos = 0 if ival == -1 else ival
         elif name == C.IPV6_DONTFRAG:
@@ -1375,7 +1375,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
     def _apply_linger(self) -> None:
         if self._kind == C.SOCK_STREAM:
             on, secs = self._opts[(C.SOL_SOCKET, C.SO_LINGER)]
-            self._tcpopts.linger = secs if on else None
+            self._own_tcpopts().linger = secs if on else None
 
     def _set_reuseaddr(self, on: bool) -> None:
         if self._kind == C.SOCK_STREAM:
@@ -1387,7 +1387,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
 
     def _set_buf(self, which: str, size: int) -> None:
         if self._kind == C.SOCK_STREAM:
-            setattr(self._tcpopts, which, size)
+            setattr(self._own_tcpopts(), which, size)
             c = self._conn
             if c is not None and hasattr(c, "set_" + which):
                 getattr(c, "set_" + which)(size, self._host.clock())

@@ -36,7 +36,7 @@ from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
-_DEFAULT_OPTIONS = SocketOptions()  # never changed: each new socket takes a copy
+_DEFAULT_OPTIONS = SocketOptions()  # never changed: a new socket shares it until it sets an option
 _SYN_SENT = State.SYN_SENT
 _CLOSED = State.CLOSED
 
@@ -96,11 +96,26 @@ class StreamMethods:
         self._binding = None
         self._conn = None
         self._listener = None
-        self._tcpopts = _DEFAULT_OPTIONS.copy()  # SocketOptions(), without the dataclass's 12-argument __init__
+        self._tcpopts = _DEFAULT_OPTIONS  # shared until the first change (see _own_tcpopts)
         self._reuseaddr = False
         self._established = False  # a connection was made (connect() again: EISCONN)
         self._reported = False  # Linux: a connect that completed in the background is reported once
         self._ep = None  # the waitable: the listener or the connection
+
+    def _own_tcpopts(self) -> SocketOptions:
+        """The socket's TCP options, to change: its own copy.  A new socket shares the
+        defaults (_DEFAULT_OPTIONS, never changed) until its first change, as most never
+        set one: a copy less per connection.  The listener or connection already given
+        the shared object (which keeps its options by reference, as setsockopt changes
+        them) gets the copy too."""
+        o = self._tcpopts
+        if o is _DEFAULT_OPTIONS:
+            o = self._tcpopts = _DEFAULT_OPTIONS.copy()  # (SocketOptions() without the dataclass's __init__)
+            if self._conn is not None and self._conn.opts is _DEFAULT_OPTIONS:
+                self._conn.opts = o
+            if self._listener is not None and self._listener.opts is _DEFAULT_OPTIONS:
+                self._listener.opts = o
+        return o
 
     # -- addresses -----------------------------------------------------------------
 
@@ -416,7 +431,7 @@ class StreamMethods:
 
     def _stream_setopt(self, level: int, name: int, ival, raw) -> bool:
         """TCP's share of setsockopt; False when the option is not a TCP one."""
-        o = self._tcpopts
+        o = self._own_tcpopts()
         c = self._conn
         now = self._host.clock()
         if level == C.SOL_SOCKET:
