@@ -261,7 +261,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         else:
             self._ep = None
             self._stream_init()
-        # The new socket state's first descriptor (StreamMethods._adopt gives an accepted
+        # The new socket state's first descriptor (StreamMethods._accept gives an accepted
         # socket its own the same way: keep the two alike)
         self._io_refs = 0
         self._close_requested = False

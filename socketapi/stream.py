@@ -190,8 +190,43 @@ class StreamMethods:
         rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
-        sock = type(self).__new__(type(self))
-        sock._adopt(self, conn)
+        # The new socket, for the accepted connection (CPython: the listener's family, type
+        # and proto; the default timeout, or blocking, as socket.accept() sets it)
+        cls = type(self)
+        sock = cls.__new__(cls)
+        sock._host = host
+        sock._family, sock._kind, sock._proto, sock._flen = self._family, self._kind, self._proto, self._flen
+        sock._v6only = self._v6only
+        sock._closed = False
+        sock._timeout = _context._default_timeout  # getdefaulttimeout(), without the call
+        sock._rcvtimeo = sock._sndtimeo = None
+        sock._opts = dict(self._opts)
+        sock._tcp = self._tcp
+        sock._binding = conn.binding
+        sock._listener = None
+        sock._conn = conn
+        # A copy of the listening socket's options, which setsockopt on the accepted socket
+        # changes for its connection too.  The connection already holds a copy of its own,
+        # made from the same options when its SYN arrived (Listener.segment_arrives), held
+        # by nothing else: unless the listener's options changed since, it is that copy.
+        opts = conn.opts
+        if opts.__dict__ != self._tcpopts.__dict__:
+            opts = conn.opts = self._tcpopts.copy()
+        sock._tcpopts = opts
+        sock._reuseaddr = self._reuseaddr
+        sock._established = True
+        sock._reported = True
+        sock._ep = conn
+        # Its first descriptor, as socket._setup gives a new socket's (keep the two alike)
+        sock._io_refs = 0
+        sock._close_requested = False
+        sock._inheritable = False  # sockets are created close-on-exec, as CPython's are
+        sock._label = None
+        sock._class = cls  # the class of the state's views (fds.view_of)
+        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        sock._fileno = table.open(sock)  # (which records this object as the descriptor's owner)
+        if sock._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+            sock._fd_blocking()
         if self._flen == 4:
             a, p = conn.remote
             return sock, (ip_str(a), p)  # self._name(conn.remote), inlined for AF_INET
@@ -207,45 +242,6 @@ class StreamMethods:
             finally:
                 if self._mirror is not None:  # real time: the queue may be empty now
                     self._mirror.mark()
-
-    def _adopt(self, parent, conn) -> None:
-        """Become the socket for an accepted connection (CPython: the listener's family,
-        type and proto; the default timeout, or blocking, as socket.accept() sets it)."""
-        host = parent._host
-        self._host = host
-        self._family, self._kind, self._proto, self._flen = parent._family, parent._kind, parent._proto, parent._flen
-        self._v6only = parent._v6only
-        self._closed = False
-        self._timeout = _context._default_timeout  # getdefaulttimeout(), without the call
-        self._rcvtimeo = self._sndtimeo = None
-        self._opts = dict(parent._opts)
-        self._tcp = parent._tcp
-        self._binding = conn.binding
-        self._listener = None
-        self._conn = conn
-        # A copy of the listening socket's options, which setsockopt on the accepted socket
-        # changes for its connection too.  The connection already holds a copy of its own,
-        # made from the same options when its SYN arrived (Listener.segment_arrives), held
-        # by nothing else: unless the listener's options changed since, it is that copy.
-        opts = conn.opts
-        if opts.__dict__ != parent._tcpopts.__dict__:
-            opts = conn.opts = parent._tcpopts.copy()
-        self._tcpopts = opts
-        self._reuseaddr = parent._reuseaddr
-        self._established = True
-        self._reported = True
-        self._ep = conn
-        # Its first descriptor, as socket._setup gives a new socket's (keep the two alike)
-        self._io_refs = 0
-        self._close_requested = False
-        self._inheritable = False  # sockets are created close-on-exec, as CPython's are
-        self._label = None
-        self._class = type(self)  # the class of the state's views (fds.view_of)
-        rt = host.runtime
-        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
-        self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
-        if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
-            self._fd_blocking()
 
     def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
         c = self._conn
