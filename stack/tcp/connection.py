@@ -340,7 +340,11 @@ class Connection(Waitable):
         self.mss = mss
         rcv_mss = self.rcv_mss
         self.rcv_mss = (rcv_mss if rcv_mss < mss else mss) if rcv_mss else mss
-        self.cc.set_mss(mss)
+        cc = self.cc
+        if mss < cc.mss:
+            cc.set_mss(mss)
+        else:  # cc.set_mss(mss) without its call: a larger MSS (the usual case) changes nothing else
+            cc.mss = mss
 
     def _send_syn(self, now: int) -> None:
         """SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with the options we offer or accept."""
