@@ -363,7 +363,23 @@ class Connection(Waitable):
             ack = 0
         wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
         self.rcv_adv = (self.rcv_nxt + wnd) & MASK
-        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw, self._csum_base)
+        # TcpLayer._emit() without its call, through the connection's own cached path as
+        # _send_segment() goes (keep the two alike): the path found for the SYN then serves
+        # the connection's next segments too, without another look-up.
+        local = self.local
+        remote = self.remote
+        fp = self._fp
+        sent = False
+        if fp is not False:
+            if fp is not None:  # (its send() checks it is still usable: None when not)
+                sent = fp.send(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+            if sent is None or fp is None:
+                fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
+                if fp is not None:
+                    sent = fp.send(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+        if not sent:
+            seg = _build_fast(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+            self.env.ip_send(local[0], remote[0], 6, seg, df=True)  # (an error: the SYN is retransmitted)
         self.segs_out += 1
         self.last_ack_sent = self.rcv_nxt
         if self.rtt_seq is None and self.retries == 0:
