@@ -279,7 +279,7 @@ class Connection(Waitable):
     # ------------------------------------------------------------------ opens
     def open_active(self, now: int) -> None:
         """RFC 9293 §3.10.1 OPEN call, active: choose ISS, send SYN, enter SYN-SENT."""
-        iss = self.iss = self.layer._isn(self.key, now, self._isn_f)
+        iss = self.iss = (now // 4 + self._isn_f) & MASK  # TcpLayer._isn(), inlined: keep the two alike
         self.snd_una = self.recover = self.high_rxt = iss
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
         self._set_state(SYN_SENT, "connect")
@@ -294,7 +294,7 @@ class Connection(Waitable):
         self.state = LISTEN  # the child starts as a copy of the listening TCB
         self.irs = seq
         self.rcv_nxt = (seq + 1) & MASK
-        iss = self.layer._isn(self.key, now, self._isn_f)
+        iss = (now // 4 + self._isn_f) & MASK  # TcpLayer._isn(), inlined: keep the two alike
         if isn_floor is not None and seq_lt(iss, isn_floor):
             iss = isn_floor
         self.iss = self.snd_una = self.recover = self.high_rxt = iss

@@ -168,7 +168,9 @@ class TcpLayer:
 
     def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
-        M a 4-microsecond timer (`f` is F when the caller already has it)."""
+        M a 4-microsecond timer (`f` is F when the caller already has it).  (Connection's
+        open_active and open_passive have it inlined, with the F its __init__ took from
+        `_key_hash`: keep the three alike.)"""
         if f is None:
             f = self._key_hash(key) >> 32
         return (now // 4 + f) & MASK
