@@ -108,8 +108,9 @@ class Connection(Waitable):
         # tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]), inlined: keep alike
         self._csum_base = _from_bytes(local[0] + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
-        # one applies, False where there is none to have (loopback, a test's env)
-        self._fp = None if layer._paths is not None and not layer.env.is_local(ra) else False
+        # one applies, False where there is none to have (a test's env; loopback, which
+        # _send_syn finds out when the SYN finds no cached path)
+        self._fp = None if layer._paths is not None else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -377,6 +378,8 @@ class Connection(Waitable):
                 fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
                 if fp is not None:
                     sent = fp.send(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+                elif self.env.is_local(remote[0]):
+                    self._fp = False  # loopback: none ever will
         if not sent:
             seg = _build_fast(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
             self.env.ip_send(local[0], remote[0], 6, seg, df=True)  # (an error: the SYN is retransmitted)
