@@ -88,10 +88,10 @@ class Connection(Waitable):
         "retries", "probes", "total_retrans", "retrans_out",
         # timers
         "t_rexmit", "t_delack", "t_persist", "t_keep", "t_close", "_sched", "last_rcv", "last_send",
-        "nodelay", "keepalive", "keepidle", "keepintvl", "keepcnt",
+        "nodelay", "keepalive",
         # accounting
         "segs_in", "segs_out", "bytes_acked", "bytes_received", "last_data_sent", "last_data_recv",
-        "last_ack_recv", "series", "created", "_label", "_isn_f", "_csum_base", "_fp",
+        "last_ack_recv", "series", "_label", "_isn_f", "_csum_base", "_fp",
     )
 
     def __init__(self, layer, local, remote, opts: SocketOptions | None, binding, now: int) -> None:
@@ -190,19 +190,30 @@ class Connection(Waitable):
         self.last_rcv = now
         self.last_send = now
         self.nodelay = opts.nodelay
-        self.keepalive = opts.keepalive
-        self.keepidle = opts.keepidle or cfg.keepalive_time
-        self.keepintvl = opts.keepintvl or cfg.keepalive_intvl
-        self.keepcnt = opts.keepcnt or cfg.keepalive_probes
+        self.keepalive = opts.keepalive  # (its timings are read from opts: see keepidle)
         self.segs_in = self.segs_out = 0
         self.bytes_acked = self.bytes_received = 0
         self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
         self.series = [] if opts.record else None
-        self.created = now
         self._label = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state.name}>"
+
+    # Keep-alive's timings (RFC 1122 §4.2.3.6): the socket's TCP_KEEPIDLE, TCP_KEEPINTVL,
+    # TCP_KEEPCNT, else the host's defaults.  Read from the options when keep-alive runs,
+    # not copied into every new connection (set_keepalive changes them there).
+    @property
+    def keepidle(self) -> int:
+        return self.opts.keepidle or self.cfg.keepalive_time
+
+    @property
+    def keepintvl(self) -> int:
+        return self.opts.keepintvl or self.cfg.keepalive_intvl
+
+    @property
+    def keepcnt(self) -> int:
+        return self.opts.keepcnt or self.cfg.keepalive_probes
 
     @property
     def label(self) -> str:
@@ -592,12 +603,13 @@ class Connection(Waitable):
     def set_keepalive(self, on: bool, now: int, idle: int | None = None, intvl: int | None = None,
                       cnt: int | None = None) -> None:
         self.keepalive = bool(on)
+        opts = self.opts  # (where the keepidle, keepintvl and keepcnt properties read them)
         if idle:
-            self.keepidle = idle
+            opts.keepidle = idle
         if intvl:
-            self.keepintvl = intvl
+            opts.keepintvl = intvl
         if cnt:
-            self.keepcnt = cnt
+            opts.keepcnt = cnt
         if on and self.state in SYNCHRONIZED:
             self.probes = 0
             self.t_keep = self.last_rcv + self.keepidle
