@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 from types import MappingProxyType
 
 from ..seq import HALF, MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
@@ -58,6 +59,7 @@ _ARCS = {old: {new: (STATE_STAT_KEYS[new], STATE_NAMES[old], STATE_NAMES[new]) i
                for new in State} for old in State}
 _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain dict: .get without the proxy)
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
+KEY4 = struct.Struct("!4sH4sH").pack  # an IPv4 4-tuple as TcpLayer._key_hash hashes it
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 
 ICMP_ERRNO = MappingProxyType({
@@ -104,9 +106,10 @@ class Connection(Waitable):
         self.local = local
         self.remote = remote
         self.key = local + remote  # (laddr, lport, raddr, rport)
+        la = local[0]
         ra = remote[0]
         # tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]), inlined: keep alike
-        self._csum_base = _from_bytes(local[0] + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
+        self._csum_base = _from_bytes(la + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
         # one applies, False where there is none to have (a test's env; loopback, which
         # _send_syn finds out when the SYN finds no cached path)
@@ -165,7 +168,14 @@ class Connection(Waitable):
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
-        h = layer._key_hash(self.key)
+        if len(la) == 4 and len(ra) == 4:
+            # TcpLayer._key_hash(self.key), inlined for IPv4 (keep the two alike): RFC 6528's
+            # F and RFC 7323's timestamp offset, the two halves of one keyed hash of the 4-tuple
+            h = layer._keyed.copy()
+            h.update(KEY4(la, local[1], ra, remote[1]))
+            h = _from_bytes(h.digest(), "big")
+        else:
+            h = layer._key_hash(self.key)
         self.ts_offset = h & MASK
         self._isn_f = h >> 32
         self.sack_ok = False
