@@ -976,14 +976,15 @@ class Host(Node):
     # -- the transports' environment (docs/internals.md) ------------------------------
 
     def is_local(self, addr: bytes) -> bool:
-        return addr in self._local4 or (len(addr) == 4 and addr[0] == 127) or addr in self._local6 \
-            or addr == IPV6_LOOPBACK
+        if len(addr) == 4:  # (each family's tests alone: every new connection asks)
+            return addr in self._local4 or addr[0] == 127
+        return addr in self._local6 or addr == IPV6_LOOPBACK
 
     def is_broadcast(self, addr: bytes) -> bool:
         return addr in self._bcast4
 
     def _route(self, dst: bytes):
-        """(interface, next hop) toward `dst`, or None."""
+        """(interface, next hop) toward `dst`, or None.  (`path_mtu` has it inlined: keep alike.)"""
         if dst in self._local4 or dst[0] == 127:
             return self.lo, dst
         r = self.routes.lookup(dst)
@@ -1015,12 +1016,19 @@ class Host(Node):
         return select_source(rt[0].ipv6, dst)
 
     def path_mtu(self, dst: bytes) -> int:
-        if len(dst) == 16:
+        n = len(dst)
+        if n == 16:
             return self.ip6.path_mtu(dst)
-        rt = self._route(dst) if len(dst) == 4 else None
-        if rt is None:
+        if n != 4:
             return 1500
-        mtu = rt[0].mtu
+        # the interface of self._route(dst), inlined (every new connection asks): keep alike
+        if dst in self._local4 or dst[0] == 127:
+            mtu = self.lo.mtu
+        else:
+            r = self.routes.lookup(dst)
+            if r is None:
+                return 1500
+            mtu = r.iface.mtu
         if not self.pmtu.entries:
             return mtu
         p = self.pmtu.get(dst, self.clock())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 from types import MappingProxyType
 
 from ..seq import HALF, MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
@@ -58,6 +59,7 @@ _ARCS = {old: {new: (STATE_STAT_KEYS[new], STATE_NAMES[old], STATE_NAMES[new]) i
                for new in State} for old in State}
 _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain dict: .get without the proxy)
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
+KEY4 = struct.Struct("!4sH4sH").pack  # an IPv4 4-tuple as TcpLayer._key_hash hashes it
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 
 ICMP_ERRNO = MappingProxyType({
@@ -88,10 +90,10 @@ class Connection(Waitable):
         "retries", "probes", "total_retrans", "retrans_out",
         # timers
         "t_rexmit", "t_delack", "t_persist", "t_keep", "t_close", "_sched", "last_rcv", "last_send",
-        "nodelay", "keepalive", "keepidle", "keepintvl", "keepcnt",
+        "nodelay", "keepalive",
         # accounting
         "segs_in", "segs_out", "bytes_acked", "bytes_received", "last_data_sent", "last_data_recv",
-        "last_ack_recv", "series", "created", "_label", "_isn_f", "_csum_base", "_fp",
+        "last_ack_recv", "series", "_label", "_isn_f", "_csum_base", "_fp",
     )
 
     def __init__(self, layer, local, remote, opts: SocketOptions | None, binding, now: int) -> None:
@@ -104,12 +106,14 @@ class Connection(Waitable):
         self.local = local
         self.remote = remote
         self.key = local + remote  # (laddr, lport, raddr, rport)
+        la = local[0]
         ra = remote[0]
         # tcp_wire.checksum_base(local[1], remote[1], local[0], remote[0]), inlined: keep alike
-        self._csum_base = _from_bytes(local[0] + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
+        self._csum_base = _from_bytes(la + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
-        # one applies, False where there is none to have (loopback, a test's env)
-        self._fp = None if layer._paths is not None and not layer.env.is_local(ra) else False
+        # one applies, False where there is none to have (a test's env; loopback, which
+        # _send_syn finds out when the SYN finds no cached path)
+        self._fp = None if layer._paths is not None else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -164,7 +168,14 @@ class Connection(Waitable):
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
-        h = layer._key_hash(self.key)
+        if len(la) == 4 and len(ra) == 4:
+            # TcpLayer._key_hash(self.key), inlined for IPv4 (keep the two alike): RFC 6528's
+            # F and RFC 7323's timestamp offset, the two halves of one keyed hash of the 4-tuple
+            h = layer._keyed.copy()
+            h.update(KEY4(la, local[1], ra, remote[1]))
+            h = _from_bytes(h.digest(), "big")
+        else:
+            h = layer._key_hash(self.key)
         self.ts_offset = h & MASK
         self._isn_f = h >> 32
         self.sack_ok = False
@@ -189,19 +200,30 @@ class Connection(Waitable):
         self.last_rcv = now
         self.last_send = now
         self.nodelay = opts.nodelay
-        self.keepalive = opts.keepalive
-        self.keepidle = opts.keepidle or cfg.keepalive_time
-        self.keepintvl = opts.keepintvl or cfg.keepalive_intvl
-        self.keepcnt = opts.keepcnt or cfg.keepalive_probes
+        self.keepalive = opts.keepalive  # (its timings are read from opts: see keepidle)
         self.segs_in = self.segs_out = 0
         self.bytes_acked = self.bytes_received = 0
         self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
         self.series = [] if opts.record else None
-        self.created = now
         self._label = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state.name}>"
+
+    # Keep-alive's timings (RFC 1122 §4.2.3.6): the socket's TCP_KEEPIDLE, TCP_KEEPINTVL,
+    # TCP_KEEPCNT, else the host's defaults.  Read from the options when keep-alive runs,
+    # not copied into every new connection (set_keepalive changes them there).
+    @property
+    def keepidle(self) -> int:
+        return self.opts.keepidle or self.cfg.keepalive_time
+
+    @property
+    def keepintvl(self) -> int:
+        return self.opts.keepintvl or self.cfg.keepalive_intvl
+
+    @property
+    def keepcnt(self) -> int:
+        return self.opts.keepcnt or self.cfg.keepalive_probes
 
     @property
     def label(self) -> str:
@@ -279,7 +301,7 @@ class Connection(Waitable):
     # ------------------------------------------------------------------ opens
     def open_active(self, now: int) -> None:
         """RFC 9293 §3.10.1 OPEN call, active: choose ISS, send SYN, enter SYN-SENT."""
-        iss = self.iss = self.layer._isn(self.key, now, self._isn_f)
+        iss = self.iss = (now // 4 + self._isn_f) & MASK  # TcpLayer._isn(), inlined: keep the two alike
         self.snd_una = self.recover = self.high_rxt = iss
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
         self._set_state(SYN_SENT, "connect")
@@ -294,7 +316,7 @@ class Connection(Waitable):
         self.state = LISTEN  # the child starts as a copy of the listening TCB
         self.irs = seq
         self.rcv_nxt = (seq + 1) & MASK
-        iss = self.layer._isn(self.key, now, self._isn_f)
+        iss = (now // 4 + self._isn_f) & MASK  # TcpLayer._isn(), inlined: keep the two alike
         if isn_floor is not None and seq_lt(iss, isn_floor):
             iss = isn_floor
         self.iss = self.snd_una = self.recover = self.high_rxt = iss
@@ -340,7 +362,11 @@ class Connection(Waitable):
         self.mss = mss
         rcv_mss = self.rcv_mss
         self.rcv_mss = (rcv_mss if rcv_mss < mss else mss) if rcv_mss else mss
-        self.cc.set_mss(mss)
+        cc = self.cc
+        if mss < cc.mss:
+            cc.set_mss(mss)
+        else:  # cc.set_mss(mss) without its call: a larger MSS (the usual case) changes nothing else
+            cc.mss = mss
 
     def _send_syn(self, now: int) -> None:
         """SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with the options we offer or accept."""
@@ -359,7 +385,25 @@ class Connection(Waitable):
             ack = 0
         wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
         self.rcv_adv = (self.rcv_nxt + wnd) & MASK
-        self.layer._emit(self.local, self.remote, self.iss, ack, flags, wnd, b"", raw, self._csum_base)
+        # TcpLayer._emit() without its call, through the connection's own cached path as
+        # _send_segment() goes (keep the two alike): the path found for the SYN then serves
+        # the connection's next segments too, without another look-up.
+        local = self.local
+        remote = self.remote
+        fp = self._fp
+        sent = False
+        if fp is not False:
+            if fp is not None:  # (its send() checks it is still usable: None when not)
+                sent = fp.send(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+            if sent is None or fp is None:
+                fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
+                if fp is not None:
+                    sent = fp.send(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+                elif self.env.is_local(remote[0]):
+                    self._fp = False  # loopback: none ever will
+        if not sent:
+            seg = _build_fast(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
+            self.env.ip_send(local[0], remote[0], 6, seg, df=True)  # (an error: the SYN is retransmitted)
         self.segs_out += 1
         self.last_ack_sent = self.rcv_nxt
         if self.rtt_seq is None and self.retries == 0:
@@ -569,12 +613,13 @@ class Connection(Waitable):
     def set_keepalive(self, on: bool, now: int, idle: int | None = None, intvl: int | None = None,
                       cnt: int | None = None) -> None:
         self.keepalive = bool(on)
+        opts = self.opts  # (where the keepidle, keepintvl and keepcnt properties read them)
         if idle:
-            self.keepidle = idle
+            opts.keepidle = idle
         if intvl:
-            self.keepintvl = intvl
+            opts.keepintvl = intvl
         if cnt:
-            self.keepcnt = cnt
+            opts.keepcnt = cnt
         if on and self.state in SYNCHRONIZED:
             self.probes = 0
             self.t_keep = self.last_rcv + self.keepidle

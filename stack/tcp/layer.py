@@ -32,7 +32,7 @@ from ..seq import MASK
 from ..wire import tcp as tcp_wire
 from ..wire.errors import WireError
 from .config import SocketOptions, TcpConfig
-from .connection import Connection
+from .connection import KEY4, Connection
 from .listener import Listener
 from .state import State
 from .timewait import TimeWait
@@ -45,8 +45,7 @@ _HDR_SYN = tcp_wire.HDR_SYN.unpack_from
 SYN_MSS_HEAD, SYN_SACK_TS_WORD, SYN_NOP_WS = tcp_wire.SYN_MSS_HEAD, tcp_wire.SYN_SACK_TS_WORD, tcp_wire.SYN_NOP_WS
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
-_KEY4 = struct.Struct("!4sH4sH").pack  # a 4-tuple as _key_hash hashes it
-_KEY6 = struct.Struct("!16sH16sH").pack
+_KEY6 = struct.Struct("!16sH16sH").pack  # a 4-tuple as _key_hash hashes it (IPv4's: KEY4)
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
@@ -155,11 +154,12 @@ class TcpLayer:
 
         The hash is keyed BLAKE2s over laddr|lport|raddr|rport.  Keying absorbs a whole
         block of key first, so the layer keeps a keyed hasher that has absorbed only the
-        key and copies it per 4-tuple: the same digest for about half the work."""
+        key and copies it per 4-tuple: the same digest for about half the work.
+        (Connection.__init__ has it inlined for IPv4: keep the two alike.)"""
         la, lp, ra, rp = key
         n = len(la)
         if n == len(ra) and (n == 4 or n == 16):
-            data = (_KEY4 if n == 4 else _KEY6)(la, lp, ra, rp)
+            data = (KEY4 if n == 4 else _KEY6)(la, lp, ra, rp)
         else:
             data = la + lp.to_bytes(2, "big") + ra + rp.to_bytes(2, "big")
         h = self._keyed.copy()
@@ -168,7 +168,9 @@ class TcpLayer:
 
     def _isn(self, key: tuple, now: int, f: int | None = None) -> int:
         """RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
-        M a 4-microsecond timer (`f` is F when the caller already has it)."""
+        M a 4-microsecond timer (`f` is F when the caller already has it).  (Connection's
+        open_active and open_passive have it inlined, with the F its __init__ took from
+        `_key_hash`: keep the three alike.)"""
         if f is None:
             f = self._key_hash(key) >> 32
         return (now // 4 + f) & MASK

@@ -152,9 +152,10 @@ def test_connections_use_the_cached_path_and_loopback_does_not():
     (syn,) = frames(net, p)
     assert syn[TCP].flags == "S"
     c = s._conn
-    assert c._fp is None  # nothing sent by the connection itself yet (the SYN went through the layer)
+    path = h._tcp_paths[(ip("192.0.2.1"), ip("192.0.2.99"))]
+    assert c._fp is path  # the SYN went by the cached path, which the connection keeps
     c._send_ack(net.events.now)
-    assert c._fp is h._tcp_paths[(ip("192.0.2.1"), ip("192.0.2.99"))]
+    assert c._fp is path
     lo = h.socket.socket()
     lo.bind(("127.0.0.1", 0))
     lo.listen()
