@@ -809,10 +809,23 @@ class Connection(Waitable):
                     seq = (buf_seq + off) & MASK
                     self._send_segment(seq, FIN | ACK, b"", now)
                     off += 1
-                    self.snd_nxt = (buf_seq + off) & MASK
+                    self.snd_nxt = nxt = (buf_seq + off) & MASK
                     if retrans:
                         self._count_retrans(seq, 1, "go-back-N (RTO or PMTU)")
-                    self._sent(seq, 1, retrans, now)
+                        self._sent(seq, 1, True, now)
+                    else:
+                        # _sent() inlined for a new FIN, as for new data below (with
+                        # RttEstimator.current(): keep them alike)
+                        if off > max_off:
+                            self.snd_max = nxt
+                        if self.rtt_seq is None:
+                            self.rtt_seq = nxt
+                            self.rtt_time = now
+                        if self.t_rexmit is None:
+                            rtt = self.rtt
+                            t = rtt.rto << rtt.backoff
+                            self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+                        self.t_persist = None
                 break
             flight = self._pipe() if sack_recovery else off - una_off - sb.sacked
             n = avail
@@ -945,8 +958,8 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        # next_deadline() unrolled: this runs after every segment.  (`send` and `_fast_path`
-        # have it inlined: keep them alike.)
+        # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`
+        # and `segment_arrives` have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -1118,7 +1131,24 @@ class Connection(Waitable):
         else:
             self._synchronized(hdr, data, now)
         if self.state is not CLOSED:
-            self._rearm()
+            # _rearm(), inlined (it runs after every segment)
+            m = self.t_rexmit
+            t = self.t_delack
+            if t is not None and (m is None or t < m):
+                m = t
+            t = self.t_persist
+            if t is not None and (m is None or t < m):
+                m = t
+            t = self.t_keep
+            if t is not None and (m is None or t < m):
+                m = t
+            t = self.t_close
+            if t is not None and (m is None or t < m):
+                m = t
+            if m is not None:
+                sched = self._sched
+                if sched is None or m < sched:
+                    self.layer._schedule(self, m)
 
     def _fast_path(self, seq: int, ack: int, flags: int, window: int, tsval, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
@@ -1448,10 +1478,12 @@ class Connection(Waitable):
                 self.t_keep = now + self.keepidle
             if data:
                 self._synchronized_text(hdr, data, now, rcv_nxt)
-            self._send_ack(now)
+            self._send_segment(self.snd_max, ACK, b"", now)  # _send_ack() in ESTABLISHED
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
-            self._output(now)
+            # (_output() unless it would return at once, as at the end of _synchronized)
+            if self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK:
+                self._output(now)
         else:
             # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
             self.snd_wnd = window
@@ -1760,7 +1792,10 @@ class Connection(Waitable):
                 self._send_ack(now)  # retransmitted FIN in CLOSE_WAIT / CLOSING / LAST_ACK
         if trimmed and self.t_delack is not None:
             self._send_ack(now)  # data beyond our window: tell the sender at once
-        if self.state in SENDING:
+        # _output() returns at once when all that is queued has been sent and no FIN waits
+        # (outside SACK recovery): that test is made here first, without its call
+        if self.state in SENDING and (self.fin_queued or self.in_recovery
+                                      or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
             self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
