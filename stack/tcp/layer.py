@@ -50,6 +50,8 @@ _KEY6 = struct.Struct("!16sH16sH").pack
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
+TcpHeader, TcpOptions = tcp_wire.TcpHeader, tcp_wire.TcpOptions
+_new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (as tcp_wire's header builders)
 
 
 def oserror(code: int) -> OSError:
@@ -414,8 +416,11 @@ class TcpLayer:
                     if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
-                    conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
-                                                            tsecr), memoryview(frame)[start + 32:end], now)
+                    # tcp_wire.ts_header(), inlined (a call less per segment): keep the two alike
+                    conn.segment_arrives(_new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
+                                                                _new_tuple(TcpOptions, (None, None, False, (tsval, tsecr),
+                                                                                        (), ())))),
+                                         memoryview(frame)[start + 32:end], now)
                     return
             elif offflags & 0xF000 == 0xA000 and offflags & SYN and end - start >= 40:
                 # A SYN or SYN-ACK (data offset 40) with the options this stack and Linux
@@ -424,8 +429,10 @@ class TcpLayer:
                 sport, dport, seq, ack, offflags, window, _, urgent, mss_head, mss, sack_ts, tsval, tsecr, nop_ws \
                     = _HDR_SYN(frame, start)
                 if mss_head == SYN_MSS_HEAD and sack_ts == SYN_SACK_TS_WORD and nop_ws >> 8 == SYN_NOP_WS:
-                    hdr = tcp_wire.syn_header(sport, dport, seq, ack, offflags, window, urgent, mss, nop_ws & 0xFF,
-                                              tsval, tsecr)
+                    # tcp_wire.syn_header(), inlined (a call less per SYN): keep the two alike
+                    hdr = _new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
+                                                 _new_tuple(TcpOptions, (mss, nop_ws & 0xFF, True, (tsval, tsecr), (),
+                                                                         ()))))
                     data = memoryview(frame)[start + 40:end] if end - start > 40 else tcp_wire.EMPTY
                     self._demultiplex(src, dst, hdr, data, now)
                     return
