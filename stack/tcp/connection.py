@@ -35,6 +35,7 @@ from .reassembly import NO_REASSEMBLY, Reassembly
 from .rtt import RttEstimator
 from .sack import NO_SCOREBOARD, Scoreboard
 from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
+from .timewait import TimeWait
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
 # States as module constants where the per-call paths test them: an Enum class attribute
@@ -241,8 +242,12 @@ class Connection(Waitable):
             env.trace("tcp", "state", conn=label, old=old_name, new=new_name, cause=cause)
         if new is ESTABLISHED:
             env.stats["tcp.established"] += 1
-        if self.watchers:  # (_signal() has nothing to do without one)
-            self._signal()
+        watchers = self.watchers
+        if watchers:  # (_signal() has nothing to do without one)
+            if len(watchers) == 1:
+                watchers[0]()  # _signal(), inlined for its common case: one blocked caller
+            else:
+                self._signal()
 
     def _drop(self, reason: str, **fields) -> None:
         self.env.stats["tcp.rx." + reason] += 1
@@ -661,10 +666,13 @@ class Connection(Waitable):
         edge moves only by at least min(rcvbuf/2, MSS), and never moves left."""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
-        cur = seq_sub(self.rcv_adv, rcv_nxt)
-        if cur < 0:
+        cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        if cur & 0x80000000:
             cur = 0
-        if free - cur >= min(self.rcvbuf >> 1, self.rcv_mss) or free == self.rcvbuf:
+        step = self.rcvbuf >> 1  # min(rcvbuf / 2, MSS)
+        if step > self.rcv_mss:
+            step = self.rcv_mss
+        if free - cur >= step or free == self.rcvbuf:
             cur = free
         ws = self.rcv_wscale
         field = (cur + (1 << ws) - 1) >> ws
@@ -1245,7 +1253,8 @@ class Connection(Waitable):
                     srtt = rtt.srtt
                     if srtt and r > 0:
                         # RttEstimator.sample(r), inlined for a sample after the first (one per
-                        # round trip): RFC 6298 §2.3, then §2.4's clamping (keep the two alike)
+                        # round trip): RFC 6298 §2.3, then §2.4's clamping (as in _new_ack:
+                        # keep the three alike)
                         rtt.latest = r
                         if r < rtt.min_rtt:
                             rtt.min_rtt = r
@@ -1384,7 +1393,28 @@ class Connection(Waitable):
         if rtt_seq is not None:
             d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
             if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
-                self.rtt.sample(now - self.rtt_time)
+                r = now - self.rtt_time
+                rtt = self.rtt
+                srtt = rtt.srtt
+                if srtt and r > 0:
+                    # RttEstimator.sample(r), inlined for a sample after the first, as in
+                    # _fast_path (keep the three alike)
+                    rtt.latest = r
+                    if r < rtt.min_rtt:
+                        rtt.min_rtt = r
+                    d = srtt - r
+                    rtt.rttvar = rttvar = (3 * rtt.rttvar + (d if d >= 0 else -d)) >> 2
+                    rtt.srtt = srtt = (7 * srtt + r) >> 3
+                    d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
+                    d = srtt + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
+                    if d < rtt.rto_min:
+                        d = rtt.rto_min
+                    if d > rtt.rto_max:
+                        d = rtt.rto_max
+                    rtt.rto = d
+                    rtt.backoff = 0
+                else:
+                    rtt.sample(r)
                 self.rtt_seq = None
         self.retries = 0
         cc = self.cc
@@ -1498,14 +1528,32 @@ class Connection(Waitable):
         """Our SYN is acknowledged: SND.UNA past ISS, first RTT sample, timer reset."""
         self.snd_una = ack
         self.retries = 0
+        rtt = self.rtt
         if self.rtt_seq is not None:
-            self.rtt.sample(now - self.rtt_time)
+            r = now - self.rtt_time
+            if r > 0 and not rtt.srtt:
+                # RttEstimator.sample(r), inlined for the first sample (RFC 6298 §2.2, then
+                # §2.4's clamping), the one a handshake takes (keep the two alike)
+                rtt.latest = r
+                if not rtt.min_rtt or r < rtt.min_rtt:
+                    rtt.min_rtt = r
+                rtt.srtt = r
+                rtt.rttvar = rttvar = r >> 1
+                d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
+                d = r + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
+                if d < rtt.rto_min:
+                    d = rtt.rto_min
+                if d > rtt.rto_max:
+                    d = rtt.rto_max
+                rtt.rto = d
+            else:
+                rtt.sample(r)
             self.rtt_seq = None
-        self.rtt.backoff = 0
-        if not self.rtt.srtt and self.total_retrans:
+        rtt.backoff = 0
+        if not rtt.srtt and self.total_retrans:
             # RFC 6298 §5.7: the SYN was retransmitted and no sample exists (Karn): data
             # transmission starts with an RTO of 3 s (Linux TCP_TIMEOUT_FALLBACK).
-            self.rtt.rto = min(max(self.rtt.rto, 3 * 1_000_000), self.cfg.rto_max)
+            rtt.rto = min(max(rtt.rto, 3 * 1_000_000), self.cfg.rto_max)
         self.t_rexmit = None
         # The controller starts over with the negotiated MSS; RFC 5681 §3.1: a lost SYN
         # or SYN-ACK reduces the initial window to one segment.
@@ -1764,7 +1812,8 @@ class Connection(Waitable):
             self._enter_time_wait(now, "rcv ACK of FIN")
             return
         elif st is LAST_ACK and fin_acked:
-            self._fail(None, "rcv ACK of FIN", now)
+            self._set_state(CLOSED, "rcv ACK of FIN")  # _fail(None, ...), without its call
+            self._teardown(now)
             return
         # sixth: URG is not supported beyond treating urgent data as ordinary data (RFC 6093).
         # seventh: segment text.
@@ -1878,16 +1927,32 @@ class Connection(Waitable):
         elif st is FIN_WAIT_2:
             self._enter_time_wait(now, "rcv FIN")
             return
-        self._signal()
+        watchers = self.watchers
+        if watchers:
+            if len(watchers) == 1:
+                watchers[0]()  # _signal(), inlined for its common case: one blocked caller
+            else:
+                self._signal()
 
     def _enter_time_wait(self, now: int, cause: str) -> None:
+        """TIME-WAIT: the 4-tuple passes to a lightweight TimeWait entry (stack/tcp/timewait.py),
+        which takes over the port reservation and the layer's table entry for 2MSL; this
+        connection keeps no timer (any heap entry left for it is now stale)."""
         self._set_state(TIME_WAIT, cause)
         self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
         self._sched = None
         if self.listener is not None:
             self.listener._forget(self)
             self.listener = None
-        self.layer._to_time_wait(self, now)
+        layer = self.layer
+        tw = TimeWait(layer, self, now)
+        binding = self.binding
+        if binding is not None:
+            binding.owner = tw
+            self.binding = None
+        layer.conns[self.key] = tw
+        self.env.stats["tcp.timewait.entered"] += 1
+        layer._schedule(tw, tw.deadline, True)
         if self.watchers:  # (_signal() has nothing to do without one)
             self._signal()
 

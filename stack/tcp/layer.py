@@ -290,15 +290,6 @@ class TcpLayer:
         if self.conns.get(obj.key) is obj:
             del self.conns[obj.key]
 
-    def _to_time_wait(self, conn: Connection, now: int) -> None:
-        tw = TimeWait(self, conn, now)
-        if conn.binding is not None:
-            conn.binding.owner = tw
-            conn.binding = None
-        self.conns[conn.key] = tw
-        self.env.stats["tcp.timewait.entered"] += 1
-        self._schedule(tw, tw.deadline, True)
-
     def _pick_in_group(self, listener, src: bytes, sport: int, dst: bytes, dport: int):
         """SO_REUSEPORT: the listener of the group on listener's (address, port) that takes
         a new connection, chosen by a hash of its 4-tuple (Linux's reuseport_select_sock),
