@@ -253,33 +253,46 @@ class TcpLayer:
             # (`_stale_top`, below).  That wakeup polls, and the runtime asks again.  A
             # connect/close loop queues a few deadlines per connection, nearly all later
             # than those; the host's poll_at() used to run after each.
-            stale = self._stale_top
-            top = heap[0] if heap else None
-            if fifo and (top is None or fifo[0] < top):  # (the counter n decides a tie: owners never compare)
-                top = fifo[0]
-            if top is not None:
-                top_when, _, top_obj = top
-                known = top_when if stale is None or top_when < stale else stale
-                if when < known:
-                    self.env._timers_dirty = True
+            if heap and when >= heap[0][0]:
+                # The usual case, no earlier than the heap's top, so no earlier than the top
+                # of both or `_stale_top`: nothing to tell the host.  Stale entries on the
+                # heap's top go, as below (the FIFO's wait for the next poll_at()).
+                top_when, _, top_obj = heap[0]
                 if top_obj._sched != top_when:
-                    # Stale entries on top go now, as poll_at() drops them: each holds its
-                    # owner, a whole closed connection, until popped, and poll_at() is
-                    # seldom asked.
+                    stale = self._stale_top
                     if stale is None or top_when < stale:
                         self._stale_top = top_when
-                    while True:
-                        if fifo and top is fifo[0]:
-                            fifo.popleft()
-                        else:
-                            _heappop(heap)
-                        top = heap[0] if heap else None
-                        if fifo and (top is None or fifo[0] < top):
-                            top = fifo[0]
-                        if top is None or top[2]._sched == top[0]:
-                            break
-            elif stale is None or when < stale:
-                self.env._timers_dirty = True
+                    _heappop(heap)
+                    while heap and heap[0][2]._sched != heap[0][0]:
+                        _heappop(heap)
+            else:
+                stale = self._stale_top
+                top = heap[0] if heap else None
+                if fifo and (top is None or fifo[0] < top):  # (the counter n decides a tie: owners never compare)
+                    top = fifo[0]
+                if top is not None:
+                    top_when, _, top_obj = top
+                    known = top_when if stale is None or top_when < stale else stale
+                    if when < known:
+                        self.env._timers_dirty = True
+                    if top_obj._sched != top_when:
+                        # Stale entries on top go now, as poll_at() drops them: each holds its
+                        # owner, a whole closed connection, until popped, and poll_at() is
+                        # seldom asked.
+                        if stale is None or top_when < stale:
+                            self._stale_top = top_when
+                        while True:
+                            if fifo and top is fifo[0]:
+                                fifo.popleft()
+                            else:
+                                _heappop(heap)
+                            top = heap[0] if heap else None
+                            if fifo and (top is None or fifo[0] < top):
+                                top = fifo[0]
+                            if top is None or top[2]._sched == top[0]:
+                                break
+                elif stale is None or when < stale:
+                    self.env._timers_dirty = True
             entry = (when, next(self._tick), obj)
             if late and (not fifo or when >= fifo[-1][0]):
                 fifo.append(entry)
@@ -408,9 +421,9 @@ class TcpLayer:
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
                     # tcp_wire.ts_header(), inlined (a call less per segment): keep the two alike
-                    conn.segment_arrives(_new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
-                                                                _new_tuple(TcpOptions, (None, None, False, (tsval, tsecr),
-                                                                                        (), ())))),
+                    options = _new_tuple(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))
+                    conn.segment_arrives(_new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window,
+                                                                urgent, options)),
                                          memoryview(frame)[start + 32:end], now)
                     return
             elif offflags & 0xF000 == 0xA000 and offflags & SYN and end - start >= 40:
