@@ -615,8 +615,25 @@ class Connection(Waitable):
             return
         self.fin_queued = True
         queued = len(self.sndq)
-        self.fin_seq = (self.snd_buf_seq + queued) & MASK if queued else self.snd_buf_seq  # seq_add()
-        if st is not SYN_RECEIVED:
+        self.fin_seq = fin_seq = (self.snd_buf_seq + queued) & MASK if queued else self.snd_buf_seq  # seq_add()
+        if st is SYN_RECEIVED:
+            return
+        if not queued and self.snd_una == fin_seq and self.snd_nxt == fin_seq and self.snd_max == fin_seq \
+                and not self.in_recovery and not self.scoreboard.sacked:
+            # Nothing queued or in flight, the usual close: _output() would send the FIN alone
+            # now (no window needed, nothing in flight for cwnd to hold back), with _sent()'s
+            # updates.  Done here without its call and set-up (keep the two alike).
+            self._send_segment(fin_seq, FIN | ACK, b"", now)
+            self.snd_nxt = self.snd_max = nxt = (fin_seq + 1) & MASK
+            if self.rtt_seq is None:
+                self.rtt_seq = nxt
+                self.rtt_time = now
+            if self.t_rexmit is None:
+                rtt = self.rtt
+                t = rtt.rto << rtt.backoff
+                self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+            self.t_persist = None
+        else:
             self._output(now)
 
     def close(self, now: int) -> None:
@@ -823,7 +840,7 @@ class Connection(Waitable):
                         self._sent(seq, 1, True, now)
                     else:
                         # _sent() inlined for a new FIN, as for new data below (with
-                        # RttEstimator.current(): keep them alike)
+                        # RttEstimator.current(): keep them alike, and _queue_fin's FIN alone)
                         if off > max_off:
                             self.snd_max = nxt
                         if self.rtt_seq is None:
