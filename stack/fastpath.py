@@ -129,8 +129,14 @@ def _resolved_way(host, dst: bytes, caches, pmtu):
 
 # -- TCP -------------------------------------------------------------------------------
 
-_ETH_IP_TCP = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHH")  # Ethernet II + IPv4 without options + TCP
-_ETH_IP_TCP_TS = struct.Struct("!6s6sHBBHHHBBH4s4sHHIIHHHHHHII")  # the same + NOP NOP TS (TcpFastPath.send)
+# Ethernet II + IPv4 without options + TCP, with what never changes for a path packed as
+# few fields (each field packed costs about as much as a dozen bytes copied):
+#   the Ethernet header and IPv4's version/IHL and TOS (16s), total length, ident,
+#   DF + TTL + protocol (I), header checksum, the two addresses (8s); TCP's ports, seq, ack,
+#   data offset + flags, window, checksum, and a zero urgent pointer (2x)
+_ETH_IP_TCP = struct.Struct("!16sHHIH8sHHIIHHH2x")
+# the same + NOP NOP TS (TcpFastPath.send): its first word (I, 0x0101080A), TSval, TSecr
+_ETH_IP_TCP_TS = struct.Struct("!16sHHIH8sHHIIHHH2xIII")
 _from_bytes = int.from_bytes
 
 
@@ -148,7 +154,7 @@ class TcpFastPath:
     """
 
     __slots__ = ("host", "rgen", "pgen", "cache", "entry", "mac", "smac", "channel", "lane", "limit", "src", "dst",
-                 "ttl", "ip_base", "way")
+                 "ttl", "ip_base", "way", "head", "df_ttl", "addrs")
 
     def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, ttl: int) -> None:
         self.host = host
@@ -177,6 +183,12 @@ class TcpFastPath:
         # summed and reduced mod 0xFFFF once (the one's-complement sum only needs the
         # residue), so each segment's header checksum is small-integer arithmetic
         self.ip_base = (0x4500 + 0x4000 + (ttl << 8 | 6) + _from_bytes(src + dst, "big")) % 0xFFFF
+        # The same constants as the frame carries them (see _ETH_IP_TCP): the Ethernet header
+        # with IPv4's first two bytes (version 4, IHL 5, TOS 0); DF, TTL and protocol 6 as one
+        # 32-bit word; the two addresses
+        self.head = self.mac + self.smac + b"\x08\x00\x45\x00"
+        self.df_ttl = 0x4000 << 16 | ttl << 8 | 6
+        self.addrs = src + dst
 
     def usable(self) -> bool:
         host = self.host
@@ -229,15 +241,14 @@ class TcpFastPath:
         host._ident = ident = (host._ident + 1) & 0xFFFF
         ip_total = 20 + tcp_len
         if options is None:
-            head = _ETH_IP_TCP_TS.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
-                                       -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst, sport, dport,
-                                       seq, ack, offflags, window, 0xFFFF - total if total else 0, 0, 0x0101, 0x080A,
-                                       tsval, tsecr)
+            head = _ETH_IP_TCP_TS.pack(self.head, ip_total, ident, self.df_ttl,
+                                       -(self.ip_base + ip_total + ident) % 0xFFFF, self.addrs, sport, dport, seq, ack,
+                                       offflags, window, 0xFFFF - total if total else 0, 0x0101080A, tsval, tsecr)
             frame = VerifiedFrame(head + payload if plen else head)  # (66 bytes at least: no padding)
         else:
-            head = _ETH_IP_TCP.pack(self.mac, self.smac, 0x0800, 0x45, 0, ip_total, ident, 0x4000, self.ttl, 6,
-                                    -(self.ip_base + ip_total + ident) % 0xFFFF, self.src, self.dst,
-                                    sport, dport, seq, ack, offflags, window, 0xFFFF - total if total else 0, 0)
+            head = _ETH_IP_TCP.pack(self.head, ip_total, ident, self.df_ttl,
+                                    -(self.ip_base + ip_total + ident) % 0xFFFF, self.addrs, sport, dport, seq, ack,
+                                    offflags, window, 0xFFFF - total if total else 0)
             if plen:
                 frame = b"".join((head, options, payload))
             elif olen:
@@ -340,8 +351,11 @@ class TcpFastPath:
         return True
 
 
-_ETH_IP6_TCP = struct.Struct("!6s6sHIHBB16s16sHHIIHHHH")  # Ethernet II + IPv6 without extensions + TCP
-_ETH_IP6_TCP_TS = struct.Struct("!6s6sHIHBB16s16sHHIIHHHHHHII")  # the same + NOP NOP TS (TcpFastPath6.send)
+# Ethernet II + IPv6 without extensions + TCP, packed as _ETH_IP_TCP is: the Ethernet header
+# with IPv6's version, traffic class and flow label (18s), payload length, next header +
+# hop limit (H), the two addresses (32s); then TCP as for IPv4
+_ETH_IP6_TCP = struct.Struct("!18sHH32sHHIIHHH2x")
+_ETH_IP6_TCP_TS = struct.Struct("!18sHH32sHHIIHHH2xIII")  # the same + NOP NOP TS (TcpFastPath6.send)
 
 
 class TcpFastPath6(TcpFastPath):
@@ -349,12 +363,16 @@ class TcpFastPath6(TcpFastPath):
     checksum; the hop limit and the interface's IPv6 MTU (a router may advertise either)
     are re-checked with the rest."""
 
-    __slots__ = ("iface",)
+    __slots__ = ("iface", "nh_hops")
 
     def __init__(self, host, iface, cache, entry, src: bytes, dst: bytes, hop_limit: int) -> None:
         super().__init__(host, iface, cache, entry, src, dst, hop_limit)
         self.iface = iface
         self.pgen = host.ip6.pmtu.generation
+        # (see _ETH_IP6_TCP) the Ethernet header with IPv6's first word (version 6, traffic
+        # class and flow label 0); next header 6 and the hop limit as one 16-bit word
+        self.head = self.mac + self.smac + b"\x86\xdd\x60\x00\x00\x00"
+        self.nh_hops = 6 << 8 | hop_limit
 
     def usable(self) -> bool:
         host = self.host
@@ -395,14 +413,12 @@ class TcpFastPath6(TcpFastPath):
                 total += _from_bytes(payload, "big")
         total %= 0xFFFF
         if options is None:
-            head = _ETH_IP6_TCP_TS.pack(self.mac, self.smac, 0x86DD, 0x60000000, tcp_len, 6, self.ttl, self.src,
-                                        self.dst, sport, dport, seq, ack, offflags, window,
-                                        0xFFFF - total if total else 0, 0, 0x0101, 0x080A, tsval, tsecr)
+            head = _ETH_IP6_TCP_TS.pack(self.head, tcp_len, self.nh_hops, self.addrs, sport, dport, seq, ack, offflags,
+                                        window, 0xFFFF - total if total else 0, 0x0101080A, tsval, tsecr)
             frame = head + payload if plen else head
         else:
-            head = _ETH_IP6_TCP.pack(self.mac, self.smac, 0x86DD, 0x60000000, tcp_len, 6, self.ttl, self.src,
-                                     self.dst, sport, dport, seq, ack, offflags, window,
-                                     0xFFFF - total if total else 0, 0)
+            head = _ETH_IP6_TCP.pack(self.head, tcp_len, self.nh_hops, self.addrs, sport, dport, seq, ack, offflags,
+                                     window, 0xFFFF - total if total else 0)
             if plen:
                 frame = b"".join((head, options, payload))
             elif olen:

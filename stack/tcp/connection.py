@@ -36,6 +36,7 @@ from .reassembly import NO_REASSEMBLY, Reassembly
 from .rtt import RttEstimator
 from .sack import NO_SCOREBOARD, Scoreboard
 from .state import RECEIVING, STATE_NAMES, STATE_STAT_KEYS, SYNCHRONIZED, TRANSITIONS, State
+from .timewait import TimeWait
 
 FIN, SYN, RST, PSH, ACK, URG = tcp_wire.FIN, tcp_wire.SYN, tcp_wire.RST, tcp_wire.PSH, tcp_wire.ACK, tcp_wire.URG
 # States as module constants where the per-call paths test them: an Enum class attribute
@@ -263,8 +264,12 @@ class Connection(Waitable):
             env.trace("tcp", "state", conn=label, old=old_name, new=new_name, cause=cause)
         if new is ESTABLISHED:
             env.stats["tcp.established"] += 1
-        if self.watchers:  # (_signal() has nothing to do without one)
-            self._signal()
+        watchers = self.watchers
+        if watchers:  # (_signal() has nothing to do without one)
+            if len(watchers) == 1:
+                watchers[0]()  # _signal(), inlined for its common case: one blocked caller
+            else:
+                self._signal()
 
     def _drop(self, reason: str, **fields) -> None:
         self.env.stats["tcp.rx." + reason] += 1
@@ -655,8 +660,25 @@ class Connection(Waitable):
             return
         self.fin_queued = True
         queued = len(self.sndq)
-        self.fin_seq = (self.snd_buf_seq + queued) & MASK if queued else self.snd_buf_seq  # seq_add()
-        if st is not SYN_RECEIVED:
+        self.fin_seq = fin_seq = (self.snd_buf_seq + queued) & MASK if queued else self.snd_buf_seq  # seq_add()
+        if st is SYN_RECEIVED:
+            return
+        if not queued and self.snd_una == fin_seq and self.snd_nxt == fin_seq and self.snd_max == fin_seq \
+                and not self.in_recovery and not self.scoreboard.sacked:
+            # Nothing queued or in flight, the usual close: _output() would send the FIN alone
+            # now (no window needed, nothing in flight for cwnd to hold back), with _sent()'s
+            # updates.  Done here without its call and set-up (keep the two alike).
+            self._send_segment(fin_seq, FIN | ACK, b"", now)
+            self.snd_nxt = self.snd_max = nxt = (fin_seq + 1) & MASK
+            if self.rtt_seq is None:
+                self.rtt_seq = nxt
+                self.rtt_time = now
+            if self.t_rexmit is None:
+                rtt = self.rtt
+                t = rtt.rto << rtt.backoff
+                self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+            self.t_persist = None
+        else:
             self._output(now)
 
     def close(self, now: int) -> None:
@@ -706,10 +728,13 @@ class Connection(Waitable):
         edge moves only by at least min(rcvbuf/2, MSS), and never moves left."""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
-        cur = seq_sub(self.rcv_adv, rcv_nxt)
-        if cur < 0:
+        cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        if cur & 0x80000000:
             cur = 0
-        if free - cur >= min(self.rcvbuf >> 1, self.rcv_mss) or free == self.rcvbuf:
+        step = self.rcvbuf >> 1  # min(rcvbuf / 2, MSS)
+        if step > self.rcv_mss:
+            step = self.rcv_mss
+        if free - cur >= step or free == self.rcvbuf:
             cur = free
         ws = self.rcv_wscale
         field = (cur + (1 << ws) - 1) >> ws
@@ -854,10 +879,23 @@ class Connection(Waitable):
                     seq = (buf_seq + off) & MASK
                     self._send_segment(seq, FIN | ACK, b"", now)
                     off += 1
-                    self.snd_nxt = (buf_seq + off) & MASK
+                    self.snd_nxt = nxt = (buf_seq + off) & MASK
                     if retrans:
                         self._count_retrans(seq, 1, "go-back-N (RTO or PMTU)")
-                    self._sent(seq, 1, retrans, now)
+                        self._sent(seq, 1, True, now)
+                    else:
+                        # _sent() inlined for a new FIN, as for new data below (with
+                        # RttEstimator.current(): keep them alike, and _queue_fin's FIN alone)
+                        if off > max_off:
+                            self.snd_max = nxt
+                        if self.rtt_seq is None:
+                            self.rtt_seq = nxt
+                            self.rtt_time = now
+                        if self.t_rexmit is None:
+                            rtt = self.rtt
+                            t = rtt.rto << rtt.backoff
+                            self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)  # RFC 6298 §5.1
+                        self.t_persist = None
                 break
             flight = self._pipe() if sack_recovery else off - una_off - sb.sacked
             n = avail
@@ -990,8 +1028,8 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        # next_deadline() unrolled: this runs after every segment.  (`send` and `_fast_path`
-        # have it inlined: keep them alike.)
+        # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`
+        # and `segment_arrives` have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -1163,7 +1201,24 @@ class Connection(Waitable):
         else:
             self._synchronized(hdr, data, now)
         if self.state is not CLOSED:
-            self._rearm()
+            # _rearm(), inlined (it runs after every segment)
+            m = self.t_rexmit
+            t = self.t_delack
+            if t is not None and (m is None or t < m):
+                m = t
+            t = self.t_persist
+            if t is not None and (m is None or t < m):
+                m = t
+            t = self.t_keep
+            if t is not None and (m is None or t < m):
+                m = t
+            t = self.t_close
+            if t is not None and (m is None or t < m):
+                m = t
+            if m is not None:
+                sched = self._sched
+                if sched is None or m < sched:
+                    self.layer._schedule(self, m)
 
     def _fast_path(self, seq: int, ack: int, flags: int, window: int, tsval, data, now: int) -> bool:
         """Header prediction (Van Jacobson; RFC 9293 leaves it to implementations): in-order
@@ -1260,7 +1315,8 @@ class Connection(Waitable):
                     srtt = rtt.srtt
                     if srtt and r > 0:
                         # RttEstimator.sample(r), inlined for a sample after the first (one per
-                        # round trip): RFC 6298 §2.3, then §2.4's clamping (keep the two alike)
+                        # round trip): RFC 6298 §2.3, then §2.4's clamping (as in _new_ack:
+                        # keep the three alike)
                         rtt.latest = r
                         if r < rtt.min_rtt:
                             rtt.min_rtt = r
@@ -1399,7 +1455,28 @@ class Connection(Waitable):
         if rtt_seq is not None:
             d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
             if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
-                self.rtt.sample(now - self.rtt_time)
+                r = now - self.rtt_time
+                rtt = self.rtt
+                srtt = rtt.srtt
+                if srtt and r > 0:
+                    # RttEstimator.sample(r), inlined for a sample after the first, as in
+                    # _fast_path (keep the three alike)
+                    rtt.latest = r
+                    if r < rtt.min_rtt:
+                        rtt.min_rtt = r
+                    d = srtt - r
+                    rtt.rttvar = rttvar = (3 * rtt.rttvar + (d if d >= 0 else -d)) >> 2
+                    rtt.srtt = srtt = (7 * srtt + r) >> 3
+                    d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
+                    d = srtt + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
+                    if d < rtt.rto_min:
+                        d = rtt.rto_min
+                    if d > rtt.rto_max:
+                        d = rtt.rto_max
+                    rtt.rto = d
+                    rtt.backoff = 0
+                else:
+                    rtt.sample(r)
                 self.rtt_seq = None
         self.retries = 0
         cc = self.cc
@@ -1493,10 +1570,12 @@ class Connection(Waitable):
                 self.t_keep = now + self.keepidle
             if data:
                 self._synchronized_text(hdr, data, now, rcv_nxt)
-            self._send_ack(now)
+            self._send_segment(self.snd_max, ACK, b"", now)  # _send_ack() in ESTABLISHED
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
-            self._output(now)
+            # (_output() unless it would return at once, as at the end of _synchronized)
+            if self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK:
+                self._output(now)
         else:
             # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
             self.snd_wnd = window
@@ -1511,14 +1590,32 @@ class Connection(Waitable):
         """Our SYN is acknowledged: SND.UNA past ISS, first RTT sample, timer reset."""
         self.snd_una = ack
         self.retries = 0
+        rtt = self.rtt
         if self.rtt_seq is not None:
-            self.rtt.sample(now - self.rtt_time)
+            r = now - self.rtt_time
+            if r > 0 and not rtt.srtt:
+                # RttEstimator.sample(r), inlined for the first sample (RFC 6298 §2.2, then
+                # §2.4's clamping), the one a handshake takes (keep the two alike)
+                rtt.latest = r
+                if not rtt.min_rtt or r < rtt.min_rtt:
+                    rtt.min_rtt = r
+                rtt.srtt = r
+                rtt.rttvar = rttvar = r >> 1
+                d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
+                d = r + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
+                if d < rtt.rto_min:
+                    d = rtt.rto_min
+                if d > rtt.rto_max:
+                    d = rtt.rto_max
+                rtt.rto = d
+            else:
+                rtt.sample(r)
             self.rtt_seq = None
-        self.rtt.backoff = 0
-        if not self.rtt.srtt and self.total_retrans:
+        rtt.backoff = 0
+        if not rtt.srtt and self.total_retrans:
             # RFC 6298 §5.7: the SYN was retransmitted and no sample exists (Karn): data
             # transmission starts with an RTO of 3 s (Linux TCP_TIMEOUT_FALLBACK).
-            self.rtt.rto = min(max(self.rtt.rto, 3 * 1_000_000), self.cfg.rto_max)
+            rtt.rto = min(max(rtt.rto, 3 * 1_000_000), self.cfg.rto_max)
         self.t_rexmit = None
         # The controller starts over with the negotiated MSS; RFC 5681 §3.1: a lost SYN
         # or SYN-ACK reduces the initial window to one segment.
@@ -1777,7 +1874,8 @@ class Connection(Waitable):
             self._enter_time_wait(now, "rcv ACK of FIN")
             return
         elif st is LAST_ACK and fin_acked:
-            self._fail(None, "rcv ACK of FIN", now)
+            self._set_state(CLOSED, "rcv ACK of FIN")  # _fail(None, ...), without its call
+            self._teardown(now)
             return
         # sixth: URG is not supported beyond treating urgent data as ordinary data (RFC 6093).
         # seventh: segment text.
@@ -1805,7 +1903,10 @@ class Connection(Waitable):
                 self._send_ack(now)  # retransmitted FIN in CLOSE_WAIT / CLOSING / LAST_ACK
         if trimmed and self.t_delack is not None:
             self._send_ack(now)  # data beyond our window: tell the sender at once
-        if self.state in SENDING:
+        # _output() returns at once when all that is queued has been sent and no FIN waits
+        # (outside SACK recovery): that test is made here first, without its call
+        if self.state in SENDING and (self.fin_queued or self.in_recovery
+                                      or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
             self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
@@ -1888,16 +1989,32 @@ class Connection(Waitable):
         elif st is FIN_WAIT_2:
             self._enter_time_wait(now, "rcv FIN")
             return
-        self._signal()
+        watchers = self.watchers
+        if watchers:
+            if len(watchers) == 1:
+                watchers[0]()  # _signal(), inlined for its common case: one blocked caller
+            else:
+                self._signal()
 
     def _enter_time_wait(self, now: int, cause: str) -> None:
+        """TIME-WAIT: the 4-tuple passes to a lightweight TimeWait entry (stack/tcp/timewait.py),
+        which takes over the port reservation and the layer's table entry for 2MSL; this
+        connection keeps no timer (any heap entry left for it is now stale)."""
         self._set_state(TIME_WAIT, cause)
         self.t_rexmit = self.t_delack = self.t_persist = self.t_keep = self.t_close = None
         self._sched = None
         if self.listener is not None:
             self.listener._forget(self)
             self.listener = None
-        self.layer._to_time_wait(self, now)
+        layer = self.layer
+        tw = TimeWait(layer, self, now)
+        binding = self.binding
+        if binding is not None:
+            binding.owner = tw
+            self.binding = None
+        layer.conns[self.key] = tw
+        self.env.stats["tcp.timewait.entered"] += 1
+        layer._schedule(tw, tw.deadline, True)
         if self.watchers:  # (_signal() has nothing to do without one)
             self._signal()
 

@@ -49,6 +49,8 @@ _KEY6 = struct.Struct("!16sH16sH").pack  # a 4-tuple as _key_hash hashes it (IPv
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
+TcpHeader, TcpOptions = tcp_wire.TcpHeader, tcp_wire.TcpOptions
+_new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (as tcp_wire's header builders)
 
 
 def oserror(code: int) -> OSError:
@@ -253,33 +255,46 @@ class TcpLayer:
             # (`_stale_top`, below).  That wakeup polls, and the runtime asks again.  A
             # connect/close loop queues a few deadlines per connection, nearly all later
             # than those; the host's poll_at() used to run after each.
-            stale = self._stale_top
-            top = heap[0] if heap else None
-            if fifo and (top is None or fifo[0] < top):  # (the counter n decides a tie: owners never compare)
-                top = fifo[0]
-            if top is not None:
-                top_when, _, top_obj = top
-                known = top_when if stale is None or top_when < stale else stale
-                if when < known:
-                    self.env._timers_dirty = True
+            if heap and when >= heap[0][0]:
+                # The usual case, no earlier than the heap's top, so no earlier than the top
+                # of both or `_stale_top`: nothing to tell the host.  Stale entries on the
+                # heap's top go, as below (the FIFO's wait for the next poll_at()).
+                top_when, _, top_obj = heap[0]
                 if top_obj._sched != top_when:
-                    # Stale entries on top go now, as poll_at() drops them: each holds its
-                    # owner, a whole closed connection, until popped, and poll_at() is
-                    # seldom asked.
+                    stale = self._stale_top
                     if stale is None or top_when < stale:
                         self._stale_top = top_when
-                    while True:
-                        if fifo and top is fifo[0]:
-                            fifo.popleft()
-                        else:
-                            _heappop(heap)
-                        top = heap[0] if heap else None
-                        if fifo and (top is None or fifo[0] < top):
-                            top = fifo[0]
-                        if top is None or top[2]._sched == top[0]:
-                            break
-            elif stale is None or when < stale:
-                self.env._timers_dirty = True
+                    _heappop(heap)
+                    while heap and heap[0][2]._sched != heap[0][0]:
+                        _heappop(heap)
+            else:
+                stale = self._stale_top
+                top = heap[0] if heap else None
+                if fifo and (top is None or fifo[0] < top):  # (the counter n decides a tie: owners never compare)
+                    top = fifo[0]
+                if top is not None:
+                    top_when, _, top_obj = top
+                    known = top_when if stale is None or top_when < stale else stale
+                    if when < known:
+                        self.env._timers_dirty = True
+                    if top_obj._sched != top_when:
+                        # Stale entries on top go now, as poll_at() drops them: each holds its
+                        # owner, a whole closed connection, until popped, and poll_at() is
+                        # seldom asked.
+                        if stale is None or top_when < stale:
+                            self._stale_top = top_when
+                        while True:
+                            if fifo and top is fifo[0]:
+                                fifo.popleft()
+                            else:
+                                _heappop(heap)
+                            top = heap[0] if heap else None
+                            if fifo and (top is None or fifo[0] < top):
+                                top = fifo[0]
+                            if top is None or top[2]._sched == top[0]:
+                                break
+                elif stale is None or when < stale:
+                    self.env._timers_dirty = True
             entry = (when, next(self._tick), obj)
             if late and (not fifo or when >= fifo[-1][0]):
                 fifo.append(entry)
@@ -289,15 +304,6 @@ class TcpLayer:
     def _unhash(self, obj) -> None:
         if self.conns.get(obj.key) is obj:
             del self.conns[obj.key]
-
-    def _to_time_wait(self, conn: Connection, now: int) -> None:
-        tw = TimeWait(self, conn, now)
-        if conn.binding is not None:
-            conn.binding.owner = tw
-            conn.binding = None
-        self.conns[conn.key] = tw
-        self.env.stats["tcp.timewait.entered"] += 1
-        self._schedule(tw, tw.deadline, True)
 
     def _pick_in_group(self, listener, src: bytes, sport: int, dst: bytes, dport: int):
         """SO_REUSEPORT: the listener of the group on listener's (address, port) that takes
@@ -416,8 +422,11 @@ class TcpLayer:
                     if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
-                    conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
-                                                            tsecr), memoryview(frame)[start + 32:end], now)
+                    # tcp_wire.ts_header(), inlined (a call less per segment): keep the two alike
+                    options = _new_tuple(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))
+                    conn.segment_arrives(_new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window,
+                                                                urgent, options)),
+                                         memoryview(frame)[start + 32:end], now)
                     return
             elif offflags & 0xF000 == 0xA000 and offflags & SYN and end - start >= 40:
                 # A SYN or SYN-ACK (data offset 40) with the options this stack and Linux
@@ -426,8 +435,10 @@ class TcpLayer:
                 sport, dport, seq, ack, offflags, window, _, urgent, mss_head, mss, sack_ts, tsval, tsecr, nop_ws \
                     = _HDR_SYN(frame, start)
                 if mss_head == SYN_MSS_HEAD and sack_ts == SYN_SACK_TS_WORD and nop_ws >> 8 == SYN_NOP_WS:
-                    hdr = tcp_wire.syn_header(sport, dport, seq, ack, offflags, window, urgent, mss, nop_ws & 0xFF,
-                                              tsval, tsecr)
+                    # tcp_wire.syn_header(), inlined (a call less per SYN): keep the two alike
+                    hdr = _new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
+                                                 _new_tuple(TcpOptions, (mss, nop_ws & 0xFF, True, (tsval, tsecr), (),
+                                                                         ()))))
                     data = memoryview(frame)[start + 40:end] if end - start > 40 else tcp_wire.EMPTY
                     self._demultiplex(src, dst, hdr, data, now)
                     return

@@ -211,7 +211,8 @@ def parse(buf: memoryview, src: bytes, dst: bytes, verify_checksum: bool = True)
 def ts_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window: int, urgent: int, tsval: int,
               tsecr: int) -> TcpHeader:
     """The TcpHeader `parse` gives a segment whose only option is NOP NOP TS (data offset
-    32), from the fields HDR_TS unpacked (for a caller that has them already)."""
+    32), from the fields HDR_TS unpacked (for a caller that has them already).
+    (`TcpLayer.input_frame` has it inlined: keep the two alike.)"""
     return _new(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
                             _new(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))))
 
@@ -219,7 +220,8 @@ def ts_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window:
 def syn_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window: int, urgent: int, mss: int,
                wscale: int, tsval: int, tsecr: int) -> TcpHeader:
     """The TcpHeader `parse` gives a segment with Linux's SYN options (MSS, SACK_PERM, TS,
-    NOP WS), from the fields HDR_SYN unpacked (for a caller that has them already)."""
+    NOP WS), from the fields HDR_SYN unpacked (for a caller that has them already).
+    (`TcpLayer.input_frame` has it inlined: keep the two alike.)"""
     return _new(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
                             _new(TcpOptions, (mss, wscale, True, (tsval, tsecr), (), ()))))
 
