@@ -490,14 +490,17 @@ class Host(Node):
     # -- frames in ----------------------------------------------------------
 
     def arrival(self, port_no: int, channel):
-        """The function a simulated link's `channel` calls with each frame arriving on port
-        `port_no` (see sim.link.Channel.arrive), or None for the channel's own `_deliver`.
+        """The function a simulated link's `channel` calls with the bytes of each frame this
+        stack built (checksums good, not marked a VerifiedFrame: a TcpFastPath's) arriving
+        on port `port_no` (see sim.link.Channel.arrive_verified), or None for the channel's
+        own `_deliver_verified`.
 
-        `_deliver` calls `receive`, then touches the host when its timers may have come
-        earlier.  This does both in one Python frame for the per-segment case, a TCP
-        segment this stack built, unicast to us (`receive`'s first case, inlined: keep the
-        two alike), and calls `_transport_fast6` itself for IPv6; any other frame, and every frame while `receive` is replaced on the
-        instance (a test's spy), goes to `_deliver` as before."""
+        That would mark the frame, call `receive`, then touch the host when its timers may
+        have come earlier.  This does all three in one Python frame for the per-segment
+        case, a TCP segment unicast to us (`receive`'s first case, inlined: keep the two
+        alike), and calls `_transport_fast6` itself for IPv6; any other frame, and every
+        frame while `receive` is replaced on the instance (a test's spy), is marked and goes
+        to `_deliver` as before."""
         if type(self).receive is not Host.receive or not channel._timers:
             return None
         host = self
@@ -510,7 +513,7 @@ class Host(Node):
         attrs = self.__dict__
 
         def arrive(frame):
-            if type(frame) is VerifiedFrame and len(frame) >= 42 and "receive" not in attrs:
+            if len(frame) >= 42 and "receive" not in attrs:
                 mac, et, vihl, total, frag, proto, src, dst = _ETH_IPV4_FIELDS(frame, 0)
                 if mac == iface.mac:
                     if et == 0x0800 and proto == 6 and vihl == 0x45 and not frag & 0xBFFF \
@@ -538,7 +541,7 @@ class Host(Node):
                             if host._timers_dirty:
                                 touch(host)
                             return
-            deliver(frame)
+            deliver(VerifiedFrame(frame))
 
         return arrive
 

@@ -16,6 +16,7 @@ from collections import deque
 from heapq import heappush
 
 from ..stats import Stats
+from ..wire.ethernet import VerifiedFrame
 
 ETH_HEADER = 14
 
@@ -25,7 +26,7 @@ class Channel:
 
     __slots__ = ("link", "name", "events", "runtime", "dst", "dst_port", "delay", "bandwidth", "loss", "duplicate",
                  "reorder", "corrupt", "mtu", "queue", "rng", "busy_until", "backlog", "stats", "captures",
-                 "reorder_delay", "_impaired", "_plain", "_timers", "nic", "_ahead", "arrive")
+                 "reorder_delay", "_impaired", "_plain", "_timers", "nic", "_ahead", "arrive", "arrive_verified")
 
     def __init__(self, link: "Link", name: str, dst, seed, params: dict) -> None:
         self.link = link
@@ -57,11 +58,14 @@ class Channel:
         # A switch at the far end that can decide a frame's way out when it enters this
         # channel (`Switch.decide_ahead`), saving an event per frame per switch.
         self._ahead = getattr(dst, "decide_ahead", None)
-        # What a frame's arrival event calls, with the frame: `_deliver`, or the far end's
-        # own function for frames arriving on its port (`Host.arrival`), set by the Link
-        # once the port is known.  (A slot holding the callable: reading `_deliver` off the
-        # channel would make a bound method per frame.)
+        # What a frame's arrival event calls, with the frame: `_deliver`.  (A slot holding
+        # the callable: reading `_deliver` off the channel would make a bound method per frame.)
         self.arrive = self._deliver
+        # What it calls instead with the bytes of a frame this stack built, checksums good,
+        # not marked a VerifiedFrame (a TcpFastPath's: the marking is a copy per frame):
+        # the far end's own function for them (`Host.arrival`), set by the Link once the
+        # port is known, else `_deliver_verified`, which marks the frame and delivers it.
+        self.arrive_verified = self._deliver_verified
 
     def transmit(self, frame) -> None:
         """Put `frame` on this channel now; it arrives after queueing, serialization and delay."""
@@ -150,6 +154,10 @@ class Channel:
         if dst.receive(self.dst_port, frame, self.events.now) is not False and self._timers and dst._timers_dirty:
             self.runtime.touch(dst)  # (the flag tested here too: one call less per frame)
 
+    def _deliver_verified(self, frame) -> None:
+        """The bytes of a frame known good arrive (see `arrive_verified`): as a VerifiedFrame."""
+        self.arrive(VerifiedFrame(frame))
+
 
 def deliver_many(arg) -> None:
     """One flooded frame arriving at several channels' far ends at the same instant.
@@ -211,7 +219,7 @@ class Link:
         for ch, node in ((self.ab, b), (self.ba, a)):
             arrival = getattr(node, "arrival", None)
             if arrival is not None:
-                ch.arrive = arrival(ch.dst_port, ch) or ch._deliver
+                ch.arrive_verified = arrival(ch.dst_port, ch) or ch._deliver_verified
         self.ab.nic = b.nic_of(self.ab.dst_port)  # the interfaces whose multicast filter deliver_many applies
         self.ba.nic = a.nic_of(self.ba.dst_port)
 
