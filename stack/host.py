@@ -1004,7 +1004,10 @@ class Host(Node):
             return dst
         if dst[0] == 127:
             return b"\x7f\x00\x00\x01"
-        r = self.routes.lookup(dst)
+        routes = self.routes
+        r = routes.memo.get(dst, routes)  # RouteTable.lookup()'s memo, inlined (every connect asks)
+        if r is routes:
+            r = routes.lookup(dst)
         if r is None:
             return None
         return r.source or r.iface.primary_ipv4()
@@ -1028,7 +1031,10 @@ class Host(Node):
         if dst in self._local4 or dst[0] == 127:
             mtu = self.lo.mtu
         else:
-            r = self.routes.lookup(dst)
+            routes = self.routes
+            r = routes.memo.get(dst, routes)  # RouteTable.lookup()'s memo, inlined
+            if r is routes:
+                r = routes.lookup(dst)
             if r is None:
                 return 1500
             mtu = r.iface.mtu

@@ -38,7 +38,9 @@ class Route(NamedTuple):
 class RouteTable:
     def __init__(self) -> None:
         self.routes: list[Route] = []
-        self._memo: dict[bytes, Route | None] = {}
+        # dst -> its route (None: no route), filled by lookup(); cleared on every change, so a
+        # route found here is current (callers on a hot path may read it before calling lookup)
+        self.memo: dict[bytes, Route | None] = {}
         self.generation = 0  # bumped on every change, so cached routes can tell they are stale
 
     def add(self, prefix: str | IfAddr, iface, gateway: bytes | None = None, metric: int = 0,
@@ -49,24 +51,25 @@ class RouteTable:
         self.routes.append(route)
         # longest prefix first, then lowest metric; stable for equal keys
         self.routes.sort(key=lambda r: (len(r.network), r.prefix_len, -r.metric), reverse=True)
-        self._memo.clear()
+        self.memo.clear()
         self.generation += 1
         return route
 
     def remove(self, route: Route) -> None:
         self.routes.remove(route)
-        self._memo.clear()
+        self.memo.clear()
         self.generation += 1
 
     def remove_where(self, pred) -> None:
         self.routes = [r for r in self.routes if not pred(r)]
-        self._memo.clear()
+        self.memo.clear()
         self.generation += 1
 
     def lookup(self, dst: bytes) -> Route | None:
-        """Longest-prefix match for `dst` (4 or 16 bytes)."""
+        """Longest-prefix match for `dst` (4 or 16 bytes).  (`Host.source_for` and `Host.path_mtu`
+        read `memo` themselves first, a call less per new connection: keep them alike.)"""
         try:
-            return self._memo[dst]
+            return self.memo[dst]
         except KeyError:
             pass
         found = None
@@ -74,13 +77,13 @@ class RouteTable:
             if r.iface.up and r.matches(dst):
                 found = r
                 break
-        if len(self._memo) > 4096:
-            self._memo.clear()
-        self._memo[dst] = found
+        if len(self.memo) > 4096:
+            self.memo.clear()
+        self.memo[dst] = found
         return found
 
     def invalidate(self) -> None:
-        self._memo.clear()
+        self.memo.clear()
         self.generation += 1
 
     def __str__(self) -> str:
