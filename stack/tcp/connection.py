@@ -28,7 +28,6 @@ from ..trace import TraceEvent
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
-from .congestion.base import initial_cwnd
 from .config import SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
@@ -248,7 +247,18 @@ class Connection(Waitable):
         env.stats[stat_key] += 1
         label = self._label
         if label is None:  # (the `label` property, without its call)
-            label = self._label = self.layer._name(self.local, self.remote)
+            # TcpLayer._name(), inlined for its usual case, both addresses' texts made
+            # already (keep the two alike): once per connection
+            local = self.local
+            remote = self.remote
+            texts = self.layer._texts
+            a = texts.get(local[0])
+            b = texts.get(remote[0])
+            if a is None or b is None:
+                label = self.layer._name(local, remote)
+            else:
+                label = f"{a}:{local[1]}>{b}:{remote[1]}"
+            self._label = label
         if self.layer._host_trace:
             # Host.trace() minus its **fields round trip (see TcpLayer), and Tracer.emit()
             # inlined: ten state changes per connection's life each save a call.
@@ -709,7 +719,24 @@ class Connection(Waitable):
                 self.abort(now)
                 return
             self.t_close = now + (self.opts.linger2 or self.cfg.fin_timeout)
-        self._rearm()
+        # _rearm(), inlined (every connection is closed once)
+        m = self.t_rexmit
+        t = self.t_delack
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_persist
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_keep
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_close
+        if t is not None and (m is None or t < m):
+            m = t
+        if m is not None:
+            sched = self._sched
+            if sched is None or m < sched:
+                self.layer._schedule(self, m)
 
     def abort(self, now: int) -> None:
         """RFC 9293 §3.10.5 ABORT: RST if synchronized (or SYN-RECEIVED), then CLOSED."""
@@ -725,7 +752,9 @@ class Connection(Waitable):
     # ------------------------------------------------------------------ output
     def _rcv_window_field(self) -> int:
         """The window to advertise (RFC 9293 §3.8.6.2.2 receiver SWS avoidance): the right
-        edge moves only by at least min(rcvbuf/2, MSS), and never moves left."""
+        edge moves only by at least min(rcvbuf/2, MSS), and never moves left.
+        (The rule's reference: `_send_segment`, `send` and `TimeWait.__init__` have it
+        inlined, one call less per segment or connection: keep them alike.)"""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
         cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
@@ -1028,8 +1057,8 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`
-        # and `segment_arrives` have it inlined: keep them alike.)
+        # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`,
+        # `segment_arrives` and `close` have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -1629,7 +1658,14 @@ class Connection(Waitable):
             # has reached it and no loss, so only mss and cwnd differ from a new one's.  They
             # are set here instead of building one again.
             cc.mss = mss
-            cc.cwnd = initial_cwnd(mss, cfg.initial_window)
+            # initial_cwnd(mss, cfg.initial_window), inlined: once per connection (keep the two alike)
+            iw = cfg.initial_window
+            cwnd = iw * mss
+            if iw >= 4:
+                cap = 2 * mss if 2 * mss > 14600 else 14600
+                if cwnd > cap:
+                    cwnd = cap
+            cc.cwnd = cwnd
         else:  # TCP_CONGESTION changed the algorithm while connecting
             cc = self.cc = cls(mss, cfg.initial_window) if cls is not None else congestion.make(name, mss,
                                                                                             cfg.initial_window)
