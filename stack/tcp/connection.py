@@ -473,7 +473,7 @@ class Connection(Waitable):
                         rcv_nxt = self.rcv_nxt
                         rcv_adv = self.rcv_adv
                         free = self.rcvbuf - len(self.rcvq)
-                        cur = (rcv_adv - rcv_nxt) & MASK
+                        was = cur = (rcv_adv - rcv_nxt) & MASK
                         if cur & 0x80000000:
                             cur = 0
                         step = self.rcvbuf >> 1
@@ -485,7 +485,8 @@ class Connection(Waitable):
                         win = (cur + (1 << ws) - 1) >> ws
                         if win > 0xFFFF:
                             win = 0xFFFF
-                        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+                        if win << ws != was:
+                            self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
                         if fp.send(self._csum_base, self.local[1], self.remote[1], snd_nxt, rcv_nxt, ACK | PSH, win,
                                    payload, None, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent):
                             self.segs_out += 1
@@ -757,7 +758,7 @@ class Connection(Waitable):
         inlined, one call less per segment or connection: keep them alike.)"""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
-        cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        was = cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
         if cur & 0x80000000:
             cur = 0
         step = self.rcvbuf >> 1  # min(rcvbuf / 2, MSS)
@@ -769,7 +770,8 @@ class Connection(Waitable):
         field = (cur + (1 << ws) - 1) >> ws
         if field > 0xFFFF:
             field = 0xFFFF
-        self.rcv_adv = (rcv_nxt + (field << ws)) & MASK
+        if field << ws != was:  # (an unmoved right edge, the usual case, stays: no arithmetic)
+            self.rcv_adv = (rcv_nxt + (field << ws)) & MASK
         return field
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
@@ -788,7 +790,7 @@ class Connection(Waitable):
         rcv_nxt = self.rcv_nxt
         # _rcv_window_field() inlined for the per-segment path.
         free = self.rcvbuf - len(self.rcvq)
-        cur = (self.rcv_adv - rcv_nxt) & MASK
+        was = cur = (self.rcv_adv - rcv_nxt) & MASK
         if cur & 0x80000000:
             cur = 0
         step = self.rcvbuf >> 1
@@ -800,7 +802,8 @@ class Connection(Waitable):
         win = (cur + (1 << ws) - 1) >> ws
         if win > 0xFFFF:
             win = 0xFFFF
-        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+        if win << ws != was:
+            self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
         local = self.local
         remote = self.remote
         fp = self._fp
@@ -1469,14 +1472,17 @@ class Connection(Waitable):
             if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
                 self.snd_nxt = ack
         self.last_ack_recv = now
-        nbuf = (ack - self.snd_buf_seq) & MASK  # seq_sub(ack, snd_buf_seq) > 0: a distance under half the circle
+        # seq_sub(ack, snd_buf_seq) > 0: a distance under half the circle (acked itself when
+        # the buffer starts at SND.UNA, its usual place once our SYN is acknowledged)
+        buf_seq = self.snd_buf_seq
+        nbuf = acked if buf_seq == una else (ack - buf_seq) & MASK
         if 0 < nbuf < HALF:
             qlen = len(self.sndq)
             if nbuf > qlen:
                 nbuf = qlen  # (the rest is our SYN or FIN)
             if nbuf:
                 del self.sndq[:nbuf]
-                self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
+                self.snd_buf_seq = (buf_seq + nbuf) & MASK
                 self.bytes_acked += nbuf
         if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
@@ -1603,7 +1609,8 @@ class Connection(Waitable):
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
             # (_output() unless it would return at once, as at the end of _synchronized)
-            if self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK:
+            qlen = len(self.sndq)
+            if self.fin_queued or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
                 self._output(now)
         else:
             # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
@@ -1862,6 +1869,8 @@ class Connection(Waitable):
         if ack == una:
             if n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
                 self._dupack(now)
+        elif ack == snd_max:  # (the usual new ACK, of everything sent: no arithmetic)
+            self._new_ack(ack, now)
         else:
             d = (ack - una) & MASK
             if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
@@ -1889,13 +1898,16 @@ class Connection(Waitable):
             self.snd_wl2 = ack
         st = self.state
         fin_seq = self.fin_seq
-        if fin_seq is None:
+        # (Whether our FIN is acknowledged matters only in FIN-WAIT-1, CLOSING and LAST-ACK;
+        # a FIN in order in this very segment takes FIN-WAIT-1 to step 8, which tests it.)
+        if fin_seq is None or not (st is LAST_ACK or st is CLOSING
+                                   or (st is FIN_WAIT_1 and not (flags & FIN and seq == self.rcv_nxt))):
             fin_acked = False
         else:
             una = self.snd_una
             d = (una - fin_seq) & MASK
             fin_acked = 0 < d < HALF or (d == HALF and fin_seq > una)  # seq_gt(snd_una, fin_seq)
-        if st is FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
+        if st is FIN_WAIT_1 and fin_acked:
             # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
             self._set_state(FIN_WAIT_2, "rcv ACK of FIN")
             if self.closed:
@@ -1941,9 +1953,12 @@ class Connection(Waitable):
             self._send_ack(now)  # data beyond our window: tell the sender at once
         # _output() returns at once when all that is queued has been sent and no FIN waits
         # (outside SACK recovery): that test is made here first, without its call
-        if self.state in SENDING and (self.fin_queued or self.in_recovery
-                                      or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
-            self._output(now)
+        # (as in _fast_path, an empty queue ends at snd_buf_seq: no arithmetic)
+        if self.state in SENDING:
+            qlen = len(self.sndq)
+            if self.fin_queued or self.in_recovery \
+                    or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
+                self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
         """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly."""

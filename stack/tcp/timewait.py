@@ -36,7 +36,7 @@ class TimeWait:
         rcv_nxt = conn.rcv_nxt
         rcvbuf = conn.rcvbuf
         free = rcvbuf - len(conn.rcvq)
-        cur = (conn.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        was = cur = (conn.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
         if cur & 0x80000000:
             cur = 0
         step = rcvbuf >> 1  # min(rcvbuf / 2, MSS)
@@ -48,7 +48,8 @@ class TimeWait:
         window = (cur + (1 << ws) - 1) >> ws
         if window > 0xFFFF:
             window = 0xFFFF
-        conn.rcv_adv = (rcv_nxt + (window << ws)) & MASK
+        if window << ws != was:  # (an unmoved right edge stays: no arithmetic)
+            conn.rcv_adv = (rcv_nxt + (window << ws)) & MASK
         self.window = window
         self.binding = conn.binding
         self.conn = None if conn.closed else conn  # still held by a user who only shut down writing
