@@ -23,7 +23,7 @@ import os
 import struct
 from types import MappingProxyType
 
-from ..seq import HALF, MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+from ..seq import HALF, MASK, MINUS_HALF, WRAP, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from ..trace import TraceEvent
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
@@ -473,8 +473,10 @@ class Connection(Waitable):
                         rcv_nxt = self.rcv_nxt
                         rcv_adv = self.rcv_adv
                         free = self.rcvbuf - len(self.rcvq)
-                        was = cur = (rcv_adv - rcv_nxt) & MASK
-                        if cur & 0x80000000:
+                        was = cur = rcv_adv - rcv_nxt
+                        if cur < 0:
+                            was = cur = cur + WRAP
+                        if cur >= HALF:
                             cur = 0
                         step = self.rcvbuf >> 1
                         if step > self.rcv_mss:
@@ -680,7 +682,7 @@ class Connection(Waitable):
             # now (no window needed, nothing in flight for cwnd to hold back), with _sent()'s
             # updates.  Done here without its call and set-up (keep the two alike).
             self._send_segment(fin_seq, FIN | ACK, b"", now)
-            self.snd_nxt = self.snd_max = nxt = (fin_seq + 1) & MASK
+            self.snd_nxt = self.snd_max = nxt = fin_seq + 1 if fin_seq != MASK else 0  # seq_add(fin_seq, 1)
             if self.rtt_seq is None:
                 self.rtt_seq = nxt
                 self.rtt_time = now
@@ -758,8 +760,10 @@ class Connection(Waitable):
         inlined, one call less per segment or connection: keep them alike.)"""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
-        was = cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
-        if cur & 0x80000000:
+        was = cur = self.rcv_adv - rcv_nxt  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        if cur < 0:
+            was = cur = cur + WRAP  # (onto the circle by hand: `& MASK` allocates on big ints)
+        if cur >= HALF:
             cur = 0
         step = self.rcvbuf >> 1  # min(rcvbuf / 2, MSS)
         if step > self.rcv_mss:
@@ -779,7 +783,9 @@ class Connection(Waitable):
         (`send` has it inlined for an idle sender's write on the cached path: keep alike.)"""
         tsecr = self.ts_recent
         if self.ts_ok:
-            tsval = ((now // 1000) + self.ts_offset) & MASK
+            tsval = now // 1000 + self.ts_offset  # _tsval(), with `& MASK` only past 2**32
+            if tsval > MASK:
+                tsval &= MASK
             if self.sack_ok and self.ooo.pieces:
                 opts = _ts_block(0x0101, 0x080A, tsval, tsecr) + self._sack_option(3)
             else:
@@ -790,8 +796,10 @@ class Connection(Waitable):
         rcv_nxt = self.rcv_nxt
         # _rcv_window_field() inlined for the per-segment path.
         free = self.rcvbuf - len(self.rcvq)
-        was = cur = (self.rcv_adv - rcv_nxt) & MASK
-        if cur & 0x80000000:
+        was = cur = self.rcv_adv - rcv_nxt
+        if cur < 0:
+            was = cur = cur + WRAP
+        if cur >= HALF:
             cur = 0
         step = self.rcvbuf >> 1
         if step > self.rcv_mss:
@@ -1453,18 +1461,22 @@ class Connection(Waitable):
         # (Where two sequence numbers are equal, the arithmetic they would go through is
         # skipped, as in _fast_path: an ACK of everything sent is the common case.)
         una = self.snd_una
-        # seq_sub(ack, una) and seq_sub(snd_max, una) inlined: the forward distance, less the
-        # whole circle past half of it
-        acked = (ack - una) & MASK
+        # seq_sub(ack, una) and seq_sub(snd_max, una) inlined: the difference, brought into
+        # -2**31 .. 2**31-1 by hand (no `& MASK`, which allocates on big ints)
+        acked = ack - una
         if acked >= HALF:
-            acked -= 0x100000000
+            acked -= WRAP
+        elif acked < MINUS_HALF:
+            acked += WRAP
         snd_max = self.snd_max
         if ack == snd_max:
             flight_before = acked
         else:
-            flight_before = (snd_max - una) & MASK
+            flight_before = snd_max - una
             if flight_before >= HALF:
-                flight_before -= 0x100000000
+                flight_before -= WRAP
+            elif flight_before < MINUS_HALF:
+                flight_before += WRAP
         self.snd_una = ack
         snd_nxt = self.snd_nxt
         if snd_nxt != ack:
@@ -1568,9 +1580,9 @@ class Connection(Waitable):
             # seq_gt(ack, snd_max), written out (as in _synchronized).
             iss = self.iss
             snd_max = self.snd_max
-            d = (iss - ack) & MASK
-            e = 0 if ack == snd_max else (ack - snd_max) & MASK  # (the SYN-ACK's usual ACK: no arithmetic)
-            if d < HALF or (d == HALF and ack > iss) or 0 < e < HALF or (e == HALF and snd_max > ack):
+            d = iss - ack
+            e = 0 if ack == snd_max else ack - snd_max  # (the SYN-ACK's usual ACK: no arithmetic)
+            if 0 <= d < HALF or d <= MINUS_HALF or 0 < e < HALF or e <= MINUS_HALF:
                 if not flags & RST:
                     layer._emit(self.local, self.remote, ack, 0, RST, 0, b"", b"")
                     self.env.stats["tcp.tx.rst"] += 1
@@ -1589,9 +1601,10 @@ class Connection(Waitable):
             return
         # fourth: SYN.
         self.irs = seq
-        rcv_nxt = self.rcv_nxt = (seq + 1) & MASK  # seq_add()
+        rcv_nxt = self.rcv_nxt = seq + 1 if seq != MASK else 0  # seq_add(seq, 1)
         rcvbuf = self.rcvbuf
-        self.rcv_adv = (rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)) & MASK  # what our SYN offered
+        adv = rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)  # what our SYN offered
+        self.rcv_adv = adv if adv <= MASK else adv - WRAP
         self._negotiate(options, now)
         self.last_rcv = now
         if flags & ACK:
@@ -1688,8 +1701,12 @@ class Connection(Waitable):
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
-        # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative
-        rcv_wnd = (self.rcv_adv - rcv_nxt) & MASK
+        # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative.
+        # (The difference is brought onto the circle by hand, here and below: on ints above
+        # 2**30, as sequence numbers mostly are, every `& MASK` is one more allocation.)
+        rcv_wnd = self.rcv_adv - rcv_nxt
+        if rcv_wnd < 0:
+            rcv_wnd += WRAP
         if rcv_wnd >= HALF:
             rcv_wnd = 0
         if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
@@ -1808,10 +1825,10 @@ class Connection(Waitable):
         if st is SYN_RECEIVED:
             snd_max = self.snd_max
             una = self.snd_una
-            d = (ack - una) & MASK
-            e = 0 if ack == snd_max else (snd_max - ack) & MASK  # (the usual ACK of our SYN: no arithmetic)
+            d = ack - una
+            e = 0 if ack == snd_max else snd_max - ack  # (the usual ACK of our SYN: no arithmetic)
             # seq_lt(snd_una, ack) and seq_le(ack, snd_max)
-            if (0 < d < HALF or (d == HALF and una > ack)) and (e < HALF or (e == HALF and ack > snd_max)):
+            if (0 < d < HALF or d <= MINUS_HALF) and (0 <= e < HALF or e <= MINUS_HALF):
                 listener = self.listener
                 if listener is not None and len(listener.accept_queue) > listener.backlog:  # accept_full()
                     # Linux (tcp_abort_on_overflow = 0): ignore the ACK, the SYN-ACK timer
@@ -1882,11 +1899,11 @@ class Connection(Waitable):
             if wl2 == ack:
                 update = True
             else:
-                d = (ack - wl2) & MASK
-                update = d < HALF or (d == HALF and wl2 > ack)  # seq_le(snd_wl2, ack)
+                d = ack - wl2
+                update = 0 <= d < HALF or d <= MINUS_HALF  # seq_le(snd_wl2, ack)
         else:
-            d = (seq - wl1) & MASK
-            update = 0 < d < HALF or (d == HALF and wl1 > seq)  # seq_lt(snd_wl1, seq)
+            d = seq - wl1
+            update = 0 < d < HALF or d <= MINUS_HALF  # seq_lt(snd_wl1, seq)
         if update:
             if wnd != self.snd_wnd:
                 if wnd > self.snd_wnd and self.snd_wnd == 0:
@@ -1904,9 +1921,8 @@ class Connection(Waitable):
                                    or (st is FIN_WAIT_1 and not (flags & FIN and seq == self.rcv_nxt))):
             fin_acked = False
         else:
-            una = self.snd_una
-            d = (una - fin_seq) & MASK
-            fin_acked = 0 < d < HALF or (d == HALF and fin_seq > una)  # seq_gt(snd_una, fin_seq)
+            d = self.snd_una - fin_seq
+            fin_acked = 0 < d < HALF or d <= MINUS_HALF  # seq_gt(snd_una, fin_seq)
         if st is FIN_WAIT_1 and fin_acked:
             # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
             self._set_state(FIN_WAIT_2, "rcv ACK of FIN")
@@ -2017,7 +2033,8 @@ class Connection(Waitable):
         through the delayed-ACK timer (RFC 1122 §4.2.3.2), as Linux does (`tcp_fin`
         schedules the ACK and enters its ping-pong mode): an application that closes
         within that time sends one FIN+ACK segment instead of an ACK and then a FIN."""
-        self.rcv_nxt = (self.rcv_nxt + 1) & MASK  # seq_add()
+        rcv_nxt = self.rcv_nxt
+        self.rcv_nxt = rcv_nxt + 1 if rcv_nxt != MASK else 0  # seq_add(rcv_nxt, 1)
         self.fin_rcvd = True
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
@@ -2031,9 +2048,8 @@ class Connection(Waitable):
         elif st is FIN_WAIT_1:
             fin_seq = self.fin_seq
             if fin_seq is not None:
-                una = self.snd_una
-                d = (una - fin_seq) & MASK
-                if 0 < d < HALF or (d == HALF and fin_seq > una):  # seq_gt(snd_una, fin_seq), written out
+                d = self.snd_una - fin_seq
+                if 0 < d < HALF or d <= MINUS_HALF:  # seq_gt(snd_una, fin_seq), written out
                     self._enter_time_wait(now, "rcv FIN")
                     return
             self._set_state(CLOSING, "rcv FIN (simultaneous close)")

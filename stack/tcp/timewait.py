@@ -9,7 +9,7 @@ reuse test, and the port reservation.
 
 from __future__ import annotations
 
-from ..seq import MASK, seq_gt, seq_lt
+from ..seq import HALF, MASK, WRAP, seq_gt, seq_lt
 from ..wire import tcp as tcp_wire
 from .state import State
 
@@ -36,8 +36,10 @@ class TimeWait:
         rcv_nxt = conn.rcv_nxt
         rcvbuf = conn.rcvbuf
         free = rcvbuf - len(conn.rcvq)
-        was = cur = (conn.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
-        if cur & 0x80000000:
+        was = cur = conn.rcv_adv - rcv_nxt  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        if cur < 0:
+            was = cur = cur + WRAP
+        if cur >= HALF:
             cur = 0
         step = rcvbuf >> 1  # min(rcvbuf / 2, MSS)
         if step > conn.rcv_mss:
