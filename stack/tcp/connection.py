@@ -488,7 +488,8 @@ class Connection(Waitable):
                         if win > 0xFFFF:
                             win = 0xFFFF
                         if win << ws != was:
-                            self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+                            adv = rcv_nxt + (win << ws)
+                            self.rcv_adv = adv if adv <= MASK else adv - WRAP
                         if fp.send(self._csum_base, self.local[1], self.remote[1], snd_nxt, rcv_nxt, ACK | PSH, win,
                                    payload, None, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent):
                             self.segs_out += 1
@@ -775,7 +776,8 @@ class Connection(Waitable):
         if field > 0xFFFF:
             field = 0xFFFF
         if field << ws != was:  # (an unmoved right edge, the usual case, stays: no arithmetic)
-            self.rcv_adv = (rcv_nxt + (field << ws)) & MASK
+            adv = rcv_nxt + (field << ws)
+            self.rcv_adv = adv if adv <= MASK else adv - WRAP
         return field
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
@@ -811,7 +813,8 @@ class Connection(Waitable):
         if win > 0xFFFF:
             win = 0xFFFF
         if win << ws != was:
-            self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+            adv = rcv_nxt + (win << ws)
+            self.rcv_adv = adv if adv <= MASK else adv - WRAP
         local = self.local
         remote = self.remote
         fp = self._fp
@@ -1500,8 +1503,8 @@ class Connection(Waitable):
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
         if rtt_seq is not None:
-            d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
-            if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
+            d = ack - rtt_seq
+            if 0 <= d < HALF or d <= MINUS_HALF:  # seq_ge(ack, rtt_seq), written out
                 r = now - self.rtt_time
                 rtt = self.rtt
                 srtt = rtt.srtt
@@ -1716,15 +1719,15 @@ class Connection(Waitable):
             flags &= ~SYN
             seq = rcv_nxt
         # The seq_lt/seq_le/seq_gt/seq_ge comparisons below are written out (as in
-        # _new_ack): this runs for every segment outside header prediction, five times per
-        # connection, and each call saved is a tenth of a microsecond.
+        # _new_ack), on the plain difference as seq_lt explains: this runs for every segment
+        # outside header prediction, five times per connection, and each call saved is a
+        # tenth of a microsecond.
         # RFC 7323 §5.3 PAWS (R1), before the sequence check.
         if ts is not None and not flags & RST:
             tsval = ts[0]
             ts_recent = self.ts_recent
-            d = 0 if tsval == ts_recent else (ts_recent - tsval) & MASK
-            if (0 < d < HALF or (d == HALF and tsval > ts_recent)) \
-                    and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
+            d = ts_recent - tsval
+            if (0 < d < HALF or d <= MINUS_HALF) and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
                 self._drop("paws", tsval=tsval, ts_recent=ts_recent)
                 self._send_ack(now)
                 return
@@ -1779,12 +1782,11 @@ class Connection(Waitable):
         # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
         if ts is not None:
             las = self.last_ack_sent
-            d = 0 if seq == las else (las - seq) & MASK
-            if d < HALF or (d == HALF and seq > las):  # seq_le(seq, last_ack_sent)
+            d = las - seq
+            if 0 <= d < HALF or d <= MINUS_HALF:  # seq_le(seq, last_ack_sent)
                 tsval = ts[0]
-                ts_recent = self.ts_recent
-                d = 0 if tsval == ts_recent else (tsval - ts_recent) & MASK
-                if d < HALF or (d == HALF and ts_recent > tsval):  # seq_ge(tsval, ts_recent)
+                d = tsval - self.ts_recent
+                if 0 <= d < HALF or d <= MINUS_HALF:  # seq_ge(tsval, ts_recent)
                     self.ts_recent = tsval
                     self.ts_recent_age = now
         self.last_rcv = now
@@ -1889,8 +1891,8 @@ class Connection(Waitable):
         elif ack == snd_max:  # (the usual new ACK, of everything sent: no arithmetic)
             self._new_ack(ack, now)
         else:
-            d = (ack - una) & MASK
-            if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
+            d = ack - una
+            if 0 < d < HALF or d <= MINUS_HALF:  # seq_gt(ack, una)
                 self._new_ack(ack, now)
         # Window update (SND.WL1/WL2 rule of §3.10.7.4).
         wl1 = self.snd_wl1

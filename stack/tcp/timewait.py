@@ -51,7 +51,8 @@ class TimeWait:
         if window > 0xFFFF:
             window = 0xFFFF
         if window << ws != was:  # (an unmoved right edge stays: no arithmetic)
-            conn.rcv_adv = (rcv_nxt + (window << ws)) & MASK
+            adv = rcv_nxt + (window << ws)
+            conn.rcv_adv = adv if adv <= MASK else adv - WRAP
         self.window = window
         self.binding = conn.binding
         self.conn = None if conn.closed else conn  # still held by a user who only shut down writing
