@@ -23,12 +23,11 @@ import os
 import struct
 from types import MappingProxyType
 
-from ..seq import HALF, MASK, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+from ..seq import HALF, MASK, MINUS_HALF, WRAP, seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from ..trace import TraceEvent
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
-from .congestion.base import initial_cwnd
 from .config import SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
@@ -248,7 +247,18 @@ class Connection(Waitable):
         env.stats[stat_key] += 1
         label = self._label
         if label is None:  # (the `label` property, without its call)
-            label = self._label = self.layer._name(self.local, self.remote)
+            # TcpLayer._name(), inlined for its usual case, both addresses' texts made
+            # already (keep the two alike): once per connection
+            local = self.local
+            remote = self.remote
+            texts = self.layer._texts
+            a = texts.get(local[0])
+            b = texts.get(remote[0])
+            if a is None or b is None:
+                label = self.layer._name(local, remote)
+            else:
+                label = f"{a}:{local[1]}>{b}:{remote[1]}"
+            self._label = label
         if self.layer._host_trace:
             # Host.trace() minus its **fields round trip (see TcpLayer), and Tracer.emit()
             # inlined: ten state changes per connection's life each save a call.
@@ -463,8 +473,10 @@ class Connection(Waitable):
                         rcv_nxt = self.rcv_nxt
                         rcv_adv = self.rcv_adv
                         free = self.rcvbuf - len(self.rcvq)
-                        cur = (rcv_adv - rcv_nxt) & MASK
-                        if cur & 0x80000000:
+                        was = cur = rcv_adv - rcv_nxt
+                        if cur < 0:
+                            was = cur = cur + WRAP
+                        if cur >= HALF:
                             cur = 0
                         step = self.rcvbuf >> 1
                         if step > self.rcv_mss:
@@ -475,7 +487,9 @@ class Connection(Waitable):
                         win = (cur + (1 << ws) - 1) >> ws
                         if win > 0xFFFF:
                             win = 0xFFFF
-                        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+                        if win << ws != was:
+                            adv = rcv_nxt + (win << ws)
+                            self.rcv_adv = adv if adv <= MASK else adv - WRAP
                         if fp.send(self._csum_base, self.local[1], self.remote[1], snd_nxt, rcv_nxt, ACK | PSH, win,
                                    payload, None, ((now // 1000) + self.ts_offset) & MASK, self.ts_recent):
                             self.segs_out += 1
@@ -669,7 +683,7 @@ class Connection(Waitable):
             # now (no window needed, nothing in flight for cwnd to hold back), with _sent()'s
             # updates.  Done here without its call and set-up (keep the two alike).
             self._send_segment(fin_seq, FIN | ACK, b"", now)
-            self.snd_nxt = self.snd_max = nxt = (fin_seq + 1) & MASK
+            self.snd_nxt = self.snd_max = nxt = fin_seq + 1 if fin_seq != MASK else 0  # seq_add(fin_seq, 1)
             if self.rtt_seq is None:
                 self.rtt_seq = nxt
                 self.rtt_time = now
@@ -709,7 +723,24 @@ class Connection(Waitable):
                 self.abort(now)
                 return
             self.t_close = now + (self.opts.linger2 or self.cfg.fin_timeout)
-        self._rearm()
+        # _rearm(), inlined (every connection is closed once)
+        m = self.t_rexmit
+        t = self.t_delack
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_persist
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_keep
+        if t is not None and (m is None or t < m):
+            m = t
+        t = self.t_close
+        if t is not None and (m is None or t < m):
+            m = t
+        if m is not None:
+            sched = self._sched
+            if sched is None or m < sched:
+                self.layer._schedule(self, m)
 
     def abort(self, now: int) -> None:
         """RFC 9293 §3.10.5 ABORT: RST if synchronized (or SYN-RECEIVED), then CLOSED."""
@@ -725,11 +756,15 @@ class Connection(Waitable):
     # ------------------------------------------------------------------ output
     def _rcv_window_field(self) -> int:
         """The window to advertise (RFC 9293 §3.8.6.2.2 receiver SWS avoidance): the right
-        edge moves only by at least min(rcvbuf/2, MSS), and never moves left."""
+        edge moves only by at least min(rcvbuf/2, MSS), and never moves left.
+        (The rule's reference: `_send_segment`, `send` and `TimeWait.__init__` have it
+        inlined, one call less per segment or connection: keep them alike.)"""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
-        cur = (self.rcv_adv - rcv_nxt) & MASK  # seq_sub(rcv_adv, rcv_nxt), at least 0
-        if cur & 0x80000000:
+        was = cur = self.rcv_adv - rcv_nxt  # seq_sub(rcv_adv, rcv_nxt), at least 0
+        if cur < 0:
+            was = cur = cur + WRAP  # (onto the circle by hand: `& MASK` allocates on big ints)
+        if cur >= HALF:
             cur = 0
         step = self.rcvbuf >> 1  # min(rcvbuf / 2, MSS)
         if step > self.rcv_mss:
@@ -740,7 +775,9 @@ class Connection(Waitable):
         field = (cur + (1 << ws) - 1) >> ws
         if field > 0xFFFF:
             field = 0xFFFF
-        self.rcv_adv = (rcv_nxt + (field << ws)) & MASK
+        if field << ws != was:  # (an unmoved right edge, the usual case, stays: no arithmetic)
+            adv = rcv_nxt + (field << ws)
+            self.rcv_adv = adv if adv <= MASK else adv - WRAP
         return field
 
     def _send_segment(self, seq: int, flags: int, payload, now: int) -> None:
@@ -748,7 +785,9 @@ class Connection(Waitable):
         (`send` has it inlined for an idle sender's write on the cached path: keep alike.)"""
         tsecr = self.ts_recent
         if self.ts_ok:
-            tsval = ((now // 1000) + self.ts_offset) & MASK
+            tsval = now // 1000 + self.ts_offset  # _tsval(), with `& MASK` only past 2**32
+            if tsval > MASK:
+                tsval &= MASK
             if self.sack_ok and self.ooo.pieces:
                 opts = _ts_block(0x0101, 0x080A, tsval, tsecr) + self._sack_option(3)
             else:
@@ -759,8 +798,10 @@ class Connection(Waitable):
         rcv_nxt = self.rcv_nxt
         # _rcv_window_field() inlined for the per-segment path.
         free = self.rcvbuf - len(self.rcvq)
-        cur = (self.rcv_adv - rcv_nxt) & MASK
-        if cur & 0x80000000:
+        was = cur = self.rcv_adv - rcv_nxt
+        if cur < 0:
+            was = cur = cur + WRAP
+        if cur >= HALF:
             cur = 0
         step = self.rcvbuf >> 1
         if step > self.rcv_mss:
@@ -771,7 +812,9 @@ class Connection(Waitable):
         win = (cur + (1 << ws) - 1) >> ws
         if win > 0xFFFF:
             win = 0xFFFF
-        self.rcv_adv = (rcv_nxt + (win << ws)) & MASK
+        if win << ws != was:
+            adv = rcv_nxt + (win << ws)
+            self.rcv_adv = adv if adv <= MASK else adv - WRAP
         local = self.local
         remote = self.remote
         fp = self._fp
@@ -1028,8 +1071,8 @@ class Connection(Waitable):
         return m
 
     def _rearm(self) -> None:
-        # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`
-        # and `segment_arrives` have it inlined: keep them alike.)
+        # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`,
+        # `segment_arrives` and `close` have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -1421,18 +1464,22 @@ class Connection(Waitable):
         # (Where two sequence numbers are equal, the arithmetic they would go through is
         # skipped, as in _fast_path: an ACK of everything sent is the common case.)
         una = self.snd_una
-        # seq_sub(ack, una) and seq_sub(snd_max, una) inlined: the forward distance, less the
-        # whole circle past half of it
-        acked = (ack - una) & MASK
+        # seq_sub(ack, una) and seq_sub(snd_max, una) inlined: the difference, brought into
+        # -2**31 .. 2**31-1 by hand (no `& MASK`, which allocates on big ints)
+        acked = ack - una
         if acked >= HALF:
-            acked -= 0x100000000
+            acked -= WRAP
+        elif acked < MINUS_HALF:
+            acked += WRAP
         snd_max = self.snd_max
         if ack == snd_max:
             flight_before = acked
         else:
-            flight_before = (snd_max - una) & MASK
+            flight_before = snd_max - una
             if flight_before >= HALF:
-                flight_before -= 0x100000000
+                flight_before -= WRAP
+            elif flight_before < MINUS_HALF:
+                flight_before += WRAP
         self.snd_una = ack
         snd_nxt = self.snd_nxt
         if snd_nxt != ack:
@@ -1440,21 +1487,24 @@ class Connection(Waitable):
             if 0 < d < HALF or (d == HALF and snd_nxt > ack):  # seq_lt(snd_nxt, ack), written out
                 self.snd_nxt = ack
         self.last_ack_recv = now
-        nbuf = (ack - self.snd_buf_seq) & MASK  # seq_sub(ack, snd_buf_seq) > 0: a distance under half the circle
+        # seq_sub(ack, snd_buf_seq) > 0: a distance under half the circle (acked itself when
+        # the buffer starts at SND.UNA, its usual place once our SYN is acknowledged)
+        buf_seq = self.snd_buf_seq
+        nbuf = acked if buf_seq == una else (ack - buf_seq) & MASK
         if 0 < nbuf < HALF:
             qlen = len(self.sndq)
             if nbuf > qlen:
                 nbuf = qlen  # (the rest is our SYN or FIN)
             if nbuf:
                 del self.sndq[:nbuf]
-                self.snd_buf_seq = (self.snd_buf_seq + nbuf) & MASK
+                self.snd_buf_seq = (buf_seq + nbuf) & MASK
                 self.bytes_acked += nbuf
         if self.scoreboard.ranges:
             self.scoreboard.advance(acked)
         rtt_seq = self.rtt_seq
         if rtt_seq is not None:
-            d = 0 if ack == rtt_seq else (ack - rtt_seq) & MASK
-            if d < HALF or (d == HALF and rtt_seq > ack):  # seq_ge(ack, rtt_seq), written out
+            d = ack - rtt_seq
+            if 0 <= d < HALF or d <= MINUS_HALF:  # seq_ge(ack, rtt_seq), written out
                 r = now - self.rtt_time
                 rtt = self.rtt
                 srtt = rtt.srtt
@@ -1533,9 +1583,9 @@ class Connection(Waitable):
             # seq_gt(ack, snd_max), written out (as in _synchronized).
             iss = self.iss
             snd_max = self.snd_max
-            d = (iss - ack) & MASK
-            e = 0 if ack == snd_max else (ack - snd_max) & MASK  # (the SYN-ACK's usual ACK: no arithmetic)
-            if d < HALF or (d == HALF and ack > iss) or 0 < e < HALF or (e == HALF and snd_max > ack):
+            d = iss - ack
+            e = 0 if ack == snd_max else ack - snd_max  # (the SYN-ACK's usual ACK: no arithmetic)
+            if 0 <= d < HALF or d <= MINUS_HALF or 0 < e < HALF or e <= MINUS_HALF:
                 if not flags & RST:
                     layer._emit(self.local, self.remote, ack, 0, RST, 0, b"", b"")
                     self.env.stats["tcp.tx.rst"] += 1
@@ -1554,9 +1604,10 @@ class Connection(Waitable):
             return
         # fourth: SYN.
         self.irs = seq
-        rcv_nxt = self.rcv_nxt = (seq + 1) & MASK  # seq_add()
+        rcv_nxt = self.rcv_nxt = seq + 1 if seq != MASK else 0  # seq_add(seq, 1)
         rcvbuf = self.rcvbuf
-        self.rcv_adv = (rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)) & MASK  # what our SYN offered
+        adv = rcv_nxt + (rcvbuf if rcvbuf < 0xFFFF else 0xFFFF)  # what our SYN offered
+        self.rcv_adv = adv if adv <= MASK else adv - WRAP
         self._negotiate(options, now)
         self.last_rcv = now
         if flags & ACK:
@@ -1574,7 +1625,8 @@ class Connection(Waitable):
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
             # (_output() unless it would return at once, as at the end of _synchronized)
-            if self.fin_queued or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK:
+            qlen = len(self.sndq)
+            if self.fin_queued or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
                 self._output(now)
         else:
             # Simultaneous open (Figure 8): SYN-RECEIVED and a SYN,ACK with our ISS.
@@ -1629,7 +1681,14 @@ class Connection(Waitable):
             # has reached it and no loss, so only mss and cwnd differ from a new one's.  They
             # are set here instead of building one again.
             cc.mss = mss
-            cc.cwnd = initial_cwnd(mss, cfg.initial_window)
+            # initial_cwnd(mss, cfg.initial_window), inlined: once per connection (keep the two alike)
+            iw = cfg.initial_window
+            cwnd = iw * mss
+            if iw >= 4:
+                cap = 2 * mss if 2 * mss > 14600 else 14600
+                if cwnd > cap:
+                    cwnd = cap
+            cc.cwnd = cwnd
         else:  # TCP_CONGESTION changed the algorithm while connecting
             cc = self.cc = cls(mss, cfg.initial_window) if cls is not None else congestion.make(name, mss,
                                                                                             cfg.initial_window)
@@ -1645,8 +1704,12 @@ class Connection(Waitable):
         ts = o.timestamps if self.ts_ok else None
         n = len(data)
         rcv_nxt = self.rcv_nxt
-        # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative
-        rcv_wnd = (self.rcv_adv - rcv_nxt) & MASK
+        # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative.
+        # (The difference is brought onto the circle by hand, here and below: on ints above
+        # 2**30, as sequence numbers mostly are, every `& MASK` is one more allocation.)
+        rcv_wnd = self.rcv_adv - rcv_nxt
+        if rcv_wnd < 0:
+            rcv_wnd += WRAP
         if rcv_wnd >= HALF:
             rcv_wnd = 0
         if st is SYN_RECEIVED and not self.passive and flags & (SYN | ACK) == SYN | ACK and not n \
@@ -1656,15 +1719,15 @@ class Connection(Waitable):
             flags &= ~SYN
             seq = rcv_nxt
         # The seq_lt/seq_le/seq_gt/seq_ge comparisons below are written out (as in
-        # _new_ack): this runs for every segment outside header prediction, five times per
-        # connection, and each call saved is a tenth of a microsecond.
+        # _new_ack), on the plain difference as seq_lt explains: this runs for every segment
+        # outside header prediction, five times per connection, and each call saved is a
+        # tenth of a microsecond.
         # RFC 7323 §5.3 PAWS (R1), before the sequence check.
         if ts is not None and not flags & RST:
             tsval = ts[0]
             ts_recent = self.ts_recent
-            d = 0 if tsval == ts_recent else (ts_recent - tsval) & MASK
-            if (0 < d < HALF or (d == HALF and tsval > ts_recent)) \
-                    and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
+            d = ts_recent - tsval
+            if (0 < d < HALF or d <= MINUS_HALF) and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
                 self._drop("paws", tsval=tsval, ts_recent=ts_recent)
                 self._send_ack(now)
                 return
@@ -1719,12 +1782,11 @@ class Connection(Waitable):
         # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
         if ts is not None:
             las = self.last_ack_sent
-            d = 0 if seq == las else (las - seq) & MASK
-            if d < HALF or (d == HALF and seq > las):  # seq_le(seq, last_ack_sent)
+            d = las - seq
+            if 0 <= d < HALF or d <= MINUS_HALF:  # seq_le(seq, last_ack_sent)
                 tsval = ts[0]
-                ts_recent = self.ts_recent
-                d = 0 if tsval == ts_recent else (tsval - ts_recent) & MASK
-                if d < HALF or (d == HALF and ts_recent > tsval):  # seq_ge(tsval, ts_recent)
+                d = tsval - self.ts_recent
+                if 0 <= d < HALF or d <= MINUS_HALF:  # seq_ge(tsval, ts_recent)
                     self.ts_recent = tsval
                     self.ts_recent_age = now
         self.last_rcv = now
@@ -1765,10 +1827,10 @@ class Connection(Waitable):
         if st is SYN_RECEIVED:
             snd_max = self.snd_max
             una = self.snd_una
-            d = (ack - una) & MASK
-            e = 0 if ack == snd_max else (snd_max - ack) & MASK  # (the usual ACK of our SYN: no arithmetic)
+            d = ack - una
+            e = 0 if ack == snd_max else snd_max - ack  # (the usual ACK of our SYN: no arithmetic)
             # seq_lt(snd_una, ack) and seq_le(ack, snd_max)
-            if (0 < d < HALF or (d == HALF and una > ack)) and (e < HALF or (e == HALF and ack > snd_max)):
+            if (0 < d < HALF or d <= MINUS_HALF) and (0 <= e < HALF or e <= MINUS_HALF):
                 listener = self.listener
                 if listener is not None and len(listener.accept_queue) > listener.backlog:  # accept_full()
                     # Linux (tcp_abort_on_overflow = 0): ignore the ACK, the SYN-ACK timer
@@ -1826,9 +1888,11 @@ class Connection(Waitable):
         if ack == una:
             if n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
                 self._dupack(now)
+        elif ack == snd_max:  # (the usual new ACK, of everything sent: no arithmetic)
+            self._new_ack(ack, now)
         else:
-            d = (ack - una) & MASK
-            if 0 < d < HALF or (d == HALF and una > ack):  # seq_gt(ack, una)
+            d = ack - una
+            if 0 < d < HALF or d <= MINUS_HALF:  # seq_gt(ack, una)
                 self._new_ack(ack, now)
         # Window update (SND.WL1/WL2 rule of §3.10.7.4).
         wl1 = self.snd_wl1
@@ -1837,11 +1901,11 @@ class Connection(Waitable):
             if wl2 == ack:
                 update = True
             else:
-                d = (ack - wl2) & MASK
-                update = d < HALF or (d == HALF and wl2 > ack)  # seq_le(snd_wl2, ack)
+                d = ack - wl2
+                update = 0 <= d < HALF or d <= MINUS_HALF  # seq_le(snd_wl2, ack)
         else:
-            d = (seq - wl1) & MASK
-            update = 0 < d < HALF or (d == HALF and wl1 > seq)  # seq_lt(snd_wl1, seq)
+            d = seq - wl1
+            update = 0 < d < HALF or d <= MINUS_HALF  # seq_lt(snd_wl1, seq)
         if update:
             if wnd != self.snd_wnd:
                 if wnd > self.snd_wnd and self.snd_wnd == 0:
@@ -1853,13 +1917,15 @@ class Connection(Waitable):
             self.snd_wl2 = ack
         st = self.state
         fin_seq = self.fin_seq
-        if fin_seq is None:
+        # (Whether our FIN is acknowledged matters only in FIN-WAIT-1, CLOSING and LAST-ACK;
+        # a FIN in order in this very segment takes FIN-WAIT-1 to step 8, which tests it.)
+        if fin_seq is None or not (st is LAST_ACK or st is CLOSING
+                                   or (st is FIN_WAIT_1 and not (flags & FIN and seq == self.rcv_nxt))):
             fin_acked = False
         else:
-            una = self.snd_una
-            d = (una - fin_seq) & MASK
-            fin_acked = 0 < d < HALF or (d == HALF and fin_seq > una)  # seq_gt(snd_una, fin_seq)
-        if st is FIN_WAIT_1 and fin_acked and not (flags & FIN and seq == self.rcv_nxt):
+            d = self.snd_una - fin_seq
+            fin_acked = 0 < d < HALF or d <= MINUS_HALF  # seq_gt(snd_una, fin_seq)
+        if st is FIN_WAIT_1 and fin_acked:
             # (a FIN in this very segment takes Figure 5's direct arc to TIME-WAIT in step 8)
             self._set_state(FIN_WAIT_2, "rcv ACK of FIN")
             if self.closed:
@@ -1905,9 +1971,12 @@ class Connection(Waitable):
             self._send_ack(now)  # data beyond our window: tell the sender at once
         # _output() returns at once when all that is queued has been sent and no FIN waits
         # (outside SACK recovery): that test is made here first, without its call
-        if self.state in SENDING and (self.fin_queued or self.in_recovery
-                                      or self.snd_nxt != (self.snd_buf_seq + len(self.sndq)) & MASK):
-            self._output(now)
+        # (as in _fast_path, an empty queue ends at snd_buf_seq: no arithmetic)
+        if self.state in SENDING:
+            qlen = len(self.sndq)
+            if self.fin_queued or self.in_recovery \
+                    or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
+                self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
         """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly."""
@@ -1966,7 +2035,8 @@ class Connection(Waitable):
         through the delayed-ACK timer (RFC 1122 §4.2.3.2), as Linux does (`tcp_fin`
         schedules the ACK and enters its ping-pong mode): an application that closes
         within that time sends one FIN+ACK segment instead of an ACK and then a FIN."""
-        self.rcv_nxt = (self.rcv_nxt + 1) & MASK  # seq_add()
+        rcv_nxt = self.rcv_nxt
+        self.rcv_nxt = rcv_nxt + 1 if rcv_nxt != MASK else 0  # seq_add(rcv_nxt, 1)
         self.fin_rcvd = True
         self.env.stats["tcp.rx.fin"] += 1
         st = self.state
@@ -1980,9 +2050,8 @@ class Connection(Waitable):
         elif st is FIN_WAIT_1:
             fin_seq = self.fin_seq
             if fin_seq is not None:
-                una = self.snd_una
-                d = (una - fin_seq) & MASK
-                if 0 < d < HALF or (d == HALF and fin_seq > una):  # seq_gt(snd_una, fin_seq), written out
+                d = self.snd_una - fin_seq
+                if 0 < d < HALF or d <= MINUS_HALF:  # seq_gt(snd_una, fin_seq), written out
                     self._enter_time_wait(now, "rcv FIN")
                     return
             self._set_state(CLOSING, "rcv FIN (simultaneous close)")
