@@ -45,6 +45,7 @@ _HDR_SYN = tcp_wire.HDR_SYN.unpack_from
 SYN_MSS_HEAD, SYN_SACK_TS_WORD, SYN_NOP_WS = tcp_wire.SYN_MSS_HEAD, tcp_wire.SYN_SACK_TS_WORD, tcp_wire.SYN_NOP_WS
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
+SPAN_BITS = (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1).bit_length()  # (connect's draw of a port)
 _KEY6 = struct.Struct("!16sH16sH").pack  # a 4-tuple as _key_hash hashes it (IPv4's: KEY4)
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
@@ -574,7 +575,13 @@ class TcpLayer:
             ports = self.ports
             conns = self.conns
             span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-            start = self.env.rng.randrange(span)
+            # rng.randrange(span), inlined as random.Random draws it (_randbelow_with_getrandbits:
+            # span's bit length of random bits until below span): the same numbers from the
+            # same generator, without two Python calls
+            getrandbits = self.env.rng.getrandbits
+            start = getrandbits(SPAN_BITS)
+            while start >= span:
+                start = getrandbits(SPAN_BITS)
             for i in range(span):
                 port = EPHEMERAL_LOW + (start + i) % span
                 for b in ports.get(port, ()):
