@@ -206,7 +206,15 @@ class Connection(Waitable):
         self.bytes_acked = self.bytes_received = 0
         self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
         self.series = [] if opts.record else None
-        self._label = None
+        # The `label` property's TcpLayer._name(local, remote), inlined for addresses named
+        # before (keep the two alike): every connection's first state change names it.
+        texts = layer._texts
+        a = texts.get(la)
+        b = texts.get(ra)
+        if a is None or b is None:
+            self._label = layer._name(local, remote)
+        else:
+            self._label = f"{a}:{local[1]}>{b}:{remote[1]}"
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state.name}>"
@@ -311,7 +319,9 @@ class Connection(Waitable):
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
         self._set_state(SYN_SENT, "connect")
         self._send_syn(now)
-        self.t_rexmit = now + self.rtt.current()
+        rtt = self.rtt  # rtt.current(), inlined: keep the two alike
+        t = rtt.rto << rtt.backoff
+        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
         self._rearm()
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
@@ -333,7 +343,9 @@ class Connection(Waitable):
         self.snd_wl2 = ack
         self._set_state(SYN_RECEIVED, "rcv SYN")
         self._send_syn(now)
-        self.t_rexmit = now + self.rtt.current()
+        rtt = self.rtt  # rtt.current(), inlined: keep the two alike
+        t = rtt.rto << rtt.backoff
+        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
         self._rearm()
 
     def _negotiate(self, options, now: int) -> None:
@@ -378,16 +390,27 @@ class Connection(Waitable):
         cfg = self.cfg
         if self.state is SYN_RECEIVED:
             # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
-            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if self.ws_ok else None, self.sack_ok,
-                                          ((now // 1000) + self.ts_offset) & MASK if self.ts_ok else None,  # _tsval()
-                                          self.ts_recent)
+            wscale = self.rcv_wscale if self.ws_ok else None
+            sack = self.sack_ok
+            tsval = ((now // 1000) + self.ts_offset) & MASK if self.ts_ok else None  # _tsval()
+            tsecr = self.ts_recent
             flags = SYN | ACK
             ack = self.rcv_nxt
         else:
-            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if cfg.window_scaling else None, cfg.sack,
-                                          ((now // 1000) + self.ts_offset) & MASK if cfg.timestamps else None)  # _tsval()
+            wscale = self.rcv_wscale if cfg.window_scaling else None
+            sack = cfg.sack
+            tsval = ((now // 1000) + self.ts_offset) & MASK if cfg.timestamps else None  # _tsval()
+            tsecr = 0
             flags = SYN
             ack = 0
+        # TcpLayer._syn_options(), inlined for an options template made before (keep the two alike)
+        layer = self.layer
+        parts = layer._syn_templates.get((cfg.option_order, self.advmss, wscale, sack, tsval is not None))
+        if parts is not None and parts[0] is not None:
+            pack, head, tail = parts
+            raw = pack(head, tsval, tsecr, tail)
+        else:
+            raw = layer._syn_options(self.advmss, wscale, sack, tsval, tsecr)
         wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
         self.rcv_adv = (self.rcv_nxt + wnd) & MASK
         # TcpLayer._emit() without its call, through the connection's own cached path as

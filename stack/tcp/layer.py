@@ -140,6 +140,7 @@ class TcpLayer:
         return f"{ip_str(addr)}:{port}"
 
     def _name(self, local, remote) -> str:
+        # (Connection.__init__ has it inlined for addresses named before: keep the two alike)
         texts = self._texts  # every connection's label names its addresses: format each once
         a = texts.get(local[0])
         if a is None:
@@ -186,7 +187,8 @@ class TcpLayer:
         Only the timestamp values change from one SYN to the next, so the encoding is done
         once per (order, mss, wscale, sack, timestamps or not) and kept as the bytes before
         and after the eight TSval/TSecr bytes (found by encoding with all-zero and
-        all-one values and comparing), with a struct that packs the three together."""
+        all-one values and comparing), with a struct that packs the three together.
+        (Connection._send_syn has the use of a template inlined: keep the two alike.)"""
         order = self.config.option_order
         key = (order, mss, wscale, sack, tsval is not None)  # (a truthy sack equals True as a key)
         parts = self._syn_templates.get(key)

@@ -55,7 +55,8 @@ class RttEstimator:
         self.backoff = 0  # RFC 6298 §5.7: a new sample collapses the backoff
 
     def current(self) -> int:
-        """The timeout to arm now: RTO doubled per backoff (§5.5), capped at the maximum."""
+        """The timeout to arm now: RTO doubled per backoff (§5.5), capped at the maximum.
+        (Connection's open_active and open_passive have it inlined: keep the three alike.)"""
         t = self.rto << self.backoff
         return t if t < self.rto_max else self.rto_max
 
