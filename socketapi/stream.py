@@ -20,6 +20,7 @@ import struct
 from functools import partial
 
 from stack.addr import ip_str
+from stack.tcp.config import DEFAULT_OPTIONS as _DEFAULT_OPTIONS
 from stack.tcp.config import SocketOptions
 from stack.tcp.connection import Connection
 from stack.tcp.listener import Listener
@@ -36,7 +37,6 @@ from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
-_DEFAULT_OPTIONS = SocketOptions()  # never changed: a new socket shares it until it sets an option
 _SYN_SENT = State.SYN_SENT
 _CLOSED = State.CLOSED
 
@@ -175,7 +175,7 @@ class StreamMethods:
         lst = self._listener
         if lst is None:
             raise oserror(errno.EINVAL)
-        if not lst.readable:
+        if not lst.accept_queue and not lst.closed:  # (not lst.readable, without the property's call)
             rt = self._host.runtime
             if self._timeout is None and not self._rcvtimeo and not rt.realtime:
                 # a blocking accept() with neither timeout nor SO_RCVTIMEO: what _wait() asks
@@ -183,9 +183,12 @@ class StreamMethods:
                 rt.wait_for(partial(_LISTENER_READABLE, lst), self._ep, "accept")
             else:
                 self._wait(lambda: lst.readable, "accept")
-        conn = lst.accept()
-        if conn is None:
+        # lst.accept(), inlined: keep the two alike
+        queue = lst.accept_queue
+        if not queue:
             raise oserror(errno.EINVAL)  # the listener was closed under us
+        conn = queue.popleft()
+        conn.listener = None
         host = self._host
         rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
@@ -208,9 +211,10 @@ class StreamMethods:
         # A copy of the listening socket's options, which setsockopt on the accepted socket
         # changes for its connection too.  The connection already holds a copy of its own,
         # made from the same options when its SYN arrived (Listener.segment_arrives), held
-        # by nothing else: unless the listener's options changed since, it is that copy.
+        # by nothing else, or the shared defaults (which _own_tcpopts copies before a first
+        # change): unless the listener's options changed since, it is that one.
         opts = conn.opts
-        if opts.__dict__ != self._tcpopts.__dict__:
+        if opts is not self._tcpopts and opts.__dict__ != self._tcpopts.__dict__:
             opts = conn.opts = self._tcpopts.copy()
         sock._tcpopts = opts
         sock._reuseaddr = self._reuseaddr
