@@ -605,9 +605,17 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         # _real_close() of an open socket, inlined (a Python frame less per socket): keep the two alike
         self._closed = True
-        left = (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__)
-        if left < 0:
+        # (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__), inlined
+        # for the simulation's VirtualFds (keep the two alike)
+        fds = getattr(rt, "fds", None) or fds_of(rt)
+        fd = self._fileno
+        state = self.__dict__
+        table = fds.table
+        if table.get(fd) is not state:
             raise oserror(errno.EBADF)  # socket.close(fd) closed the descriptor under this object
+        del table[fd]
+        fds.owners.pop(fd, None)
+        left = state["_refs"] = state["_refs"] - 1
         if left == 0:  # else another descriptor (dup, fromfd, detach) still holds the socket
             self._teardown()
 

@@ -25,6 +25,7 @@ from stack.tcp.config import SocketOptions
 from stack.tcp.connection import Connection
 from stack.tcp.listener import Listener
 from stack.tcp import info as tcp_info
+from stack.tcp.state import SYNCHRONIZED as _SYNCHRONIZED
 from stack.tcp.state import State
 
 from . import constants as C
@@ -286,7 +287,7 @@ class StreamMethods:
                 rt.wait_for(partial(_handshake_over, c), c, "connect")
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
-        if not c.connected:
+        if c.state not in _SYNCHRONIZED:  # (not c.connected, without the property's call)
             if c.error is not None:
                 raise oserror(c.take_error())
             if c.state is _CLOSED:

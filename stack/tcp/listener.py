@@ -116,7 +116,12 @@ class Listener(Waitable):
         self.syn_queue.pop(child.key, None)
         self.accept_queue.append(child)
         self.layer.env.stats["tcp.listen.accept_queued"] += 1
-        self._signal()
+        watchers = self.watchers
+        if watchers:  # (_signal() has nothing to do without one)
+            if len(watchers) == 1:
+                watchers[0]()  # _signal(), inlined for its common case: one blocked accept()
+            else:
+                self._signal()
 
     def _forget(self, child) -> None:
         self.syn_queue.pop(child.key, None)
