@@ -90,18 +90,8 @@ _TCP_DEFAULT_ZERO = frozenset((C.TCP_QUICKACK, C.TCP_CORK, C.TCP_DEFER_ACCEPT, C
 class StreamMethods:
     """Mixed into `socketapi.socket`; only used when the socket's type is SOCK_STREAM."""
 
-    def _stream_init(self) -> None:
-        if self._host.tcp is None:
-            raise OSError(errno.EPROTONOSUPPORT, "Protocol not supported: this host has no TCP layer")
-        self._tcp = self._host.tcp
-        self._binding = None
-        self._conn = None
-        self._listener = None
-        self._tcpopts = _DEFAULT_OPTIONS  # shared until the first change (see _own_tcpopts)
-        self._reuseaddr = False
-        self._established = False  # a connection was made (connect() again: EISCONN)
-        self._reported = False  # Linux: a connect that completed in the background is reported once
-        self._ep = None  # the waitable: the listener or the connection
+    # (A new SOCK_STREAM socket's state, set up by socket._setup: _tcp, _binding, _conn,
+    # _listener, _tcpopts, _reuseaddr, _established, _reported, and _ep, the waitable.)
 
     def _own_tcpopts(self) -> SocketOptions:
         """The socket's TCP options, to change: its own copy.  A new socket shares the

@@ -62,6 +62,7 @@ _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain d
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
 KEY4 = struct.Struct("!4sH4sH").pack  # an IPv4 4-tuple as TcpLayer._key_hash hashes it
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
+_new_object = object.__new__  # an instance without its class's __init__ (which the caller has inlined)
 
 ICMP_ERRNO = MappingProxyType({
     "port_unreach": errno.ECONNREFUSED, "proto_unreach": errno.ENOPROTOOPT, "net_unreach": errno.ENETUNREACH,
@@ -180,7 +181,12 @@ class Connection(Waitable):
         self.ts_offset = h & MASK
         self._isn_f = h >> 32
         self.sack_ok = False
-        self.rtt = RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max)
+        # RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max), inlined: keep the two alike
+        rtt = self.rtt = _new_object(RttEstimator)
+        rtt.srtt = rtt.rttvar = rtt.backoff = rtt.latest = rtt.min_rtt = 0
+        rtt.rto = cfg.rto_initial
+        rtt.rto_min = cfg.rto_min
+        rtt.rto_max = cfg.rto_max
         self.rtt_seq = None
         self.rtt_time = 0
         name = opts.congestion or cfg.congestion

@@ -15,6 +15,7 @@ class RttEstimator:
     __slots__ = ("srtt", "rttvar", "rto", "backoff", "rto_min", "rto_max", "latest", "min_rtt")
 
     def __init__(self, rto_initial: int, rto_min: int, rto_max: int) -> None:
+        # (Connection.__init__ has it inlined: keep the two alike)
         self.srtt = 0  # 0 until the first sample
         self.rttvar = 0
         self.rto = rto_initial  # RFC 6298 §2.1
