@@ -598,14 +598,12 @@ class TcpLayer:
                 binding = Binding(self, src, port, False, False)
             binding.port = port
             self.ports.setdefault(port, []).append(binding)
-        port = binding.port
-        key = (src, port, raddr, rport)
-        if key in self.conns:
+        elif (src, binding.port, raddr, rport) in self.conns:  # (a port just picked is free of that)
             raise oserror(errno.EADDRNOTAVAIL)
         binding.addr = src
-        conn = Connection(self, (src, port), (raddr, rport), opts, binding, now)
+        conn = Connection(self, (src, binding.port), (raddr, rport), opts, binding, now)
         binding.owner = conn
-        self.conns[key] = conn
+        self.conns[conn.key] = conn
         self.env.stats["tcp.active_opens"] += 1
         conn.open_active(now)
         return conn
