@@ -84,7 +84,8 @@ class VirtualFds:
 
     def release(self, fd: int, state: dict) -> int:
         """Close descriptor `fd` of `state`; how many descriptors still hold the state, or
-        -1 if `fd` was no longer open (socket.close(fd) closed it under its object)."""
+        -1 if `fd` was no longer open (socket.close(fd) closed it under its object).
+        (socket.close() has it inlined for the simulation: keep the two alike.)"""
         if self.table.get(fd) is not state:
             return -1
         del self.table[fd]

@@ -15,6 +15,7 @@ import warnings as _warnings
 from heapq import heappush
 
 from stack.addr import ip_str
+from stack.tcp.config import DEFAULT_OPTIONS as _DEFAULT_OPTIONS
 from stack.tcp.state import State
 
 from . import constants as C
@@ -258,9 +259,18 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             self._ep = (host.udplite if proto == C.IPPROTO_UDPLITE else host.udp).endpoint(self._flen)
         elif kind == C.SOCK_RAW:
             self._ep = host.raw.endpoint(proto, self._flen)
-        else:
-            self._ep = None
-            self._stream_init()
+        else:  # SOCK_STREAM: the state StreamMethods works on
+            if host.tcp is None:
+                raise OSError(errno.EPROTONOSUPPORT, "Protocol not supported: this host has no TCP layer")
+            self._tcp = host.tcp
+            self._binding = None
+            self._conn = None
+            self._listener = None
+            self._tcpopts = _DEFAULT_OPTIONS  # shared until the first change (see _own_tcpopts)
+            self._reuseaddr = False
+            self._established = False  # a connection was made (connect() again: EISCONN)
+            self._reported = False  # Linux: a connect that completed in the background is reported once
+            self._ep = None  # the waitable: the listener or the connection
         # The new socket state's first descriptor (StreamMethods._accept gives an accepted
         # socket its own the same way: keep the two alike)
         self._io_refs = 0
@@ -605,9 +615,17 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         # _real_close() of an open socket, inlined (a Python frame less per socket): keep the two alike
         self._closed = True
-        left = (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__)
-        if left < 0:
+        # (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__), inlined
+        # for the simulation's VirtualFds (keep the two alike)
+        fds = getattr(rt, "fds", None) or fds_of(rt)
+        fd = self._fileno
+        state = self.__dict__
+        table = fds.table
+        if table.get(fd) is not state:
             raise oserror(errno.EBADF)  # socket.close(fd) closed the descriptor under this object
+        del table[fd]
+        fds.owners.pop(fd, None)
+        left = state["_refs"] = state["_refs"] - 1
         if left == 0:  # else another descriptor (dup, fromfd, detach) still holds the socket
             self._teardown()
 
@@ -738,7 +756,11 @@ class socket(StreamMethods, FileMethods, MessageMethods):
                     if self._mirror is not None:  # the OS-visible readiness follows the call
                         self._mirror.mark()
             return
-        self._connect(self._sockaddr(address, "connect"))
+        sockaddr = self._sockaddr(address, "connect")
+        if self._kind == _SOCK_STREAM and self._flen == 4 and self._closed is False:
+            self._stream_connect(*sockaddr)  # _connect(sockaddr) for its usual case, without the call
+            return
+        self._connect(sockaddr)
 
     def _connect(self, sockaddr) -> None:
         if self._closed:  # _check(), inlined

@@ -20,10 +20,12 @@ import struct
 from functools import partial
 
 from stack.addr import ip_str
+from stack.tcp.config import DEFAULT_OPTIONS as _DEFAULT_OPTIONS
 from stack.tcp.config import SocketOptions
 from stack.tcp.connection import Connection
 from stack.tcp.listener import Listener
 from stack.tcp import info as tcp_info
+from stack.tcp.state import SYNCHRONIZED as _SYNCHRONIZED
 from stack.tcp.state import State
 
 from . import constants as C
@@ -36,7 +38,6 @@ from .fds import table_of as fds_of
 
 _INT = struct.Struct("@i")
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
-_DEFAULT_OPTIONS = SocketOptions()  # never changed: a new socket shares it until it sets an option
 _SYN_SENT = State.SYN_SENT
 _CLOSED = State.CLOSED
 
@@ -89,18 +90,8 @@ _TCP_DEFAULT_ZERO = frozenset((C.TCP_QUICKACK, C.TCP_CORK, C.TCP_DEFER_ACCEPT, C
 class StreamMethods:
     """Mixed into `socketapi.socket`; only used when the socket's type is SOCK_STREAM."""
 
-    def _stream_init(self) -> None:
-        if self._host.tcp is None:
-            raise OSError(errno.EPROTONOSUPPORT, "Protocol not supported: this host has no TCP layer")
-        self._tcp = self._host.tcp
-        self._binding = None
-        self._conn = None
-        self._listener = None
-        self._tcpopts = _DEFAULT_OPTIONS  # shared until the first change (see _own_tcpopts)
-        self._reuseaddr = False
-        self._established = False  # a connection was made (connect() again: EISCONN)
-        self._reported = False  # Linux: a connect that completed in the background is reported once
-        self._ep = None  # the waitable: the listener or the connection
+    # (A new SOCK_STREAM socket's state, set up by socket._setup: _tcp, _binding, _conn,
+    # _listener, _tcpopts, _reuseaddr, _established, _reported, and _ep, the waitable.)
 
     def _own_tcpopts(self) -> SocketOptions:
         """The socket's TCP options, to change: its own copy.  A new socket shares the
@@ -175,7 +166,7 @@ class StreamMethods:
         lst = self._listener
         if lst is None:
             raise oserror(errno.EINVAL)
-        if not lst.readable:
+        if not lst.accept_queue and not lst.closed:  # (not lst.readable, without the property's call)
             rt = self._host.runtime
             if self._timeout is None and not self._rcvtimeo and not rt.realtime:
                 # a blocking accept() with neither timeout nor SO_RCVTIMEO: what _wait() asks
@@ -183,9 +174,12 @@ class StreamMethods:
                 rt.wait_for(partial(_LISTENER_READABLE, lst), self._ep, "accept")
             else:
                 self._wait(lambda: lst.readable, "accept")
-        conn = lst.accept()
-        if conn is None:
+        # lst.accept(), inlined: keep the two alike
+        queue = lst.accept_queue
+        if not queue:
             raise oserror(errno.EINVAL)  # the listener was closed under us
+        conn = queue.popleft()
+        conn.listener = None
         host = self._host
         rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
@@ -208,9 +202,10 @@ class StreamMethods:
         # A copy of the listening socket's options, which setsockopt on the accepted socket
         # changes for its connection too.  The connection already holds a copy of its own,
         # made from the same options when its SYN arrived (Listener.segment_arrives), held
-        # by nothing else: unless the listener's options changed since, it is that copy.
+        # by nothing else, or the shared defaults (which _own_tcpopts copies before a first
+        # change): unless the listener's options changed since, it is that one.
         opts = conn.opts
-        if opts.__dict__ != self._tcpopts.__dict__:
+        if opts is not self._tcpopts and opts.__dict__ != self._tcpopts.__dict__:
             opts = conn.opts = self._tcpopts.copy()
         sock._tcpopts = opts
         sock._reuseaddr = self._reuseaddr
@@ -282,7 +277,7 @@ class StreamMethods:
                 rt.wait_for(partial(_handshake_over, c), c, "connect")
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
-        if not c.connected:
+        if c.state not in _SYNCHRONIZED:  # (not c.connected, without the property's call)
             if c.error is not None:
                 raise oserror(c.take_error())
             if c.state is _CLOSED:

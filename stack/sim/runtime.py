@@ -237,7 +237,8 @@ class SimRuntime:
         """`wait_until(predicate, None, (waitable,), what)` for a caller that has just seen
         `predicate()` false: a blocking socket call with no timeout (see socketapi.sock).
         (`wait_readable` is a copy for blocked reads: keep the two alike.)"""
-        task = getattr(getcurrent(), "task", None)
+        cur = getcurrent()  # (current_task(), without getattr's generic lookup)
+        task = cur.task if type(cur) is _TaskGreenlet else None
         if task is None:
             return self._drive(predicate, None, what)
         task.wait_id += 1

@@ -84,3 +84,9 @@ class SocketOptions:
         new = object.__new__(SocketOptions)
         new.__dict__ = self.__dict__.copy()  # (cheaper than updating the new object's own dict)
         return new
+
+
+# The defaults, one object shared by every socket that has set no TCP option and by the
+# connections it makes (the socket layer's _own_tcpopts gives a socket, and its listener or
+# connection, a copy before a first change): never changed, so never copied either.
+DEFAULT_OPTIONS = SocketOptions()

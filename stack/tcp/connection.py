@@ -61,6 +61,7 @@ _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain d
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
 KEY4 = struct.Struct("!4sH4sH").pack  # an IPv4 4-tuple as TcpLayer._key_hash hashes it
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
+_new_object = object.__new__  # an instance without its class's __init__ (which the caller has inlined)
 
 ICMP_ERRNO = MappingProxyType({
     "port_unreach": errno.ECONNREFUSED, "proto_unreach": errno.ENOPROTOOPT, "net_unreach": errno.ENETUNREACH,
@@ -179,7 +180,12 @@ class Connection(Waitable):
         self.ts_offset = h & MASK
         self._isn_f = h >> 32
         self.sack_ok = False
-        self.rtt = RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max)
+        # RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max), inlined: keep the two alike
+        rtt = self.rtt = _new_object(RttEstimator)
+        rtt.srtt = rtt.rttvar = rtt.backoff = rtt.latest = rtt.min_rtt = 0
+        rtt.rto = cfg.rto_initial
+        rtt.rto_min = cfg.rto_min
+        rtt.rto_max = cfg.rto_max
         self.rtt_seq = None
         self.rtt_time = 0
         name = opts.congestion or cfg.congestion
@@ -205,7 +211,15 @@ class Connection(Waitable):
         self.bytes_acked = self.bytes_received = 0
         self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
         self.series = [] if opts.record else None
-        self._label = None
+        # The `label` property's TcpLayer._name(local, remote), inlined for addresses named
+        # before (keep the two alike): every connection's first state change names it.
+        texts = layer._texts
+        a = texts.get(la)
+        b = texts.get(ra)
+        if a is None or b is None:
+            self._label = layer._name(local, remote)
+        else:
+            self._label = f"{a}:{local[1]}>{b}:{remote[1]}"
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state.name}>"
@@ -321,7 +335,9 @@ class Connection(Waitable):
         self.snd_nxt = self.snd_max = self.snd_buf_seq = (iss + 1) & MASK
         self._set_state(SYN_SENT, "connect")
         self._send_syn(now)
-        self.t_rexmit = now + self.rtt.current()
+        rtt = self.rtt  # rtt.current(), inlined: keep the two alike
+        t = rtt.rto << rtt.backoff
+        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
         self._rearm()
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
@@ -343,7 +359,9 @@ class Connection(Waitable):
         self.snd_wl2 = ack
         self._set_state(SYN_RECEIVED, "rcv SYN")
         self._send_syn(now)
-        self.t_rexmit = now + self.rtt.current()
+        rtt = self.rtt  # rtt.current(), inlined: keep the two alike
+        t = rtt.rto << rtt.backoff
+        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
         self._rearm()
 
     def _negotiate(self, options, now: int) -> None:
@@ -388,16 +406,27 @@ class Connection(Waitable):
         cfg = self.cfg
         if self.state is SYN_RECEIVED:
             # Answer only with what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
-            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if self.ws_ok else None, self.sack_ok,
-                                          ((now // 1000) + self.ts_offset) & MASK if self.ts_ok else None,  # _tsval()
-                                          self.ts_recent)
+            wscale = self.rcv_wscale if self.ws_ok else None
+            sack = self.sack_ok
+            tsval = ((now // 1000) + self.ts_offset) & MASK if self.ts_ok else None  # _tsval()
+            tsecr = self.ts_recent
             flags = SYN | ACK
             ack = self.rcv_nxt
         else:
-            raw = self.layer._syn_options(self.advmss, self.rcv_wscale if cfg.window_scaling else None, cfg.sack,
-                                          ((now // 1000) + self.ts_offset) & MASK if cfg.timestamps else None)  # _tsval()
+            wscale = self.rcv_wscale if cfg.window_scaling else None
+            sack = cfg.sack
+            tsval = ((now // 1000) + self.ts_offset) & MASK if cfg.timestamps else None  # _tsval()
+            tsecr = 0
             flags = SYN
             ack = 0
+        # TcpLayer._syn_options(), inlined for an options template made before (keep the two alike)
+        layer = self.layer
+        parts = layer._syn_templates.get((cfg.option_order, self.advmss, wscale, sack, tsval is not None))
+        if parts is not None and parts[0] is not None:
+            pack, head, tail = parts
+            raw = pack(head, tsval, tsecr, tail)
+        else:
+            raw = layer._syn_options(self.advmss, wscale, sack, tsval, tsecr)
         wnd = self.rcvbuf if self.rcvbuf < 0xFFFF else 0xFFFF
         self.rcv_adv = (self.rcv_nxt + wnd) & MASK
         # TcpLayer._emit() without its call, through the connection's own cached path as

@@ -45,6 +45,7 @@ _HDR_SYN = tcp_wire.HDR_SYN.unpack_from
 SYN_MSS_HEAD, SYN_SACK_TS_WORD, SYN_NOP_WS = tcp_wire.SYN_MSS_HEAD, tcp_wire.SYN_SACK_TS_WORD, tcp_wire.SYN_NOP_WS
 EPHEMERAL_LOW = 32768  # Linux net.ipv4.ip_local_port_range
 EPHEMERAL_HIGH = 60999
+SPAN_BITS = (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1).bit_length()  # (connect's draw of a port)
 _KEY6 = struct.Struct("!16sH16sH").pack  # a 4-tuple as _key_hash hashes it (IPv4's: KEY4)
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ANY4, _ANY6 = bytes(4), bytes(16)  # the wildcard addresses, as listener keys
@@ -139,6 +140,7 @@ class TcpLayer:
         return f"{ip_str(addr)}:{port}"
 
     def _name(self, local, remote) -> str:
+        # (Connection.__init__ has it inlined for addresses named before: keep the two alike)
         texts = self._texts  # every connection's label names its addresses: format each once
         a = texts.get(local[0])
         if a is None:
@@ -185,7 +187,8 @@ class TcpLayer:
         Only the timestamp values change from one SYN to the next, so the encoding is done
         once per (order, mss, wscale, sack, timestamps or not) and kept as the bytes before
         and after the eight TSval/TSecr bytes (found by encoding with all-zero and
-        all-one values and comparing), with a struct that packs the three together."""
+        all-one values and comparing), with a struct that packs the three together.
+        (Connection._send_syn has the use of a template inlined: keep the two alike.)"""
         order = self.config.option_order
         key = (order, mss, wscale, sack, tsval is not None)  # (a truthy sack equals True as a key)
         parts = self._syn_templates.get(key)
@@ -574,7 +577,13 @@ class TcpLayer:
             ports = self.ports
             conns = self.conns
             span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-            start = self.env.rng.randrange(span)
+            # rng.randrange(span), inlined as random.Random draws it (_randbelow_with_getrandbits:
+            # span's bit length of random bits until below span): the same numbers from the
+            # same generator, without two Python calls
+            getrandbits = self.env.rng.getrandbits
+            start = getrandbits(SPAN_BITS)
+            while start >= span:
+                start = getrandbits(SPAN_BITS)
             for i in range(span):
                 port = EPHEMERAL_LOW + (start + i) % span
                 for b in ports.get(port, ()):
@@ -589,14 +598,12 @@ class TcpLayer:
                 binding = Binding(self, src, port, False, False)
             binding.port = port
             self.ports.setdefault(port, []).append(binding)
-        port = binding.port
-        key = (src, port, raddr, rport)
-        if key in self.conns:
+        elif (src, binding.port, raddr, rport) in self.conns:  # (a port just picked is free of that)
             raise oserror(errno.EADDRNOTAVAIL)
         binding.addr = src
-        conn = Connection(self, (src, port), (raddr, rport), opts, binding, now)
+        conn = Connection(self, (src, binding.port), (raddr, rport), opts, binding, now)
         binding.owner = conn
-        self.conns[key] = conn
+        self.conns[conn.key] = conn
         self.env.stats["tcp.active_opens"] += 1
         conn.open_active(now)
         return conn

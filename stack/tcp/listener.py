@@ -13,6 +13,7 @@ from collections import deque
 
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
+from .config import DEFAULT_OPTIONS
 from .connection import Connection
 from .state import State
 
@@ -55,7 +56,8 @@ class Listener(Waitable):
         return len(self.accept_queue) > self.backlog
 
     def accept(self):
-        """The oldest established child, or None."""
+        """The oldest established child, or None.  (socketapi's _accept has it inlined:
+        keep the two alike.)"""
         if not self.accept_queue:
             return None
         child = self.accept_queue.popleft()
@@ -98,7 +100,11 @@ class Listener(Waitable):
         parent = self.binding
         binding = type(parent)(layer, dst, parent.port, parent.reuseaddr, False, False, parent.reuseport)
         layer.ports.setdefault(parent.port, []).append(binding)
-        child = Connection(layer, (dst, dport), (src, sport), self.opts.copy(), binding, now)
+        # The child's options: a copy of the listener's, as they are now; the shared defaults
+        # as they are (nothing changes those: see DEFAULT_OPTIONS).
+        opts = self.opts
+        child = Connection(layer, (dst, dport), (src, sport), opts if opts is DEFAULT_OPTIONS else opts.copy(),
+                           binding, now)
         binding.owner = child
         child.listener = self
         layer.conns[child.key] = child
@@ -110,7 +116,12 @@ class Listener(Waitable):
         self.syn_queue.pop(child.key, None)
         self.accept_queue.append(child)
         self.layer.env.stats["tcp.listen.accept_queued"] += 1
-        self._signal()
+        watchers = self.watchers
+        if watchers:  # (_signal() has nothing to do without one)
+            if len(watchers) == 1:
+                watchers[0]()  # _signal(), inlined for its common case: one blocked accept()
+            else:
+                self._signal()
 
     def _forget(self, child) -> None:
         self.syn_queue.pop(child.key, None)

@@ -15,6 +15,7 @@ class RttEstimator:
     __slots__ = ("srtt", "rttvar", "rto", "backoff", "rto_min", "rto_max", "latest", "min_rtt")
 
     def __init__(self, rto_initial: int, rto_min: int, rto_max: int) -> None:
+        # (Connection.__init__ has it inlined: keep the two alike)
         self.srtt = 0  # 0 until the first sample
         self.rttvar = 0
         self.rto = rto_initial  # RFC 6298 §2.1
@@ -55,7 +56,8 @@ class RttEstimator:
         self.backoff = 0  # RFC 6298 §5.7: a new sample collapses the backoff
 
     def current(self) -> int:
-        """The timeout to arm now: RTO doubled per backoff (§5.5), capped at the maximum."""
+        """The timeout to arm now: RTO doubled per backoff (§5.5), capped at the maximum.
+        (Connection's open_active and open_passive have it inlined: keep the three alike.)"""
         t = self.rto << self.backoff
         return t if t < self.rto_max else self.rto_max
 
