@@ -28,7 +28,7 @@ from ..trace import TraceEvent
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
-from .config import SocketOptions
+from .config import DEFAULT_OPTIONS, SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
 from .reassembly import NO_REASSEMBLY, Reassembly
@@ -662,6 +662,8 @@ class Connection(Waitable):
                       cnt: int | None = None) -> None:
         self.keepalive = bool(on)
         opts = self.opts  # (where the keepidle, keepintvl and keepcnt properties read them)
+        if (idle or intvl or cnt) and opts is DEFAULT_OPTIONS:
+            opts = self.opts = opts.copy()  # the shared defaults never change (see config.DEFAULT_OPTIONS)
         if idle:
             opts.keepidle = idle
         if intvl:

@@ -334,6 +334,22 @@ def test_keepalive_answered_keeps_connection():
     assert c.state is State.ESTABLISHED
 
 
+def test_keepalive_timings_set_on_a_child_with_default_options_leave_the_defaults_alone():
+    """A listener's children share the never-changed default options; setting a child's
+    keepalive timings gives it its own copy, and its first probe goes at its own idle time."""
+    from stack.tcp.config import DEFAULT_OPTIONS
+
+    h = Harness()
+    h.listen(80, opts=DEFAULT_OPTIONS)  # (as the socket layer's listener has them until a setsockopt)
+    h.syn_received()
+    c = h.conn
+    assert c.opts is DEFAULT_OPTIONS
+    before = DEFAULT_OPTIONS.copy()
+    c.set_keepalive(True, h.now, idle=7 * SECOND, intvl=SECOND, cnt=3)
+    assert c.opts is not DEFAULT_OPTIONS and DEFAULT_OPTIONS == before
+    assert (c.keepidle, c.keepintvl, c.keepcnt) == (7 * SECOND, SECOND, 3)
+
+
 # ---- PMTU and ICMP
 def test_frag_needed_lowers_mss_and_retransmits():
     h = Harness()

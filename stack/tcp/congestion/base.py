@@ -15,7 +15,7 @@ INFINITE_SSTHRESH = 0x7FFFFFFF  # Linux TCP_INFINITE_SSTHRESH
 def initial_cwnd(mss: int, initial_window: int) -> int:
     """RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) with initial_window=10 (bytes);
     `initial_window` segments when below 4 (a configuration asking for the older IWs).
-    (Inlined in `CongestionControl.__init__` and `Cubic.__init__`: keep the three alike.)"""
+    (Inlined in `CongestionControl.__init__`, `Cubic.__init__` and `Connection._ack_syn`: keep the four alike.)"""
     cwnd = initial_window * mss
     if initial_window >= 4:
         cap = 2 * mss if 2 * mss > 14600 else 14600
