@@ -28,6 +28,7 @@ from ..trace import TraceEvent
 from ..waitable import Waitable
 from ..wire import tcp as tcp_wire
 from . import congestion
+from .congestion.base import initial_cwnd
 from .config import DEFAULT_OPTIONS, SocketOptions
 from .info import TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE
 from .info import pack as pack_info
@@ -788,8 +789,8 @@ class Connection(Waitable):
     def _rcv_window_field(self) -> int:
         """The window to advertise (RFC 9293 §3.8.6.2.2 receiver SWS avoidance): the right
         edge moves only by at least min(rcvbuf/2, MSS), and never moves left.
-        (The rule's reference: `_send_segment`, `send` and `TimeWait.__init__` have it
-        inlined, one call less per segment or connection: keep them alike.)"""
+        (The rule's reference: `_send_segment` and `send` have it inlined, one call less
+        per segment: keep the three alike.)"""
         rcv_nxt = self.rcv_nxt
         free = self.rcvbuf - len(self.rcvq)
         was = cur = self.rcv_adv - rcv_nxt  # seq_sub(rcv_adv, rcv_nxt), at least 0
@@ -1675,24 +1676,7 @@ class Connection(Waitable):
         self.retries = 0
         rtt = self.rtt
         if self.rtt_seq is not None:
-            r = now - self.rtt_time
-            if r > 0 and not rtt.srtt:
-                # RttEstimator.sample(r), inlined for the first sample (RFC 6298 §2.2, then
-                # §2.4's clamping), the one a handshake takes (keep the two alike)
-                rtt.latest = r
-                if not rtt.min_rtt or r < rtt.min_rtt:
-                    rtt.min_rtt = r
-                rtt.srtt = r
-                rtt.rttvar = rttvar = r >> 1
-                d = 4 * rttvar  # K * RTTVAR (rtt.K = 4)
-                d = r + (d if d > 1000 else 1000)  # SRTT + max(G, K * RTTVAR) (rtt.G = 1000 us)
-                if d < rtt.rto_min:
-                    d = rtt.rto_min
-                if d > rtt.rto_max:
-                    d = rtt.rto_max
-                rtt.rto = d
-            else:
-                rtt.sample(r)
+            rtt.sample(now - self.rtt_time)  # (the handshake's sample: the first, RFC 6298 §2.2)
             self.rtt_seq = None
         rtt.backoff = 0
         if not rtt.srtt and self.total_retrans:
@@ -1712,14 +1696,7 @@ class Connection(Waitable):
             # has reached it and no loss, so only mss and cwnd differ from a new one's.  They
             # are set here instead of building one again.
             cc.mss = mss
-            # initial_cwnd(mss, cfg.initial_window), inlined: once per connection (keep the two alike)
-            iw = cfg.initial_window
-            cwnd = iw * mss
-            if iw >= 4:
-                cap = 2 * mss if 2 * mss > 14600 else 14600
-                if cwnd > cap:
-                    cwnd = cap
-            cc.cwnd = cwnd
+            cc.cwnd = initial_cwnd(mss, cfg.initial_window)
         else:  # TCP_CONGESTION changed the algorithm while connecting
             cc = self.cc = cls(mss, cfg.initial_window) if cls is not None else congestion.make(name, mss,
                                                                                             cfg.initial_window)

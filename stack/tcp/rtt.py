@@ -27,8 +27,8 @@ class RttEstimator:
 
     def sample(self, r: int) -> None:
         """RFC 6298 §2.2 (first) and §2.3 (subsequent) updates, then §2.4 clamping.
-        (`Connection._fast_path` has it inlined for a positive sample after the first, with
-        K and G written out: keep the two alike.)"""
+        (`Connection._fast_path` and `Connection._new_ack` have it inlined for a positive
+        sample after the first, with K and G written out: keep the three alike.)"""
         if r <= 0:
             r = 1
         self.latest = r

@@ -9,7 +9,7 @@ reuse test, and the port reservation.
 
 from __future__ import annotations
 
-from ..seq import HALF, MASK, WRAP, seq_gt, seq_lt
+from ..seq import MASK, seq_gt, seq_lt
 from ..wire import tcp as tcp_wire
 from .state import State
 
@@ -32,28 +32,7 @@ class TimeWait:
         self.ts_ok = conn.ts_ok
         self.ts_recent = conn.ts_recent
         self.ts_offset = conn.ts_offset
-        # conn._rcv_window_field(), inlined: one call less per connection (keep the two alike)
-        rcv_nxt = conn.rcv_nxt
-        rcvbuf = conn.rcvbuf
-        free = rcvbuf - len(conn.rcvq)
-        was = cur = conn.rcv_adv - rcv_nxt  # seq_sub(rcv_adv, rcv_nxt), at least 0
-        if cur < 0:
-            was = cur = cur + WRAP
-        if cur >= HALF:
-            cur = 0
-        step = rcvbuf >> 1  # min(rcvbuf / 2, MSS)
-        if step > conn.rcv_mss:
-            step = conn.rcv_mss
-        if free - cur >= step or free == rcvbuf:
-            cur = free
-        ws = conn.rcv_wscale
-        window = (cur + (1 << ws) - 1) >> ws
-        if window > 0xFFFF:
-            window = 0xFFFF
-        if window << ws != was:  # (an unmoved right edge stays: no arithmetic)
-            adv = rcv_nxt + (window << ws)
-            conn.rcv_adv = adv if adv <= MASK else adv - WRAP
-        self.window = window
+        self.window = conn._rcv_window_field()  # what our final ACKs advertise
         self.binding = conn.binding
         self.conn = None if conn.closed else conn  # still held by a user who only shut down writing
         self.deadline = now + 2 * layer.config.msl

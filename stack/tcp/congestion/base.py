@@ -14,8 +14,7 @@ INFINITE_SSTHRESH = 0x7FFFFFFF  # Linux TCP_INFINITE_SSTHRESH
 
 def initial_cwnd(mss: int, initial_window: int) -> int:
     """RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) with initial_window=10 (bytes);
-    `initial_window` segments when below 4 (a configuration asking for the older IWs).
-    (Inlined in `CongestionControl.__init__`, `Cubic.__init__` and `Connection._ack_syn`: keep the four alike.)"""
+    `initial_window` segments when below 4 (a configuration asking for the older IWs)."""
     cwnd = initial_window * mss
     if initial_window >= 4:
         cap = 2 * mss if 2 * mss > 14600 else 14600
@@ -29,15 +28,8 @@ class CongestionControl:
     __slots__ = ("mss", "cwnd", "ssthresh", "acked_acc")
 
     def __init__(self, mss: int, initial_window: int) -> None:
-        """(`Cubic.__init__` has this inlined: keep the two alike.)"""
         self.mss = mss
-        # initial_cwnd(mss, initial_window), inlined: a controller is built per connection
-        cwnd = initial_window * mss
-        if initial_window >= 4:
-            cap = 2 * mss if 2 * mss > 14600 else 14600
-            if cwnd > cap:
-                cwnd = cap
-        self.cwnd = cwnd
+        self.cwnd = initial_cwnd(mss, initial_window)
         self.ssthresh = INFINITE_SSTHRESH  # RFC 5681 §3.1: arbitrarily high
         self.acked_acc = 0
 

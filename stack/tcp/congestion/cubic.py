@@ -4,7 +4,7 @@ congestion event, with the Reno-friendly region of §4.3 and fast convergence (�
 from __future__ import annotations
 
 from ...clock import US_PER_S
-from .base import INFINITE_SSTHRESH, CongestionControl
+from .base import CongestionControl
 
 C = 0.4  # RFC 9438 §5
 BETA = 0.7
@@ -16,17 +16,7 @@ class Cubic(CongestionControl):
     __slots__ = ("w_max", "k", "epoch", "w_est", "cwnd_prior")
 
     def __init__(self, mss: int, initial_window: int) -> None:
-        # CongestionControl.__init__(self, mss, initial_window), inlined with the initial_cwnd()
-        # it calls: one Python call per connection instead of three (keep the three alike)
-        self.mss = mss
-        cwnd = initial_window * mss
-        if initial_window >= 4:
-            cap = 2 * mss if 2 * mss > 14600 else 14600
-            if cwnd > cap:
-                cwnd = cap
-        self.cwnd = cwnd
-        self.ssthresh = INFINITE_SSTHRESH  # RFC 5681 §3.1: arbitrarily high
-        self.acked_acc = 0
+        super().__init__(mss, initial_window)
         self.w_max = 0.0  # segments
         self.k = 0.0  # seconds
         self.epoch = None  # start of the current congestion-avoidance epoch (us)
