@@ -44,19 +44,70 @@ def _fmt(v) -> str:
     return str(v)
 
 
+class TraceEvents:
+    """The tracer's ring as `TraceEvent`s: a read-only sequence, oldest first.
+
+    The ring itself keeps each event as a plain record, `(time, host, layer, event,
+    names, values)`, the field names and their values as two tuples: a connection cycle
+    records nine state changes, and a busy host keeps a hundred thousand events.  A
+    `TraceEvent` (a tuple subclass) holding a `fields` dict is an object the garbage
+    collector examines at every full collection for as long as it is kept; a plain tuple
+    of strings and numbers drops out of its view at the first collection that looks at
+    it (CPython untracks such tuples), and costs one allocation instead of two.  The
+    event is made when someone reads it, which tests and post-mortems do rarely."""
+
+    __slots__ = ("_ring",)
+
+    def __init__(self, ring: deque) -> None:
+        self._ring = ring
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+    def __iter__(self):
+        return map(_event, self._ring)
+
+    def __reversed__(self):
+        return map(_event, reversed(self._ring))
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [_event(r) for r in list(self._ring)[i]]
+        return _event(self._ring[i])
+
+    def clear(self) -> None:
+        self._ring.clear()
+
+    def __repr__(self) -> str:
+        return f"<TraceEvents: {len(self._ring)} kept>"
+
+
+def _event(rec: tuple) -> TraceEvent:
+    """A ring record as its `TraceEvent`."""
+    time, host, layer, event, names, values = rec
+    return _new(TraceEvent, (time, host, layer, event, dict(zip(names, values))))
+
+
 class Tracer:
-    """Collects trace events for one network (or one stand-alone host)."""
+    """Collects trace events for one network (or one stand-alone host).
+
+    `events` reads the most recent `keep` of them (see `TraceEvents` for how they are
+    kept); `subscribe(fn)` hands each new one to `fn` as it happens."""
 
     def __init__(self, keep: int = 100_000, verbose: bool = False) -> None:
-        self.events: deque[TraceEvent] = deque(maxlen=keep)
+        self.ring: deque[tuple] = deque(maxlen=keep)  # records (see TraceEvents)
         self.subscribers: list = []
         self.verbose = verbose
 
+    @property
+    def events(self) -> TraceEvents:
+        return TraceEvents(self.ring)
+
     def emit(self, time: int, host: str, layer: str, event: str, fields: dict) -> None:
         # (Connection._set_state does the same inline: keep the two alike.)
-        ev = _new(TraceEvent, (time, host, layer, event, fields))  # without NamedTuple's Python __new__
-        self.events.append(ev)
+        self.ring.append((time, host, layer, event, tuple(fields), tuple(fields.values())))
         if self.subscribers:
+            ev = _new(TraceEvent, (time, host, layer, event, fields))  # without NamedTuple's Python __new__
             for fn in self.subscribers:
                 fn(ev)
 
@@ -66,7 +117,7 @@ class Tracer:
     def select(self, host: str | None = None, layer: str | None = None, event: str | None = None) -> list[TraceEvent]:
         """Recorded events matching every given criterion (a test's view of the trace)."""
         return [
-            e for e in self.events
-            if (host is None or e.host == host) and (layer is None or e.layer == layer)
-            and (event is None or e.event == event)
+            _event(r) for r in self.ring
+            if (host is None or r[1] == host) and (layer is None or r[2] == layer)
+            and (event is None or r[3] == event)
         ]

@@ -60,6 +60,7 @@ _ARCS = {old: {new: (STATE_STAT_KEYS[new], STATE_NAMES[old], STATE_NAMES[new]) i
                for new in State} for old in State}
 _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain dict: .get without the proxy)
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
+_STATE_FIELDS = ("conn", "old", "new", "cause")  # a state change's trace fields (see _set_state)
 KEY4 = struct.Struct("!4sH4sH").pack  # an IPv4 4-tuple as TcpLayer._key_hash hashes it
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 _new_object = object.__new__  # an instance without its class's __init__ (which the caller has inlined)
@@ -279,10 +280,10 @@ class Connection(Waitable):
             # inlined: ten state changes per connection's life each save a call.
             tracer = env.tracer
             clock = env.clock  # (an attribute, not a method: `env.clock()` would look it up as one, slower)
-            ev = _new_tuple(TraceEvent, (clock(), env.name, "tcp", "state",
-                                         {"conn": label, "old": old_name, "new": new_name, "cause": cause}))
-            tracer.events.append(ev)
+            rec = (clock(), env.name, "tcp", "state", _STATE_FIELDS, (label, old_name, new_name, cause))
+            tracer.ring.append(rec)
             if tracer.subscribers:
+                ev = _new_tuple(TraceEvent, (*rec[:4], dict(zip(_STATE_FIELDS, rec[5]))))
                 for fn in tracer.subscribers:
                     fn(ev)
         else:
