@@ -47,14 +47,16 @@ def _fmt(v) -> str:
 class TraceEvents:
     """The tracer's ring as `TraceEvent`s: a read-only sequence, oldest first.
 
-    The ring itself keeps each event as a plain record, `(time, host, layer, event,
-    names, values)`, the field names and their values as two tuples: a connection cycle
+    The ring itself keeps each event as one plain tuple, `(time, host, layer, event,
+    names, *values)`: the field names as a tuple (usually a shared constant), then their
+    values.  A connection cycle
     records nine state changes, and a busy host keeps a hundred thousand events.  A
     `TraceEvent` (a tuple subclass) holding a `fields` dict is an object the garbage
     collector examines at every full collection for as long as it is kept; a plain tuple
     of strings and numbers drops out of its view at the first collection that looks at
-    it (CPython untracks such tuples), and costs one allocation instead of two.  The
-    event is made when someone reads it, which tests and post-mortems do rarely."""
+    it (CPython untracks such tuples), and costs one allocation instead of three (and
+    each allocation the collector tracks brings its next collection nearer).  The event is
+    made when someone reads it, which tests and post-mortems do rarely."""
 
     __slots__ = ("_ring",)
 
@@ -84,8 +86,7 @@ class TraceEvents:
 
 def _event(rec: tuple) -> TraceEvent:
     """A ring record as its `TraceEvent`."""
-    time, host, layer, event, names, values = rec
-    return _new(TraceEvent, (time, host, layer, event, dict(zip(names, values))))
+    return _new(TraceEvent, (rec[0], rec[1], rec[2], rec[3], dict(zip(rec[4], rec[5:]))))
 
 
 class Tracer:
@@ -105,7 +106,7 @@ class Tracer:
 
     def emit(self, time: int, host: str, layer: str, event: str, fields: dict) -> None:
         # (Connection._set_state does the same inline: keep the two alike.)
-        self.ring.append((time, host, layer, event, tuple(fields), tuple(fields.values())))
+        self.ring.append((time, host, layer, event, tuple(fields), *fields.values()))
         if self.subscribers:
             ev = _new(TraceEvent, (time, host, layer, event, fields))  # without NamedTuple's Python __new__
             for fn in self.subscribers:

@@ -280,10 +280,10 @@ class Connection(Waitable):
             # inlined: ten state changes per connection's life each save a call.
             tracer = env.tracer
             clock = env.clock  # (an attribute, not a method: `env.clock()` would look it up as one, slower)
-            rec = (clock(), env.name, "tcp", "state", _STATE_FIELDS, (label, old_name, new_name, cause))
+            rec = (clock(), env.name, "tcp", "state", _STATE_FIELDS, label, old_name, new_name, cause)
             tracer.ring.append(rec)
             if tracer.subscribers:
-                ev = _new_tuple(TraceEvent, (*rec[:4], dict(zip(_STATE_FIELDS, rec[5]))))
+                ev = _new_tuple(TraceEvent, (*rec[:4], dict(zip(_STATE_FIELDS, rec[5:]))))
                 for fn in tracer.subscribers:
                     fn(ev)
         else:
