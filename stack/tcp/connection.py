@@ -325,8 +325,8 @@ class Connection(Waitable):
         self._send_syn(now)
         rtt = self.rtt  # rtt.current(), inlined: keep the two alike
         t = rtt.rto << rtt.backoff
-        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
-        self._rearm()
+        t = self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
+        self.layer._schedule(self, t)  # _rearm(), for a new connection's only timer
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
@@ -349,8 +349,8 @@ class Connection(Waitable):
         self._send_syn(now)
         rtt = self.rtt  # rtt.current(), inlined: keep the two alike
         t = rtt.rto << rtt.backoff
-        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
-        self._rearm()
+        t = self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
+        self.layer._schedule(self, t)  # _rearm(), for a new connection's only timer
 
     def _negotiate(self, options, now: int) -> None:
         """Apply the options (a TcpOptions) of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3,
