@@ -62,6 +62,7 @@ _CC_CLASSES = dict(congestion.ALGORITHMS)  # name -> controller class (a plain d
 _new_tuple = tuple.__new__  # a TraceEvent without NamedTuple's Python-level __new__ (as Tracer.emit)
 _STATE_FIELDS = ("conn", "old", "new", "cause")  # a state change's trace fields (see _set_state)
 KEY4 = struct.Struct("!4sH4sH").pack  # an IPv4 4-tuple as TcpLayer._key_hash hashes it
+_HALVES = struct.Struct("!II").unpack  # the high and low 32 bits of a 64-bit digest
 _from_bytes = int.from_bytes  # (a class method: `int.from_bytes(...)` looks it up the slow way each time)
 _new_object = object.__new__  # an instance without its class's __init__ (which the caller has inlined)
 
@@ -176,11 +177,11 @@ class Connection(Waitable):
             # F and RFC 7323's timestamp offset, the two halves of one keyed hash of the 4-tuple
             h = layer._keyed.copy()
             h.update(KEY4(la, local[1], ra, remote[1]))
-            h = _from_bytes(h.digest(), "big")
+            self._isn_f, self.ts_offset = _HALVES(h.digest())  # (without the 64-bit int between)
         else:
             h = layer._key_hash(self.key)
-        self.ts_offset = h & MASK
-        self._isn_f = h >> 32
+            self._isn_f = h >> 32
+            self.ts_offset = h & MASK
         self.sack_ok = False
         # RttEstimator(cfg.rto_initial, cfg.rto_min, cfg.rto_max), inlined: keep the two alike
         rtt = self.rtt = _new_object(RttEstimator)
@@ -213,8 +214,9 @@ class Connection(Waitable):
         self.bytes_acked = self.bytes_received = 0
         self.last_data_sent = self.last_data_recv = self.last_ack_recv = now
         self.series = [] if opts.record else None
-        # The `label` property's TcpLayer._name(local, remote), inlined for addresses named
-        # before (keep the two alike): every connection's first state change names it.
+        # The `label` property's text, made here once: every connection's first state change
+        # names it.  TcpLayer._name(local, remote), inlined for addresses named before (keep
+        # the two alike).
         texts = layer._texts
         a = texts.get(la)
         b = texts.get(ra)
@@ -243,9 +245,7 @@ class Connection(Waitable):
 
     @property
     def label(self) -> str:
-        """'192.0.2.1:40000>192.0.2.2:80', as traces name the connection (made once)."""
-        if self._label is None:
-            self._label = self.layer._name(self.local, self.remote)
+        """'192.0.2.1:40000>192.0.2.2:80', as traces name the connection (made once, by __init__)."""
         return self._label
 
     # ------------------------------------------------------------------ state
@@ -261,20 +261,7 @@ class Connection(Waitable):
         env = self.env
         stat_key, old_name, new_name = arc
         env.stats[stat_key] += 1
-        label = self._label
-        if label is None:  # (the `label` property, without its call)
-            # TcpLayer._name(), inlined for its usual case, both addresses' texts made
-            # already (keep the two alike): once per connection
-            local = self.local
-            remote = self.remote
-            texts = self.layer._texts
-            a = texts.get(local[0])
-            b = texts.get(remote[0])
-            if a is None or b is None:
-                label = self.layer._name(local, remote)
-            else:
-                label = f"{a}:{local[1]}>{b}:{remote[1]}"
-            self._label = label
+        label = self._label  # (the `label` property, without its call)
         if self.layer._host_trace:
             # Host.trace() minus its **fields round trip (see TcpLayer), and Tracer.emit()
             # inlined: ten state changes per connection's life each save a call.
@@ -339,8 +326,8 @@ class Connection(Waitable):
         self._send_syn(now)
         rtt = self.rtt  # rtt.current(), inlined: keep the two alike
         t = rtt.rto << rtt.backoff
-        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
-        self._rearm()
+        t = self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
+        self.layer._schedule(self, t)  # _rearm(), for a new connection's only timer
 
     def open_passive(self, hdr, now: int, isn_floor: int | None = None) -> None:
         """RFC 9293 §3.10.7.2 third check: a SYN to a listener creates SYN-RECEIVED."""
@@ -363,8 +350,8 @@ class Connection(Waitable):
         self._send_syn(now)
         rtt = self.rtt  # rtt.current(), inlined: keep the two alike
         t = rtt.rto << rtt.backoff
-        self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
-        self._rearm()
+        t = self.t_rexmit = now + (t if t < rtt.rto_max else rtt.rto_max)
+        self.layer._schedule(self, t)  # _rearm(), for a new connection's only timer
 
     def _negotiate(self, options, now: int) -> None:
         """Apply the options (a TcpOptions) of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §2-3,

@@ -13,15 +13,15 @@ ALPHA = 3 * (1 - BETA) / (1 + BETA)  # §4.3, Reno-friendly additive increase
 
 class Cubic(CongestionControl):
     name = "cubic"
-    __slots__ = ("w_max", "k", "epoch", "w_est", "cwnd_prior")
+    __slots__ = ("w_max", "k", "epoch", "w_est")
 
     def __init__(self, mss: int, initial_window: int) -> None:
-        super().__init__(mss, initial_window)
+        # (the base class by name, not super(): no super object made per connection)
+        CongestionControl.__init__(self, mss, initial_window)
         self.w_max = 0.0  # segments
         self.k = 0.0  # seconds
         self.epoch = None  # start of the current congestion-avoidance epoch (us)
         self.w_est = 0.0
-        self.cwnd_prior = 0.0
 
     def on_ack(self, acked: int, now: int, srtt: int) -> None:
         if self.cwnd < self.ssthresh:
