@@ -279,7 +279,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._label = None
         self._class = self.__class__  # the class of the state's views (fds.view_of; `type` is an argument here)
         rt = host.runtime
-        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        table = rt.fds or fds_of(rt)  # (fds_of() makes the table on first use)
         self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
         if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
             self._fd_blocking()
@@ -615,9 +615,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         # _real_close() of an open socket, inlined (a Python frame less per socket): keep the two alike
         self._closed = True
-        # (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__), inlined
+        # (rt.fds or fds_of(rt)).release(self._fileno, self.__dict__), inlined
         # for the simulation's VirtualFds (keep the two alike)
-        fds = getattr(rt, "fds", None) or fds_of(rt)
+        fds = rt.fds or fds_of(rt)
         fd = self._fileno
         state = self.__dict__
         table = fds.table
@@ -649,7 +649,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         self._closed = True
         rt = self._host.runtime
-        left = (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__)
+        left = (rt.fds or fds_of(rt)).release(self._fileno, self.__dict__)
         if left < 0:
             raise oserror(errno.EBADF)  # socket.close(fd) closed the descriptor under this object
         if left == 0:  # else another descriptor (dup, fromfd, detach) still holds the socket
@@ -667,15 +667,16 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if self._kind == _SOCK_STREAM:
             # TCP: close whichever of the stack's objects the socket has got to
             host = self._host
+            rt = host.runtime
+            # host.clock(): in the simulation the runtime's now_us, read directly (as in sendall)
             clock = host.clock  # (an attribute, not a method: called as one it is looked up the slow way)
-            now = clock()
+            now = rt.events.now if clock is rt.now_us else clock()
             if self._listener is not None:
                 self._listener.close(now)
             elif self._conn is not None:
                 self._conn.close(now)  # (RFC 9293 §3.10.4: FIN after the queued data, or RST)
             elif self._binding is not None:
                 self._binding.release()
-            rt = host.runtime
             if rt.realtime or host._loop or host._timers_dirty:
                 rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
                 # In simulation a second kick finds the timers clean (or is inside a task,

@@ -166,22 +166,21 @@ class StreamMethods:
         lst = self._listener
         if lst is None:
             raise oserror(errno.EINVAL)
-        if not lst.accept_queue and not lst.closed:  # (not lst.readable, without the property's call)
-            rt = self._host.runtime
+        host = self._host
+        rt = host.runtime
+        while not lst.accept_queue and not lst.closed:  # (not lst.readable, without the property's call)
             if self._timeout is None and not self._rcvtimeo and not rt.realtime:
-                # a blocking accept() with neither timeout nor SO_RCVTIMEO: what _wait() asks
-                # wait_until() for, without the deadline arithmetic (as sock._take does)
-                rt.wait_for(partial(_LISTENER_READABLE, lst), self._ep, "accept")
+                # a blocking accept() with neither timeout nor SO_RCVTIMEO: a wakeup, without
+                # _wait()'s deadline arithmetic (as sock._take does); then the test again
+                rt.wait_signal(lst, "accept", _LISTENER_READABLE)
             else:
-                self._wait(lambda: lst.readable, "accept")
+                self._wait(lambda: lst.readable, "accept")  # (returns once it is readable)
         # lst.accept(), inlined: keep the two alike
         queue = lst.accept_queue
         if not queue:
             raise oserror(errno.EINVAL)  # the listener was closed under us
         conn = queue.popleft()
         conn.listener = None
-        host = self._host
-        rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         # The new socket, for the accepted connection (CPython: the listener's family, type
@@ -218,7 +217,7 @@ class StreamMethods:
         sock._inheritable = False  # sockets are created close-on-exec, as CPython's are
         sock._label = None
         sock._class = cls  # the class of the state's views (fds.view_of)
-        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        table = rt.fds or fds_of(rt)  # (fds_of() makes the table on first use)
         sock._fileno = table.open(sock)  # (which records this object as the descriptor's owner)
         if sock._mirror is not None:  # (_fd_blocking() has nothing to do without one)
             sock._fd_blocking()
@@ -261,20 +260,21 @@ class StreamMethods:
                 raise oserror(errno.EISCONN)
             # a failed attempt (refused, timed out): Linux lets the socket try again
         host = self._host
+        rt = host.runtime
         clock = host.clock  # (as in sock._teardown)
-        c = self._tcp.connect(self._binding, (addr, port), clock(), self._tcpopts)
+        c = self._tcp.connect(self._binding, (addr, port), rt.events.now if clock is rt.now_us else clock(),
+                              self._tcpopts)
         self._conn = c
         self._binding = c.binding
         self._ep = c
-        rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         if self._timeout == 0.0:
             raise oserror(errno.EINPROGRESS)
         # _wait_connected(c), inlined (a Python frame less per connect): keep the two alike
-        if c.state in _CONNECTING:
+        while c.state in _CONNECTING:
             if self._timeout is None and not self._sndtimeo and not rt.realtime:
-                rt.wait_for(partial(_handshake_over, c), c, "connect")
+                rt.wait_signal(c, "connect", _handshake_over)  # (a wakeup: then the test again)
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
         if c.state not in _SYNCHRONIZED:  # (not c.connected, without the property's call)
@@ -286,11 +286,11 @@ class StreamMethods:
         self._reported = self._timeout is None  # CPython's timeout mode connects non-blocking
 
     def _wait_connected(self, c) -> None:
-        if c.state in _CONNECTING:
-            rt = self._host.runtime
+        rt = self._host.runtime
+        while c.state in _CONNECTING:
             if self._timeout is None and not self._sndtimeo and not rt.realtime:
-                # blocking, without SO_SNDTIMEO: _wait()'s wait_until() without a deadline (see _accept)
-                rt.wait_for(partial(_handshake_over, c), self._ep, "connect")
+                # blocking, without SO_SNDTIMEO: a wakeup, without _wait()'s deadline (see _accept)
+                rt.wait_signal(self._ep, "connect", _handshake_over)
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
         if not c.connected:  # (read once: nothing below changes it before raising)
