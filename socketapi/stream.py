@@ -193,7 +193,7 @@ class StreamMethods:
         sock._closed = False
         sock._timeout = _context._default_timeout  # getdefaulttimeout(), without the call
         sock._rcvtimeo = sock._sndtimeo = None
-        sock._opts = dict(self._opts)
+        sock._opts = self._opts.copy()
         sock._tcp = self._tcp
         sock._binding = conn.binding
         sock._listener = None
@@ -421,19 +421,23 @@ class StreamMethods:
     # -- options ------------------------------------------------------------------------
 
     def _stream_setopt(self, level: int, name: int, ival, raw) -> bool:
-        """TCP's share of setsockopt; False when the option is not a TCP one."""
+        """TCP's share of setsockopt; False when the option is not a TCP one.  The socket
+        takes its own copy of the TCP options (_own_tcpopts) only for a TCP one: a listener
+        given SO_REUSEADDR alone still shares the defaults, and so do the connections it
+        accepts (each would otherwise copy the listener's at its SYN)."""
+        if level == C.SOL_SOCKET:
+            if name != C.SO_KEEPALIVE:
+                return False
+        elif level != C.IPPROTO_TCP:
+            return False
         o = self._own_tcpopts()
         c = self._conn
         now = self._host.clock()
-        if level == C.SOL_SOCKET:
-            if name == C.SO_KEEPALIVE:
-                o.keepalive = bool(ival)
-                if c is not None:
-                    c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
-                return True
-            return False
-        if level != C.IPPROTO_TCP:
-            return False
+        if level == C.SOL_SOCKET:  # SO_KEEPALIVE
+            o.keepalive = bool(ival)
+            if c is not None:
+                c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
+            return True
         if name == C.TCP_CONGESTION:
             algo = (raw or b"").split(b"\0", 1)[0].decode(errors="replace") if raw is not None else None
             if algo not in ("cubic", "reno", "newreno"):
