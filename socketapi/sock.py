@@ -28,7 +28,7 @@ from .errors import oserror, timed_out
 from .resolver import _NUMERIC, lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
-from .stream import _CONNECTING, StreamMethods, _readable, _SYN_SENT
+from .stream import _CONNECTING, StreamMethods, _READABLE, _readable, _SYN_SENT
 from .fds import table_of as fds_of, view_of
 
 _INT = struct.Struct("@i")
@@ -956,12 +956,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if rt.realtime or c is None:
             return self._recv(bufsize, flags)
         # _take(c, bufsize, host, rt), inlined: one Python frame less per call
-        if not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
-                               or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
+        while not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
+                                  or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_readable(c, "recv")
+                rt.wait_signal(c, "recv", _READABLE)  # (a wakeup: then the test again)
             else:
-                self._wait(_readable(c), "recv")
+                self._wait(_readable(c), "recv")  # (returns once it is readable)
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
         clock = host.clock  # (as in sendall)
@@ -974,12 +974,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         """`_stream_recv()` without flags, for the fast branch of recv_into (recv has it
         inlined: keep the two alike): wait until the connection is readable, then take up
         to n bytes."""
-        if not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
-                               or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
+        while not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
+                                  or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_readable(c, "recv")
+                rt.wait_signal(c, "recv", _READABLE)  # (a wakeup: then the test again)
             else:
-                self._wait(_readable(c), "recv")
+                self._wait(_readable(c), "recv")  # (returns once it is readable)
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
         clock = host.clock  # (as in sendall)

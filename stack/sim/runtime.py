@@ -27,7 +27,7 @@ class Deadlock(RuntimeError):
 
 class _TaskGreenlet(greenlet):
     # A slot (a plain attribute read, specialized), not the greenlet's instance dict:
-    # the blocking calls look it up on every wait (see wait_readable)
+    # the blocking calls look it up on every wait (see wait_signal)
     __slots__ = ("task",)
 
 
@@ -241,8 +241,7 @@ class SimRuntime:
         blocking socket call with no timeout (see socketapi.stream), which writes its
         test out in its own loop, `while not done: rt.wait_signal(ep, what, test)`: that
         costs less than a predicate's call after each wakeup (and the partial to make
-        it).  Outside any task the call drives the loop until `test(waitable)` is true.
-        (`wait_readable` is a copy for blocked reads: keep the two alike.)"""
+        it).  Outside any task the call drives the loop until `test(waitable)` is true."""
         cur = getcurrent()  # (current_task(), without getattr's generic lookup)
         task = cur.task if type(cur) is _TaskGreenlet else None
         if task is None:
@@ -256,33 +255,6 @@ class SimRuntime:
         task.blocked_on = what
         try:
             task.loop.switch()  # (the loop that resumes us is our parent: look it up each time)
-        finally:
-            task.blocked_on = "running"
-            try:
-                watchers.remove(wake)
-            except ValueError:
-                pass
-
-    def wait_readable(self, conn, what: str) -> bool:
-        """Block until `conn` is readable, for a blocked read of a stream (socketapi.sock's
-        recv): after each wakeup it looks first at what the read usually waits for, queued
-        bytes (`rcvq`), and asks `readable` (end of stream, an error...) only when there
-        are none.  (wait_signal, with the test of a read in its loop: keep the two alike.)"""
-        cur = getcurrent()  # (current_task(), without getattr's generic lookup)
-        task = cur.task if type(cur) is _TaskGreenlet else None
-        if task is None:
-            return self._drive(lambda: conn.readable, None, what)
-        task.wait_id += 1
-        task.wake_pending = False
-        wake = task.wake
-        watchers = conn.watchers
-        watchers.append(wake)
-        task.blocked_on = what
-        try:
-            while True:
-                task.loop.switch()
-                if conn.rcvq or conn.readable:
-                    return True
         finally:
             task.blocked_on = "running"
             try:
