@@ -51,6 +51,20 @@ _READABLE = Connection.readable.fget
 _LISTENER_READABLE = Listener.readable.fget
 
 
+_PEER_TEXT: dict[bytes, str] = {}  # address -> ip_str(address), bounded (see _peer_text)
+
+
+def _peer_text(a: bytes) -> str:
+    """ip_str(a), remembered, for the address accept() reports: a server accepting in a
+    loop names the same few clients again and again, and formatting an address costs
+    more than the rest of the accepted socket (as resolver._numeric remembers parses).
+    accept() reads `_PEER_TEXT` itself and calls this only for an address not in it."""
+    text = _PEER_TEXT[a] = ip_str(a)
+    if len(_PEER_TEXT) > 1024:
+        _PEER_TEXT.clear()
+    return text
+
+
 def _handshake_over(c: Connection) -> bool:
     """What a blocked connect() waits for: the connection left SYN-SENT / SYN-RECEIVED."""
     return c.state not in _CONNECTING
@@ -223,7 +237,8 @@ class StreamMethods:
             sock._fd_blocking()
         if self._flen == 4:
             a, p = conn.remote
-            return sock, (ip_str(a), p)  # self._name(conn.remote), inlined for AF_INET
+            # self._name(conn.remote), inlined for AF_INET: ip_str(a), remembered
+            return sock, (_PEER_TEXT.get(a) or _peer_text(a), p)
         return sock, self._name(conn.remote)
 
     def accept(self):
