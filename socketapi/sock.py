@@ -281,7 +281,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         rt = host.runtime
         table = rt.fds or fds_of(rt)  # (fds_of() makes the table on first use)
         self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
-        if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+        if rt.realtime:  # (_fd_blocking() has nothing to do without an OS descriptor: RealFds's, with its _mirror)
             self._fd_blocking()
 
     # -- descriptors: dup, detach, fromfd, socket(fileno=) ------------------------------
@@ -759,7 +759,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         sockaddr = self._sockaddr(address, "connect")
         if self._kind == _SOCK_STREAM and self._flen == 4 and self._closed is False:
-            self._stream_connect(*sockaddr)  # _connect(sockaddr) for its usual case, without the call
+            self._stream_connect(sockaddr)  # _connect(sockaddr) for its usual case, without the call
             return
         self._connect(sockaddr)
 
@@ -772,7 +772,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             self._check_scope(addr, connecting=True)
         kind = self._kind
         if kind == _SOCK_STREAM:
-            self._stream_connect(addr, port)
+            self._stream_connect(sockaddr)
             return
         if kind == C.SOCK_RAW:
             self._ep.remote = addr

@@ -233,7 +233,7 @@ class StreamMethods:
         sock._class = cls  # the class of the state's views (fds.view_of)
         table = rt.fds or fds_of(rt)  # (fds_of() makes the table on first use)
         sock._fileno = table.open(sock)  # (which records this object as the descriptor's owner)
-        if sock._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+        if rt.realtime:  # (_fd_blocking() has nothing to do without an OS descriptor: RealFds's, with its _mirror)
             sock._fd_blocking()
         if self._flen == 4:
             a, p = conn.remote
@@ -252,7 +252,8 @@ class StreamMethods:
                 if self._mirror is not None:  # real time: the queue may be empty now
                     self._mirror.mark()
 
-    def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
+    def _stream_connect(self, remote: tuple[bytes, int]) -> None:
+        """connect() of a stream socket to `remote`, the (address, port) _sockaddr parsed."""
         c = self._conn
         if self._listener is not None:
             raise oserror(errno.EISCONN)
@@ -277,7 +278,7 @@ class StreamMethods:
         host = self._host
         rt = host.runtime
         clock = host.clock  # (as in sock._teardown)
-        c = self._tcp.connect(self._binding, (addr, port), rt.events.now if clock is rt.now_us else clock(),
+        c = self._tcp.connect(self._binding, remote, rt.events.now if clock is rt.now_us else clock(),
                               self._tcpopts)
         self._conn = c
         self._binding = c.binding
