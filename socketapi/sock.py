@@ -28,7 +28,7 @@ from .errors import oserror, timed_out
 from .resolver import _NUMERIC, lookup_name
 from .fileio import FileMethods
 from .msgio import MessageMethods
-from .stream import _CONNECTING, StreamMethods, _readable, _SYN_SENT
+from .stream import _CONNECTING, StreamMethods, _READABLE, _readable, _SYN_SENT
 from .fds import table_of as fds_of, view_of
 
 _INT = struct.Struct("@i")
@@ -279,9 +279,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         self._label = None
         self._class = self.__class__  # the class of the state's views (fds.view_of; `type` is an argument here)
         rt = host.runtime
-        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        table = rt.fds or fds_of(rt)  # (fds_of() makes the table on first use)
         self._fileno = table.open(self)  # (which records this object as the descriptor's owner)
-        if self._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+        if rt.realtime:  # (_fd_blocking() has nothing to do without an OS descriptor: RealFds's, with its _mirror)
             self._fd_blocking()
 
     # -- descriptors: dup, detach, fromfd, socket(fileno=) ------------------------------
@@ -615,9 +615,9 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         # _real_close() of an open socket, inlined (a Python frame less per socket): keep the two alike
         self._closed = True
-        # (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__), inlined
+        # (rt.fds or fds_of(rt)).release(self._fileno, self.__dict__), inlined
         # for the simulation's VirtualFds (keep the two alike)
-        fds = getattr(rt, "fds", None) or fds_of(rt)
+        fds = rt.fds or fds_of(rt)
         fd = self._fileno
         state = self.__dict__
         table = fds.table
@@ -649,7 +649,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         self._closed = True
         rt = self._host.runtime
-        left = (getattr(rt, "fds", None) or fds_of(rt)).release(self._fileno, self.__dict__)
+        left = (rt.fds or fds_of(rt)).release(self._fileno, self.__dict__)
         if left < 0:
             raise oserror(errno.EBADF)  # socket.close(fd) closed the descriptor under this object
         if left == 0:  # else another descriptor (dup, fromfd, detach) still holds the socket
@@ -667,15 +667,16 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if self._kind == _SOCK_STREAM:
             # TCP: close whichever of the stack's objects the socket has got to
             host = self._host
+            rt = host.runtime
+            # host.clock(): in the simulation the runtime's now_us, read directly (as in sendall)
             clock = host.clock  # (an attribute, not a method: called as one it is looked up the slow way)
-            now = clock()
+            now = rt.events.now if clock is rt.now_us else clock()
             if self._listener is not None:
                 self._listener.close(now)
             elif self._conn is not None:
                 self._conn.close(now)  # (RFC 9293 §3.10.4: FIN after the queued data, or RST)
             elif self._binding is not None:
                 self._binding.release()
-            rt = host.runtime
             if rt.realtime or host._loop or host._timers_dirty:
                 rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
                 # In simulation a second kick finds the timers clean (or is inside a task,
@@ -758,7 +759,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             return
         sockaddr = self._sockaddr(address, "connect")
         if self._kind == _SOCK_STREAM and self._flen == 4 and self._closed is False:
-            self._stream_connect(*sockaddr)  # _connect(sockaddr) for its usual case, without the call
+            self._stream_connect(sockaddr)  # _connect(sockaddr) for its usual case, without the call
             return
         self._connect(sockaddr)
 
@@ -771,7 +772,7 @@ class socket(StreamMethods, FileMethods, MessageMethods):
             self._check_scope(addr, connecting=True)
         kind = self._kind
         if kind == _SOCK_STREAM:
-            self._stream_connect(addr, port)
+            self._stream_connect(sockaddr)
             return
         if kind == C.SOCK_RAW:
             self._ep.remote = addr
@@ -955,12 +956,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         if rt.realtime or c is None:
             return self._recv(bufsize, flags)
         # _take(c, bufsize, host, rt), inlined: one Python frame less per call
-        if not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
-                               or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
+        while not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
+                                  or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_readable(c, "recv")
+                rt.wait_signal(c, "recv", _READABLE)  # (a wakeup: then the test again)
             else:
-                self._wait(_readable(c), "recv")
+                self._wait(_readable(c), "recv")  # (returns once it is readable)
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
         clock = host.clock  # (as in sendall)
@@ -973,12 +974,12 @@ class socket(StreamMethods, FileMethods, MessageMethods):
         """`_stream_recv()` without flags, for the fast branch of recv_into (recv has it
         inlined: keep the two alike): wait until the connection is readable, then take up
         to n bytes."""
-        if not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
-                               or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
+        while not c.rcvq and not (c.fin_rcvd or c.error is not None or c.shut_rd or c.state is _CLOSED
+                                  or c.state is _TIME_WAIT):  # c.readable, inlined (no bytes queued)
             if self._timeout is None and not self._rcvtimeo:
-                rt.wait_readable(c, "recv")
+                rt.wait_signal(c, "recv", _READABLE)  # (a wakeup: then the test again)
             else:
-                self._wait(_readable(c), "recv")
+                self._wait(_readable(c), "recv")  # (returns once it is readable)
         if c.state is _SYN_SENT:
             raise oserror(errno.ENOTCONN)
         clock = host.clock  # (as in sendall)

@@ -51,6 +51,20 @@ _READABLE = Connection.readable.fget
 _LISTENER_READABLE = Listener.readable.fget
 
 
+_PEER_TEXT: dict[bytes, str] = {}  # address -> ip_str(address), bounded (see _peer_text)
+
+
+def _peer_text(a: bytes) -> str:
+    """ip_str(a), remembered, for the address accept() reports: a server accepting in a
+    loop names the same few clients again and again, and formatting an address costs
+    more than the rest of the accepted socket (as resolver._numeric remembers parses).
+    accept() reads `_PEER_TEXT` itself and calls this only for an address not in it."""
+    text = _PEER_TEXT[a] = ip_str(a)
+    if len(_PEER_TEXT) > 1024:
+        _PEER_TEXT.clear()
+    return text
+
+
 def _handshake_over(c: Connection) -> bool:
     """What a blocked connect() waits for: the connection left SYN-SENT / SYN-RECEIVED."""
     return c.state not in _CONNECTING
@@ -166,22 +180,21 @@ class StreamMethods:
         lst = self._listener
         if lst is None:
             raise oserror(errno.EINVAL)
-        if not lst.accept_queue and not lst.closed:  # (not lst.readable, without the property's call)
-            rt = self._host.runtime
+        host = self._host
+        rt = host.runtime
+        while not lst.accept_queue and not lst.closed:  # (not lst.readable, without the property's call)
             if self._timeout is None and not self._rcvtimeo and not rt.realtime:
-                # a blocking accept() with neither timeout nor SO_RCVTIMEO: what _wait() asks
-                # wait_until() for, without the deadline arithmetic (as sock._take does)
-                rt.wait_for(partial(_LISTENER_READABLE, lst), self._ep, "accept")
+                # a blocking accept() with neither timeout nor SO_RCVTIMEO: a wakeup, without
+                # _wait()'s deadline arithmetic (as sock._take does); then the test again
+                rt.wait_signal(lst, "accept", _LISTENER_READABLE)
             else:
-                self._wait(lambda: lst.readable, "accept")
+                self._wait(lambda: lst.readable, "accept")  # (returns once it is readable)
         # lst.accept(), inlined: keep the two alike
         queue = lst.accept_queue
         if not queue:
             raise oserror(errno.EINVAL)  # the listener was closed under us
         conn = queue.popleft()
         conn.listener = None
-        host = self._host
-        rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         # The new socket, for the accepted connection (CPython: the listener's family, type
@@ -194,7 +207,7 @@ class StreamMethods:
         sock._closed = False
         sock._timeout = _context._default_timeout  # getdefaulttimeout(), without the call
         sock._rcvtimeo = sock._sndtimeo = None
-        sock._opts = dict(self._opts)
+        sock._opts = self._opts.copy()
         sock._tcp = self._tcp
         sock._binding = conn.binding
         sock._listener = None
@@ -218,13 +231,14 @@ class StreamMethods:
         sock._inheritable = False  # sockets are created close-on-exec, as CPython's are
         sock._label = None
         sock._class = cls  # the class of the state's views (fds.view_of)
-        table = getattr(rt, "fds", None) or fds_of(rt)  # (fds_of() makes the table on first use)
+        table = rt.fds or fds_of(rt)  # (fds_of() makes the table on first use)
         sock._fileno = table.open(sock)  # (which records this object as the descriptor's owner)
-        if sock._mirror is not None:  # (_fd_blocking() has nothing to do without one)
+        if rt.realtime:  # (_fd_blocking() has nothing to do without an OS descriptor: RealFds's, with its _mirror)
             sock._fd_blocking()
         if self._flen == 4:
             a, p = conn.remote
-            return sock, (ip_str(a), p)  # self._name(conn.remote), inlined for AF_INET
+            # self._name(conn.remote), inlined for AF_INET: ip_str(a), remembered
+            return sock, (_PEER_TEXT.get(a) or _peer_text(a), p)
         return sock, self._name(conn.remote)
 
     def accept(self):
@@ -238,7 +252,8 @@ class StreamMethods:
                 if self._mirror is not None:  # real time: the queue may be empty now
                     self._mirror.mark()
 
-    def _stream_connect(self, addr: bytes, port: int, caller: str = "connect") -> None:
+    def _stream_connect(self, remote: tuple[bytes, int]) -> None:
+        """connect() of a stream socket to `remote`, the (address, port) _sockaddr parsed."""
         c = self._conn
         if self._listener is not None:
             raise oserror(errno.EISCONN)
@@ -261,20 +276,21 @@ class StreamMethods:
                 raise oserror(errno.EISCONN)
             # a failed attempt (refused, timed out): Linux lets the socket try again
         host = self._host
+        rt = host.runtime
         clock = host.clock  # (as in sock._teardown)
-        c = self._tcp.connect(self._binding, (addr, port), clock(), self._tcpopts)
+        c = self._tcp.connect(self._binding, remote, rt.events.now if clock is rt.now_us else clock(),
+                              self._tcpopts)
         self._conn = c
         self._binding = c.binding
         self._ep = c
-        rt = host.runtime
         if rt.realtime or host._loop or host._timers_dirty:
             rt.kick(host)  # self._kick(), inlined (SimRuntime.kick does nothing otherwise)
         if self._timeout == 0.0:
             raise oserror(errno.EINPROGRESS)
         # _wait_connected(c), inlined (a Python frame less per connect): keep the two alike
-        if c.state in _CONNECTING:
+        while c.state in _CONNECTING:
             if self._timeout is None and not self._sndtimeo and not rt.realtime:
-                rt.wait_for(partial(_handshake_over, c), c, "connect")
+                rt.wait_signal(c, "connect", _handshake_over)  # (a wakeup: then the test again)
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
         if c.state not in _SYNCHRONIZED:  # (not c.connected, without the property's call)
@@ -286,11 +302,11 @@ class StreamMethods:
         self._reported = self._timeout is None  # CPython's timeout mode connects non-blocking
 
     def _wait_connected(self, c) -> None:
-        if c.state in _CONNECTING:
-            rt = self._host.runtime
+        rt = self._host.runtime
+        while c.state in _CONNECTING:
             if self._timeout is None and not self._sndtimeo and not rt.realtime:
-                # blocking, without SO_SNDTIMEO: _wait()'s wait_until() without a deadline (see _accept)
-                rt.wait_for(partial(_handshake_over, c), self._ep, "connect")
+                # blocking, without SO_SNDTIMEO: a wakeup, without _wait()'s deadline (see _accept)
+                rt.wait_signal(self._ep, "connect", _handshake_over)
             else:
                 self._wait(lambda: c.state not in _CONNECTING, "connect", send=True)
         if not c.connected:  # (read once: nothing below changes it before raising)
@@ -421,19 +437,23 @@ class StreamMethods:
     # -- options ------------------------------------------------------------------------
 
     def _stream_setopt(self, level: int, name: int, ival, raw) -> bool:
-        """TCP's share of setsockopt; False when the option is not a TCP one."""
+        """TCP's share of setsockopt; False when the option is not a TCP one.  The socket
+        takes its own copy of the TCP options (_own_tcpopts) only for a TCP one: a listener
+        given SO_REUSEADDR alone still shares the defaults, and so do the connections it
+        accepts (each would otherwise copy the listener's at its SYN)."""
+        if level == C.SOL_SOCKET:
+            if name != C.SO_KEEPALIVE:
+                return False
+        elif level != C.IPPROTO_TCP:
+            return False
         o = self._own_tcpopts()
         c = self._conn
         now = self._host.clock()
-        if level == C.SOL_SOCKET:
-            if name == C.SO_KEEPALIVE:
-                o.keepalive = bool(ival)
-                if c is not None:
-                    c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
-                return True
-            return False
-        if level != C.IPPROTO_TCP:
-            return False
+        if level == C.SOL_SOCKET:  # SO_KEEPALIVE
+            o.keepalive = bool(ival)
+            if c is not None:
+                c.set_keepalive(o.keepalive, now, o.keepidle, o.keepintvl, o.keepcnt)
+            return True
         if name == C.TCP_CONGESTION:
             algo = (raw or b"").split(b"\0", 1)[0].decode(errors="replace") if raw is not None else None
             if algo not in ("cubic", "reno", "newreno"):

@@ -27,7 +27,7 @@ class Deadlock(RuntimeError):
 
 class _TaskGreenlet(greenlet):
     # A slot (a plain attribute read, specialized), not the greenlet's instance dict:
-    # the blocking calls look it up on every wait (see wait_readable)
+    # the blocking calls look it up on every wait (see wait_signal)
     __slots__ = ("task",)
 
 
@@ -114,8 +114,10 @@ class SimRuntime:
         self.now_us = partial(getattr, net.events, "now")
         self.live: list[Task] = []
         self._count = 0
-        self._loop_glet = None
         self._running = False
+        # socketapi's descriptor table (socketapi.fds.table_of makes it on first use): an
+        # attribute from the start, so that the socket calls read it as one, not through getattr
+        self.fds = None
 
     # -- clock -----------------------------------------------------------
 
@@ -233,14 +235,18 @@ class SimRuntime:
             for w in waitables:
                 w.unwatch(wake)
 
-    def wait_for(self, predicate, waitable, what: str) -> bool:
-        """`wait_until(predicate, None, (waitable,), what)` for a caller that has just seen
-        `predicate()` false: a blocking socket call with no timeout (see socketapi.sock).
-        (`wait_readable` is a copy for blocked reads: keep the two alike.)"""
+    def wait_signal(self, waitable, what: str, test) -> None:
+        """Block until `waitable` next signals its watchers: one wakeup, after which the
+        caller tests its condition again and calls again while it must wait.  For a
+        blocking socket call with no timeout (see socketapi.stream), which writes its
+        test out in its own loop, `while not done: rt.wait_signal(ep, what, test)`: that
+        costs less than a predicate's call after each wakeup (and the partial to make
+        it).  Outside any task the call drives the loop until `test(waitable)` is true."""
         cur = getcurrent()  # (current_task(), without getattr's generic lookup)
         task = cur.task if type(cur) is _TaskGreenlet else None
         if task is None:
-            return self._drive(predicate, None, what)
+            self._drive(partial(test, waitable), None, what)
+            return
         task.wait_id += 1
         task.wake_pending = False
         wake = task.wake
@@ -248,38 +254,7 @@ class SimRuntime:
         watchers.append(wake)
         task.blocked_on = what
         try:
-            while True:
-                task.loop.switch()
-                if predicate():
-                    return True
-        finally:
-            task.blocked_on = "running"
-            try:
-                watchers.remove(wake)
-            except ValueError:
-                pass
-
-    def wait_readable(self, conn, what: str) -> bool:
-        """`wait_for(partial(Connection.readable.fget, conn), conn, what)` for a blocked read
-        of a stream (socketapi.sock's recv): after each wakeup it looks first at what the
-        read usually waits for, queued bytes (`rcvq`), and asks `readable` (end of stream,
-        an error...) only when there are none: a Python call less per blocking read.
-        (wait_for, specialised: keep the two alike.)"""
-        cur = getcurrent()  # (current_task(), without getattr's generic lookup)
-        task = cur.task if type(cur) is _TaskGreenlet else None
-        if task is None:
-            return self._drive(lambda: conn.readable, None, what)
-        task.wait_id += 1
-        task.wake_pending = False
-        wake = task.wake
-        watchers = conn.watchers
-        watchers.append(wake)
-        task.blocked_on = what
-        try:
-            while True:
-                task.loop.switch()
-                if conn.rcvq or conn.readable:
-                    return True
+            task.loop.switch()  # (the loop that resumes us is our parent: look it up each time)
         finally:
             task.blocked_on = "running"
             try:
