@@ -1912,7 +1912,16 @@ class Connection(Waitable):
             if n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
                 self._dupack(now)
         elif ack == snd_max:  # (the usual new ACK, of everything sent: no arithmetic)
-            self._new_ack(ack, now)
+            fin_seq = self.fin_seq
+            if st is LAST_ACK and self.closed and fin_seq is not None and snd_max == (fin_seq + 1) & MASK \
+                    and not self.in_recovery and self.series is None and not self.watchers:
+                # The ACK of our FIN in LAST-ACK, on a socket its user has closed: the
+                # connection ends below (the test of SND.UNA against our FIN), so of what
+                # _new_ack updates (RTT, cwnd, buffer, timers) only SND.UNA is read again.
+                # (Not in recovery, whose end is traced; nothing recorded or waiting.)
+                self.snd_una = ack
+            else:
+                self._new_ack(ack, now)
         else:
             d = ack - una
             if 0 < d < HALF or d <= MINUS_HALF:  # seq_gt(ack, una)
