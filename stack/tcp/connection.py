@@ -1913,13 +1913,16 @@ class Connection(Waitable):
                 self._dupack(now)
         elif ack == snd_max:  # (the usual new ACK, of everything sent: no arithmetic)
             fin_seq = self.fin_seq
-            if st is LAST_ACK and self.closed and fin_seq is not None and snd_max == (fin_seq + 1) & MASK \
+            if self.closed and fin_seq is not None and snd_max == (fin_seq + 1) & MASK \
+                    and (st is LAST_ACK or (st is FIN_WAIT_1 and flags & FIN and not n and seq == rcv_nxt)) \
                     and not self.in_recovery and self.series is None and not self.watchers:
-                # The ACK of our FIN in LAST-ACK, on a socket its user has closed: the
-                # connection ends below (the test of SND.UNA against our FIN), so of what
-                # _new_ack updates (RTT, cwnd, buffer, timers) only SND.UNA is read again.
-                # (Not in recovery, whose end is traced; nothing recorded or waiting.)
-                self.snd_una = ack
+                # The ACK of our FIN, on a socket its user has closed, in a segment that
+                # ends the connection: in LAST-ACK (below, the test of SND.UNA against our
+                # FIN), or in FIN-WAIT-1 with the peer's FIN in order (the eighth step goes
+                # to TIME-WAIT, whose entry takes SND.NXT).  Of what _new_ack updates (RTT,
+                # cwnd, buffer, timers) only SND.UNA and SND.NXT are read again.  (Not in
+                # recovery, whose end is traced; nothing recorded or waiting.)
+                self.snd_una = self.snd_nxt = ack
             else:
                 self._new_ack(ack, now)
         else:
