@@ -1092,7 +1092,7 @@ class Connection(Waitable):
 
     def _rearm(self) -> None:
         # next_deadline() unrolled: this runs after every segment.  (`send`, `_fast_path`,
-        # `segment_arrives` and `close` have it inlined: keep them alike.)
+        # `_segment` and `close` have it inlined: keep them alike.)
         m = self.t_rexmit
         t = self.t_delack
         if t is not None and (m is None or t < m):
@@ -1258,11 +1258,27 @@ class Connection(Waitable):
             elif o is tcp_wire.NO_OPTIONS and self._fast_path(hdr.seq, hdr.ack, hdr.flags, hdr.window, None, data,
                                                              now):
                 return
-        self.segs_in += 1  # (the fast path counts the segments it takes)
         if st is SYN_SENT:
+            self.segs_in += 1  # (the fast path counts the segments it takes)
             self._syn_sent(hdr, data, now)
-        else:
-            self._synchronized(hdr, data, now)
+            if self.state is not CLOSED:
+                self._rearm()
+            return
+        _, _, seq, ack, flags, window, _, o = hdr  # (one unpack: a NamedTuple's fields are slow reads)
+        ts = o.timestamps
+        self._segment(seq, ack, flags, window, ts[0] if ts is not None else None, o.sack_blocks, data, now)
+
+    def _segment(self, seq: int, ack: int, flags: int, window: int, tsval, sack_blocks, data, now: int) -> None:
+        """`segment_arrives` in a synchronized state, past header prediction, from the
+        header's fields: `tsval` is the timestamp option's TSval (None without one),
+        `sack_blocks` the SACK option's blocks as TcpOptions holds them.
+
+        `TcpLayer.input` and `input_frame` call it themselves for a segment whose only
+        option is a timestamp once header prediction has turned it down (or was not for
+        it), so that no TcpHeader is made for it: a NamedTuple costs a few thousand
+        instructions to build and read."""
+        self.segs_in += 1  # (the fast path counts the segments it takes)
+        self._synchronized(seq, ack, flags, window, tsval, sack_blocks, data, now)
         if self.state is not CLOSED:
             # _rearm(), inlined (it runs after every segment)
             m = self.t_rexmit
@@ -1691,13 +1707,14 @@ class Connection(Waitable):
         if self.total_retrans:
             cc.cwnd = mss
 
-    def _synchronized(self, hdr, data, now: int) -> None:
-        """RFC 9293 §3.10.7.4 (SYN-RECEIVED and every synchronized state)."""
-        # (one unpack: a NamedTuple's fields are descriptors the interpreter reads the slow way)
-        _, _, seq, ack, flags, window, _, o = hdr
+    def _synchronized(self, seq: int, ack: int, flags: int, window: int, tsval, sack_blocks, data, now: int) -> None:
+        """RFC 9293 §3.10.7.4 (SYN-RECEIVED and every synchronized state), on the header's
+        fields as `_segment` has them."""
+        seg_seq = seq  # (SEG.SEQ as it came: the simultaneous open and the trimming move `seq`)
         st = self.state
         stats = self.env.stats
-        ts = o.timestamps if self.ts_ok else None
+        if not self.ts_ok:
+            tsval = None  # (a timestamp option on a connection that did not agree to them is ignored)
         n = len(data)
         rcv_nxt = self.rcv_nxt
         # seq_sub(rcv_adv, rcv_nxt), at least 0: a distance past half the circle is negative.
@@ -1719,8 +1736,7 @@ class Connection(Waitable):
         # outside header prediction, five times per connection, and each call saved is a
         # tenth of a microsecond.
         # RFC 7323 §5.3 PAWS (R1), before the sequence check.
-        if ts is not None and not flags & RST:
-            tsval = ts[0]
+        if tsval is not None and not flags & RST:
             ts_recent = self.ts_recent
             d = ts_recent - tsval
             if (0 < d < HALF or d <= MINUS_HALF) and now - self.ts_recent_age < PAWS_IDLE:  # seq_lt(tsval, ts_recent)
@@ -1776,11 +1792,10 @@ class Connection(Waitable):
             else:
                 trimmed = False
         # RFC 7323 §4.3 (R3): remember the timestamp of the segment ACKed next.
-        if ts is not None:
+        if tsval is not None:
             las = self.last_ack_sent
             d = las - seq
             if 0 <= d < HALF or d <= MINUS_HALF:  # seq_le(seq, last_ack_sent)
-                tsval = ts[0]
                 d = tsval - self.ts_recent
                 if 0 <= d < HALF or d <= MINUS_HALF:  # seq_ge(tsval, ts_recent)
                     self.ts_recent = tsval
@@ -1789,7 +1804,7 @@ class Connection(Waitable):
         self.probes = 0
         # second: RST (RFC 5961 §3.2: exact match resets, in-window gets a challenge ACK).
         if flags & RST:
-            if hdr.seq != rcv_nxt:
+            if seg_seq != rcv_nxt:
                 stats["tcp.rx.rst_challenged"] += 1
                 self._challenge_ack(now, "in-window RST")
                 return
@@ -1874,18 +1889,30 @@ class Connection(Waitable):
                 self._challenge_ack(now, "ACK too old")
                 return
         wnd = window << self.snd_wscale
-        if self.sack_ok and o.sack_blocks and seq_lt(una, snd_max):
+        if self.sack_ok and sack_blocks and seq_lt(una, snd_max):
             sb = self.scoreboard
             if sb is NO_SCOREBOARD:
                 sb = self.scoreboard = Scoreboard()
-            newly = sb.update(o.sack_blocks, una, snd_max)
+            newly = sb.update(sack_blocks, una, snd_max)
             if newly:
                 stats["tcp.rx.sacked_bytes"] += newly
         if ack == una:
             if n == 0 and not flags & FIN and wnd == self.snd_wnd and snd_max != una:
                 self._dupack(now)
         elif ack == snd_max:  # (the usual new ACK, of everything sent: no arithmetic)
-            self._new_ack(ack, now)
+            fin_seq = self.fin_seq
+            if self.closed and fin_seq is not None and snd_max == (fin_seq + 1) & MASK \
+                    and (st is LAST_ACK or (st is FIN_WAIT_1 and flags & FIN and not n and seq == rcv_nxt)) \
+                    and not self.in_recovery and self.series is None and not self.watchers:
+                # The ACK of our FIN, on a socket its user has closed, in a segment that
+                # ends the connection: in LAST-ACK (below, the test of SND.UNA against our
+                # FIN), or in FIN-WAIT-1 with the peer's FIN in order (the eighth step goes
+                # to TIME-WAIT, whose entry takes SND.NXT).  Of what _new_ack updates (RTT,
+                # cwnd, buffer, timers) only SND.UNA and SND.NXT are read again.  (Not in
+                # recovery, whose end is traced; nothing recorded or waiting.)
+                self.snd_una = self.snd_nxt = ack
+            else:
+                self._new_ack(ack, now)
         else:
             d = ack - una
             if 0 < d < HALF or d <= MINUS_HALF:  # seq_gt(ack, una)
@@ -1949,7 +1976,7 @@ class Connection(Waitable):
                     self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
                     self._fail(None, "data after close", now)
                     return
-                self._synchronized_text(hdr, data, now, seq)
+                self._synchronized_text(None, data, now, seq)
             else:
                 stats["tcp.rx.data_after_fin"] += 1
         # eighth: FIN.
@@ -1975,7 +2002,8 @@ class Connection(Waitable):
                 self._output(now)
 
     def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
-        """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly."""
+        """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly.
+        (`hdr` is not read: `_synchronized`, which has no TcpHeader, passes None.)"""
         n = len(data)
         stats = self.env.stats
         if seq == self.rcv_nxt:

@@ -38,7 +38,7 @@ from .state import State
 from .timewait import TimeWait
 
 ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
-ESTABLISHED = State.ESTABLISHED
+ESTABLISHED, SYN_SENT = State.ESTABLISHED, State.SYN_SENT
 NOP_NOP_TS_WORD = tcp_wire.NOP_NOP_TS_WORD
 _HDR_TS = tcp_wire.HDR_TS.unpack_from
 _HDR_SYN = tcp_wire.HDR_SYN.unpack_from
@@ -356,9 +356,10 @@ class TcpLayer:
         The usual segment of an established connection is unpacked in one go: one known
         good (or not to be verified), ACK without SYN, RST or URG, whose only option is a
         timestamp.  Header prediction takes it from the fields, without a TcpHeader, unless
-        it carries a FIN; a FIN, or a segment prediction turns down, goes to
-        `segment_arrives` with the TcpHeader `parse` would have made.  Any other segment is
-        parsed in full, with every check."""
+        it carries a FIN; a FIN, or a segment prediction turns down, goes on from the fields
+        too (`Connection._segment`), or to `segment_arrives` with the TcpHeader `parse` would
+        have made where one is read (SYN-SENT, TIME-WAIT).  Any other segment is parsed in
+        full, with every check."""
         # (the data offset and flags bytes are tested before the whole header is unpacked:
         # from input_frame, only SYNs and segments of no connection reach here, and SYNs
         # fail that test)
@@ -377,8 +378,11 @@ class TcpLayer:
                     if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, data, now):
                         return
-                    conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent, tsval,
-                                                            tsecr), data, now)
+                    if type(conn) is Connection and conn.state is not SYN_SENT:
+                        conn._segment(seq, ack, offflags & 0xFF, window, tsval, (), data, now)  # (no TcpHeader)
+                    else:  # (SYN-SENT's and TIME-WAIT's handlers read a TcpHeader)
+                        conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent,
+                                                                tsval, tsecr), data, now)
                     return
         try:
             hdr, data = tcp_wire.parse(payload, src, dst, self.config.verify_checksum and not csum_ok)
@@ -425,11 +429,15 @@ class TcpLayer:
                     if not offflags & FIN and conn.state is ESTABLISHED and conn.ts_ok \
                             and conn._fast_path(seq, ack, offflags & 0xFF, window, tsval, frame[start + 32:end], now):
                         return
-                    # tcp_wire.ts_header(), inlined (a call less per segment): keep the two alike
-                    options = _new_tuple(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))
-                    conn.segment_arrives(_new_tuple(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window,
-                                                                urgent, options)),
-                                         memoryview(frame)[start + 32:end], now)
+                    # The rest of segment_arrives, from the fields: no TcpHeader is made (a
+                    # NamedTuple costs a few thousand instructions to build and read), except
+                    # for the two handlers that read one
+                    data = memoryview(frame)[start + 32:end]
+                    if type(conn) is Connection and conn.state is not SYN_SENT:
+                        conn._segment(seq, ack, offflags & 0xFF, window, tsval, (), data, now)
+                    else:
+                        conn.segment_arrives(tcp_wire.ts_header(sport, dport, seq, ack, offflags, window, urgent,
+                                                                tsval, tsecr), data, now)
                     return
             elif offflags & 0xF000 == 0xA000 and offflags & SYN and end - start >= 40:
                 # A SYN or SYN-ACK (data offset 40) with the options this stack and Linux

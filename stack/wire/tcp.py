@@ -211,8 +211,7 @@ def parse(buf: memoryview, src: bytes, dst: bytes, verify_checksum: bool = True)
 def ts_header(sport: int, dport: int, seq: int, ack: int, offflags: int, window: int, urgent: int, tsval: int,
               tsecr: int) -> TcpHeader:
     """The TcpHeader `parse` gives a segment whose only option is NOP NOP TS (data offset
-    32), from the fields HDR_TS unpacked (for a caller that has them already).
-    (`TcpLayer.input_frame` has it inlined: keep the two alike.)"""
+    32), from the fields HDR_TS unpacked (for a caller that has them already)."""
     return _new(TcpHeader, (sport, dport, seq, ack, offflags & 0xFF, window, urgent,
                             _new(TcpOptions, (None, None, False, (tsval, tsecr), (), ()))))
 
