@@ -116,8 +116,15 @@ class Connection(Waitable):
         self._csum_base = _from_bytes(la + ra, "big") + 26 + local[1] + remote[1]  # 26: PROTO + HEADER_LEN
         # the host's cached transmit path for our segments (stack/fastpath.py): None until
         # one applies, False where there is none to have (a test's env; loopback, which
-        # _send_syn finds out when the SYN finds no cached path)
-        self._fp = None if layer._paths is not None else False
+        # _send_syn finds out when the SYN finds no cached path).  A connection between the
+        # same two addresses as the last one to look a path up starts with that one: its
+        # send() checks it is still usable (else _send_syn looks again), so a connect or
+        # accept loop skips the host's look-up and check.
+        fp = layer._fp
+        if fp is not None and fp.src == la and fp.dst == ra:
+            self._fp = fp
+        else:
+            self._fp = None if layer._paths is not None else False
         self.binding = binding
         self.listener = None
         self.passive = False
@@ -431,6 +438,7 @@ class Connection(Waitable):
             if sent is None or fp is None:
                 fp = self._fp = self.env.tcp_fast_path(local[0], remote[0])  # None while none applies
                 if fp is not None:
+                    self.layer._fp = fp  # (for the next connection between these addresses: see __init__)
                     sent = fp.send(self._csum_base, local[1], remote[1], self.iss, ack, flags, wnd, b"", raw)
                 elif self.env.is_local(remote[0]):
                     self._fp = False  # loopback: none ever will
@@ -1656,7 +1664,7 @@ class Connection(Waitable):
             if self.keepalive:
                 self.t_keep = now + self.keepidle
             if data:
-                self._synchronized_text(hdr, data, now, rcv_nxt)
+                self._synchronized_text(data, now, rcv_nxt)
             self._send_segment(self.snd_max, ACK, b"", now)  # _send_ack() in ESTABLISHED
             if self.shut_wr:
                 self._queue_fin(now, "shutdown(SHUT_WR) before connect")
@@ -1976,7 +1984,7 @@ class Connection(Waitable):
                     self.layer._emit(self.local, self.remote, self.snd_max, 0, RST, 0, b"", b"")
                     self._fail(None, "data after close", now)
                     return
-                self._synchronized_text(None, data, now, seq)
+                self._synchronized_text(data, now, seq)
             else:
                 stats["tcp.rx.data_after_fin"] += 1
         # eighth: FIN.
@@ -2001,9 +2009,8 @@ class Connection(Waitable):
                     or self.snd_nxt != ((self.snd_buf_seq + qlen) & MASK if qlen else self.snd_buf_seq):
                 self._output(now)
 
-    def _synchronized_text(self, hdr, data, now: int, seq: int) -> None:
-        """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly.
-        (`hdr` is not read: `_synchronized`, which has no TcpHeader, passes None.)"""
+    def _synchronized_text(self, data, now: int, seq: int) -> None:
+        """§3.10.7.4 seventh step: in-order data to the user, the rest to reassembly."""
         n = len(data)
         stats = self.env.stats
         if seq == self.rcv_nxt:

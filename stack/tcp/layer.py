@@ -125,7 +125,7 @@ class TcpLayer:
         self._ca_count = 0
         self._texts: dict[bytes, str] = {}  # address -> its text in connection labels
         self._paths = getattr(env, "tcp_fast_path", None)
-        self._fp = None  # the transmit path of the last connection opened here (see connect)
+        self._fp = None  # the transmit path the last connection looked up (see Connection.__init__)
         # A Host's trace(layer, event, **fields) only stamps the event with its clock and
         # name for its tracer: connections' state changes (five per end) call the tracer
         # themselves.  Any other env (a test's) keeps its own trace().
@@ -614,17 +614,7 @@ class TcpLayer:
         binding.owner = conn
         self.conns[conn.key] = conn
         self.env.stats["tcp.active_opens"] += 1
-        # The cached transmit path (stack/fastpath.py) the last connection found, for one to
-        # the same peer from the same address (as Listener gives its children): its send()
-        # checks that it is still usable (else the SYN looks for one, as without it), so the
-        # SYN skips the host's look-up and its check.
-        fp = self._fp
-        if fp is not None and conn._fp is None and fp.dst == raddr and fp.src == src:
-            conn._fp = fp
         conn.open_active(now)
-        fp = conn._fp
-        if fp:  # (None while none applies, False where none can)
-            self._fp = fp
         return conn
 
     def listen(self, binding: Binding, backlog: int, opts: SocketOptions | None = None) -> Listener:

@@ -21,8 +21,7 @@ ACK, RST, SYN, FIN = tcp_wire.ACK, tcp_wire.RST, tcp_wire.SYN, tcp_wire.FIN
 
 
 class Listener(Waitable):
-    __slots__ = ("watchers", "layer", "binding", "backlog", "syn_max", "opts", "syn_queue", "accept_queue", "closed",
-                 "_fp")
+    __slots__ = ("watchers", "layer", "binding", "backlog", "syn_max", "opts", "syn_queue", "accept_queue", "closed")
 
     state = State.LISTEN
 
@@ -34,7 +33,6 @@ class Listener(Waitable):
         self.syn_queue: dict = {}
         self.accept_queue: deque = deque()
         self.closed = False
-        self._fp = None  # the transmit path of the last child (see segment_arrives)
         self.set_backlog(backlog)
 
     def set_backlog(self, backlog: int) -> None:
@@ -112,16 +110,7 @@ class Listener(Waitable):
         layer.conns[child.key] = child
         self.syn_queue[child.key] = child
         stats["tcp.listen.syn"] += 1
-        # The cached transmit path (stack/fastpath.py) the last child found, for a child of
-        # the same peer address: its send() checks that it is still usable (else the child
-        # looks for one, as without it), so the SYN-ACK skips the host's look-up and check.
-        fp = self._fp
-        if fp is not None and child._fp is None and fp.dst == src and fp.src == dst:
-            child._fp = fp
         child.open_passive(hdr, now, isn_floor)
-        fp = child._fp
-        if fp:  # (None while none applies, False where none can)
-            self._fp = fp
 
     def _established(self, child) -> None:
         self.syn_queue.pop(child.key, None)
